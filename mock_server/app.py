@@ -1,0 +1,71 @@
+"""`create_app(settings)`: the only way to build the mock's ASGI app.
+
+It wires the contract, the services, the routes and the middleware; it holds no request logic.
+Middleware order, outermost first: errors → journal → router → (per route) auth → endpoint.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .clock import Clock, SystemClock
+from .endpoints import json_response
+from .middleware import JournalMiddleware
+from .problems import HttpError, error_body
+from .routes import api_routes, image_routes
+from .services import Services
+from .settings import Settings
+from .spec import Spec, load_spec
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None) -> Starlette:
+    """Build a flux-mock ASGI app.
+
+    Args:
+        settings: server settings (default: ``Settings.from_env()``).
+        clock: where "now" comes from; pass a `VirtualClock` in tests (default: `SystemClock`).
+        spec: the contract (default: the packaged openapi.yaml).
+
+    Example:
+        from mock_server import Settings, VirtualClock, create_app
+        clock = VirtualClock()
+        app = create_app(Settings(job_seconds=3), clock=clock)
+    """
+    settings = settings if settings is not None else Settings.from_env()
+    spec = spec if spec is not None else load_spec()
+    svc = Services.build(settings, clock if clock is not None else SystemClock(), spec)
+    documented = sorted({(op.method, op.path) for op in spec.operations.values()})
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HttpError)
+        request.state.violations = exc.violations
+        return json_response(exc.body(), exc.status, exc.headers)
+
+    async def routing_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            return json_response(error_body(405, f"Cannot {request.method} {request.url.path}"), 405, exc.headers)
+        message = f"Cannot {request.method} {request.url.path}"
+        body = error_body(exc.status_code, message)
+        close = difflib.get_close_matches(request.url.path, [p for _, p in documented], n=1, cutoff=0.6)
+        if close:
+            methods = [m for m, p in documented if p == close[0]]
+            body["message"] = f"{message}; did you mean {'/'.join(methods)} {close[0]}?"
+        return json_response(body, exc.status_code, exc.headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return json_response(error_body(500, "Internal server error"), 500)
+
+    app = Starlette(
+        routes=[*api_routes(spec, settings), *image_routes()],
+        middleware=[Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock)],
+        exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
+    )
+    app.state.services = svc
+    return app

@@ -1,0 +1,75 @@
+"""The ``flux-mock`` command. Options are generated from `Settings`, so flag, env var and keyword never drift."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import MockServerError
+from .settings import ENV_PREFIX, Settings, field_type, parse_value
+
+_FLAG_NAMES = {"api_keys": "--api-key"}
+
+
+def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add one option per `Settings` field, with its env var named in the help."""
+    for f in reversed(dataclasses.fields(Settings)):
+        meta = f.metadata
+        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        env = ENV_PREFIX + f.name.upper()
+        default = f.default if f.default is not dataclasses.MISSING else None
+        shown = ", ".join(default) if isinstance(default, tuple) else default
+        help_text = f"{meta['help']} [env: {env}; default: {shown if shown not in (None, '') else 'none'}]"
+        kind: Any = click.Choice(meta["choices"]) if meta.get("choices") else str
+        multiple = field_type(f.name).startswith("tuple")
+        option = click.option(
+            flag, f.name, type=kind, default=None, multiple=multiple, metavar=meta.get("metavar"), help=help_text
+        )
+        func = option(func)
+    return func
+
+
+def settings_from_cli(values: dict[str, Any]) -> Settings:
+    """Environment first, then the flags that were given on the command line."""
+    overrides: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None or value == ():
+            continue
+        if isinstance(value, tuple):
+            overrides[name] = tuple(value)
+        else:
+            flag = _FLAG_NAMES.get(name, "--" + name.replace("_", "-"))
+            overrides[name] = parse_value(name, value, source=flag)
+    return Settings.from_env(**overrides)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="flux-mock")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """flux-mock: an offline twin of ImaginePro's Flux image API, plus a contract-testing kit.
+
+    Without a command it runs `serve` with its defaults.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(serve)
+
+
+@main.command()
+@settings_options
+def serve(**values: Any) -> None:
+    """Serve the mock API (uvicorn) until Ctrl+C.
+
+    Every option can also be set as a FLUX_MOCK_<NAME> environment variable.
+    """
+    from .server import run
+
+    try:
+        settings = settings_from_cli(values)
+        run(settings, echo=lambda text: click.echo(text, err=True))
+    except (MockServerError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,141 @@
+"""Jobs and the in-memory store: seeded ids and a per-account FIFO queue.
+
+The store decides each job's `Plan` at submission (see lifecycle.py). QUEUED is real:
+every account (API key) has `concurrency` slots, and a new job starts when the
+earliest slot frees up, first come first served.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from . import lifecycle
+from .clock import Clock
+from .errors import JobNotFound
+from .lifecycle import JobStatus, Plan, Snapshot
+
+JobKind = Literal["imagine", "upscale"]
+
+
+@dataclass(slots=True)
+class Job:
+    """One generation job. Everything a Message needs, and nothing of the raw request."""
+
+    message_id: str
+    kind: JobKind
+    account: str
+    plan: Plan
+    prompt: str | None = None
+    ref: str | None = None
+    n: int = 1
+    width: int = 1024
+    height: int = 1024
+    fmt: str = "png"
+    quality: int = 100
+    timeout: int = 900
+    webhook_url: str | None = None
+    scenario: str | None = None
+    forced: Snapshot | None = None  # set by the admin API; wins over the plan
+
+    def snapshot(self, now: float) -> Snapshot:
+        """The job's state at `now`."""
+        return self.forced if self.forced is not None else lifecycle.snapshot(self.plan, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """Per-job knobs a scenario may change (defaults: a plain successful job)."""
+
+    duration: float
+    queued_extra: float = 0.0
+    fail_at: int | None = None
+    error: str | None = None
+    stall_at: int | None = None
+    honour_timeout: bool = True
+
+
+class IdGenerator:
+    """UUID4 strings from a seeded RNG: the same seed gives the same ids, in order."""
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+
+    def __call__(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+@dataclass(slots=True)
+class _Account:
+    slots: list[float] = field(default_factory=list)  # min-heap of the times each busy slot frees up
+
+
+class JobStore:
+    """All jobs of one mock server, in memory."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0, concurrency: int = 4) -> None:
+        self.clock = clock
+        self.concurrency = concurrency
+        self._seed = seed
+        self._ids = IdGenerator(seed)
+        self._jobs: dict[str, Job] = {}
+        self._accounts: dict[str, _Account] = {}
+
+    def submit(self, *, kind: JobKind, account: str, timeout: int, timing: Timing, **fields: object) -> Job:
+        """Create a job now, queue it behind the account's running jobs, and return it."""
+        now = self.clock.now()
+        acct = self._accounts.setdefault(account, _Account())
+        slots = acct.slots
+        # The heap holds when each occupied slot frees up; ended entries are simply the smallest ones.
+        slot_free_at = max(now, slots[0]) if len(slots) >= self.concurrency else now
+        job_plan = lifecycle.plan(
+            created_at=now,
+            slot_free_at=slot_free_at,
+            duration=timing.duration,
+            timeout=timeout,
+            queued_extra=timing.queued_extra,
+            fail_at=timing.fail_at,
+            error=timing.error,
+            stall_at=timing.stall_at,
+            honour_timeout=timing.honour_timeout,
+        )
+        if len(slots) >= self.concurrency:
+            heapq.heapreplace(slots, job_plan.ends_at)
+        else:
+            heapq.heappush(slots, job_plan.ends_at)
+        job = Job(message_id=self._ids(), kind=kind, account=account, plan=job_plan, timeout=timeout, **fields)  # type: ignore[arg-type]
+        self._jobs[job.message_id] = job
+        return job
+
+    def get(self, message_id: str) -> Job:
+        """The job with this id; JobNotFound otherwise."""
+        try:
+            return self._jobs[message_id]
+        except KeyError:
+            raise JobNotFound(f"Message {message_id} not found") from None
+
+    def find(self, message_id: str) -> Job | None:
+        """The job with this id, or None."""
+        return self._jobs.get(message_id)
+
+    def force(self, message_id: str, status: JobStatus, progress: int, error: str | None = None) -> Job:
+        """Pin a job's visible state (admin API); the plan is kept but no longer consulted."""
+        job = self.get(message_id)
+        job.forced = Snapshot(status, progress, self.clock.now(), error)
+        return job
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(list(self._jobs.values()))
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def clear(self) -> None:
+        """Forget every job and restart the id sequence (same seed, same ids again)."""
+        self._jobs.clear()
+        self._accounts.clear()
+        self._ids = IdGenerator(self._seed)

@@ -1,0 +1,93 @@
+"""The request journal: every request the mock answered, newest last, bounded.
+
+Entries are past-tense records. QA reads them at ``GET /__mock/requests``; the
+contract kit reads them to judge a client (poll rate, schema breaks, Retry-After).
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .problems import Violation
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecorded:
+    """One answered request."""
+
+    seq: int
+    at: float  # mock clock time of arrival (epoch seconds)
+    method: str
+    path: str
+    query: str
+    status: int
+    duration_ms: float
+    account: str | None = None
+    operation_id: str | None = None
+    message_id: str | None = None
+    violations: tuple[Violation, ...] = ()
+    body: str | None = None  # the request body as text, truncated
+    tags: tuple[str, ...] = field(default=())  # e.g. scenario or fault names applied
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "durationMs": round(self.duration_ms, 3),
+            "account": self.account,
+            "operationId": self.operation_id,
+            "messageId": self.message_id,
+            "violations": [v.as_dict() for v in self.violations],
+            "body": self.body,
+            "tags": list(self.tags),
+        }
+
+
+class Journal:
+    """Append-only, size-bounded log of `RequestRecorded` entries (thread-safe)."""
+
+    def __init__(self, maxlen: int = 10_000) -> None:
+        self._entries: deque[RequestRecorded] = deque(maxlen=maxlen)
+        self._seq = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def next_seq(self) -> int:
+        """Reserve the next sequence number."""
+        return next(self._seq)
+
+    def append(self, entry: RequestRecorded) -> None:
+        """Record one entry (the oldest drops out when full)."""
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self, *, message_id: str | None = None, since: int = 0) -> list[RequestRecorded]:
+        """Entries, optionally only those about one message or after a sequence number."""
+        with self._lock:
+            items = list(self._entries)
+        return [e for e in items if e.seq > since and (message_id is None or e.message_id == message_id)]
+
+    def violations(self) -> list[tuple[RequestRecorded, Violation]]:
+        """Every recorded violation with the request it belongs to."""
+        return [(e, v) for e in self.entries() for v in e.violations]
+
+    def clear(self) -> None:
+        """Drop every entry and restart numbering."""
+        with self._lock:
+            self._entries.clear()
+            self._seq = itertools.count(1)
+
+    def __iter__(self) -> Iterator[RequestRecorded]:
+        return iter(self.entries())
+
+    def __len__(self) -> int:
+        return len(self._entries)

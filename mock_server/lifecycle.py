@@ -1,0 +1,128 @@
+"""The job state machine, as pure functions of (plan, now).
+
+A job's whole future is decided when it is created (a `Plan`); what a client sees at
+any instant is `snapshot(plan, now)`. Nothing here reads a clock, sleeps or does I/O, so
+every transition is testable by passing a different `now`.
+
+    QUEUED --(slot free)--> PROCESSING --(progress 0..99)--> DONE (100) | FAIL
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+
+class JobStatus(str, Enum):
+    """Message status values; a test pins them to the spec's enum."""
+
+    QUEUED = "QUEUED"
+    PROCESSING = "PROCESSING"
+    DONE = "DONE"
+    FAIL = "FAIL"
+
+    @property
+    def terminal(self) -> bool:
+        """DONE and FAIL never change again."""
+        return self in (JobStatus.DONE, JobStatus.FAIL)
+
+
+TIMEOUT_ERROR = "Job timed out after {timeout} seconds"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A job's timeline, fixed at creation.
+
+    Attributes:
+        created_at: when the job was accepted.
+        starts_at: when it leaves QUEUED.
+        duration: seconds of PROCESSING needed to reach 100 (0 means instant).
+        ends_at: when it becomes DONE or FAIL (math.inf: never).
+        outcome: DONE or FAIL, reached at ends_at.
+        error: the FAIL message.
+        progress_cap: the highest progress shown while PROCESSING (99, or lower for a stall).
+    """
+
+    created_at: float
+    starts_at: float
+    duration: float
+    ends_at: float
+    outcome: JobStatus
+    error: str | None = None
+    progress_cap: int = 99
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a client sees at one instant."""
+
+    status: JobStatus
+    progress: int
+    updated_at: float
+    error: str | None = None
+
+
+def plan(
+    *,
+    created_at: float,
+    slot_free_at: float,
+    duration: float,
+    timeout: float,
+    queued_extra: float = 0.0,
+    fail_at: int | None = None,
+    error: str | None = None,
+    stall_at: int | None = None,
+    honour_timeout: bool = True,
+) -> Plan:
+    """Decide a job's timeline.
+
+    Args:
+        created_at: now, at submission.
+        slot_free_at: when the account's next concurrency slot frees up (<= created_at if free now).
+        duration: processing seconds from 0 to 100.
+        timeout: the request's timeout; a job still unfinished at created_at + timeout FAILs.
+        queued_extra: extra seconds held in QUEUED (scenarios).
+        fail_at: FAIL when progress reaches this value (0..99) instead of finishing.
+        error: the FAIL message for fail_at.
+        stall_at: progress freezes at this value and the job never finishes on its own.
+        honour_timeout: False lets a stalled job stall past its timeout.
+    """
+    starts_at = max(created_at, slot_free_at) + queued_extra
+    outcome, ends_at, cap, message = JobStatus.DONE, starts_at + duration, 99, None
+    if fail_at is not None:
+        outcome, message = JobStatus.FAIL, error or "Generation failed"
+        ends_at, cap = starts_at + duration * fail_at / 100, fail_at
+    if stall_at is not None:
+        outcome, ends_at, cap = JobStatus.FAIL, math.inf, stall_at
+    deadline = created_at + timeout
+    if honour_timeout and ends_at > deadline:
+        outcome, ends_at, message = JobStatus.FAIL, deadline, TIMEOUT_ERROR.format(timeout=int(timeout))
+    return Plan(created_at, starts_at, duration, ends_at, outcome, message, cap)
+
+
+def _progress_at(p: Plan, now: float) -> int:
+    if p.duration <= 0:
+        return p.progress_cap
+    return min(p.progress_cap, max(0, math.floor((now - p.starts_at) * 100 / p.duration)))
+
+
+def snapshot(p: Plan, now: float) -> Snapshot:
+    """The job's state at `now`: a pure function, monotonic in `now`."""
+    if now < p.starts_at and now < p.ends_at:
+        return Snapshot(JobStatus.QUEUED, 0, p.created_at)
+    if now >= p.ends_at:
+        if p.outcome is JobStatus.DONE:
+            return Snapshot(JobStatus.DONE, 100, p.ends_at)
+        progress = _progress_at(p, p.ends_at) if p.ends_at >= p.starts_at else 0
+        return Snapshot(JobStatus.FAIL, progress, p.ends_at, p.error)
+    progress = _progress_at(p, now)
+    reached = p.starts_at + (p.duration * progress / 100 if p.duration > 0 else 0.0)
+    return Snapshot(JobStatus.PROCESSING, progress, max(p.starts_at, reached))
+
+
+def transition_times(p: Plan) -> list[float]:
+    """Instants at which the status changes (for timers such as webhook delivery)."""
+    times = [t for t in (p.starts_at, p.ends_at) if t > p.created_at and math.isfinite(t)]
+    return sorted(set(times))

@@ -1,0 +1,123 @@
+"""Violations and the NestJS error bodies the real API sends.
+
+A `Violation` says what was wrong, where (JSON pointer), what was sent and how to fix
+it. The same object goes into the HTTP error body (as the mock-only ``details``
+extension), into the request journal, and into contract-failure text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, NotRequired, TypedDict
+
+
+class ViolationDict(TypedDict):
+    location: str
+    pointer: str
+    rule: str
+    expected: Any
+    value: Any
+    message: str
+    hint: str
+
+
+class ErrorBody(TypedDict):
+    message: str | list[str]
+    statusCode: int
+    error: NotRequired[str]
+    details: NotRequired[list[ViolationDict]]
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One broken rule in one request.
+
+    Attributes:
+        location: body, path, header or query.
+        pointer: JSON Pointer into that part, e.g. ``/width``; ``""`` is the whole part.
+        rule: the JSON Schema keyword that failed, e.g. ``multipleOf``.
+        expected: the rule's bound or allowed values.
+        value: what was sent (None when it was missing).
+        message: class-validator style sentence, e.g. "width must be divisible by 8".
+        hint: how to fix it.
+    """
+
+    location: str
+    pointer: str
+    rule: str
+    expected: Any
+    value: Any
+    message: str
+    hint: str
+
+    def as_dict(self) -> ViolationDict:
+        """JSON-ready form."""
+        return {
+            "location": self.location,
+            "pointer": self.pointer,
+            "rule": self.rule,
+            "expected": self.expected,
+            "value": self.value,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        where = f"{self.location}{self.pointer or ' (root)'}"
+        return f"{self.message} (at {where}, sent {self.value!r}; {self.hint})"
+
+
+class HttpError(Exception):
+    """An error answer: raised by endpoints and middleware, rendered as the NestJS shape."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str | list[str],
+        *,
+        violations: tuple[Violation, ...] = (),
+        headers: dict[str, str] | None = None,
+        with_error_name: bool = True,
+    ) -> None:
+        super().__init__(message if isinstance(message, str) else "; ".join(message))
+        self.status = status
+        self.message = message
+        self.violations = violations
+        self.headers = headers or {}
+        self.with_error_name = with_error_name
+
+    def body(self) -> ErrorBody:
+        """The JSON body, e.g. {"message": ..., "error": "Bad Request", "statusCode": 400}."""
+        return error_body(self.status, self.message, self.violations, with_error_name=self.with_error_name)
+
+
+def error_body(
+    status: int,
+    message: str | list[str],
+    violations: tuple[Violation, ...] = (),
+    *,
+    with_error_name: bool = True,
+) -> ErrorBody:
+    """Build a NestJS-shaped error body; `details` is added only when there are violations."""
+    body: ErrorBody = {"message": message, "statusCode": status}
+    if with_error_name:
+        body["error"] = HTTPStatus(status).phrase
+    if violations:
+        body["details"] = [v.as_dict() for v in violations]
+    return body
+
+
+def unauthorized() -> HttpError:
+    """The exact 401 NestJS sends: no "error" key."""
+    return HttpError(401, "Unauthorized", with_error_name=False)
+
+
+def from_violations(violations: list[Violation]) -> HttpError:
+    """A 400 listing every violation, the documented single message kept as a plain string."""
+    messages = [v.message for v in violations]
+    message: str | list[str] = messages[0] if messages == ["Prompt is required."] else messages
+    return HttpError(400, message, violations=tuple(violations))

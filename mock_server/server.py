@@ -1,0 +1,110 @@
+"""Running the app on a real socket: blocking `run()` and a background `LiveServer`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from .app import create_app
+from .settings import Settings
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind a listening TCP socket now, so port 0 resolves to a real port before the app is built."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def banner(settings: Settings) -> str:
+    """The start-up text: where the mock is and how to point a client at it."""
+    url = settings.base_url
+    key = settings.api_keys[0] if settings.api_keys else "sk-anything"
+    return "\n".join(
+        [
+            f"flux-mock serving the ImaginePro Flux API at {url}",
+            f"  point your client at it: IMAGINEPRO_BASE_URL={url}  (API key: {key})",
+            f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
+            f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
+            f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+        ]
+    )
+
+
+def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None:
+    """Serve until interrupted (what ``flux-mock serve`` does)."""
+    sock = bind_socket(settings.host, settings.port)
+    settings = settings.replace(port=sock.getsockname()[1])
+    app = create_app(settings)
+    (echo or (lambda text: print(text, file=sys.stderr, flush=True)))(banner(settings))
+    config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class LiveServer:
+    """Serve an ASGI app on an ephemeral loopback port in a background thread.
+
+    Example:
+        with LiveServer(create_app(settings)) as server:
+            httpx.get(server.url + "/api/v1/message/fetch/...")
+    """
+
+    def __init__(self, app: ASGIApp | None = None, *, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
+        self._sock = bind_socket(host, 0)
+        self.port: int = self._sock.getsockname()[1]
+        self.host = host
+        self.settings = (settings or Settings()).replace(host=host, port=self.port)
+        self.app = app if app is not None else create_app(self.settings)
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._serve, name=f"flux-mock-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321."""
+        return f"http://{self.host}:{self.port}"
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def start(self, timeout: float = 10.0) -> LiveServer:
+        """Start serving and wait until the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"flux-mock did not start on {self.url} within {timeout} s")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to shut down and wait for the thread."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,51 @@
+"""The services one mock server owns, built once by `create_app` and shared by routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock
+from .images import ImageCache
+from .jobs import JobStore
+from .journal import Journal
+from .settings import Settings
+from .spec import Spec
+from .validation import SchemaValidator
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything with state in one server: settings, clock, contract, jobs, journal, images."""
+
+    settings: Settings
+    clock: Clock
+    spec: Spec
+    store: JobStore
+    journal: Journal
+    images: ImageCache
+    validators: dict[str, SchemaValidator] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock, spec: Spec) -> Services:
+        """Wire the services and compile one validator per request body and path parameter."""
+        validators: dict[str, SchemaValidator] = {}
+        for op in spec.operations.values():
+            if op.request_schema is not None:
+                validators[op.operation_id] = SchemaValidator(op.request_schema, location="body")
+            for name, schema in op.path_parameters.items():
+                validators[f"{op.operation_id}:{name}"] = SchemaValidator(schema, location="path", name=name)
+        return cls(
+            settings=settings,
+            clock=clock,
+            spec=spec,
+            store=JobStore(clock, seed=settings.seed, concurrency=settings.concurrency),
+            journal=Journal(settings.journal_size),
+            images=ImageCache(),
+            validators=validators,
+        )
+
+    def validator(self, key: str) -> SchemaValidator:
+        """The compiled validator for an operation body (`operationId`) or a path parameter (`operationId:name`)."""
+        return self.validators[key]

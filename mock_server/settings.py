@@ -1,0 +1,161 @@
+"""One frozen Settings object: every knob of the mock, once.
+
+Each field is reachable three ways that mirror each other:
+- keyword: ``Settings(job_seconds=0)`` or ``create_app(Settings(...))``;
+- environment: ``FLUX_MOCK_JOB_SECONDS=0``;
+- CLI flag: ``flux-mock serve --job-seconds 0`` (generated from the field metadata below).
+
+Precedence, lowest first: defaults, environment, keywords/flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+from .errors import SettingsError, did_you_mean
+
+ENV_PREFIX = "FLUX_MOCK_"
+
+TimestampFormat = Literal["ms-z", "offset"]
+
+# Named pacings for --job-seconds, so "realistic" needs no magic number.
+JOB_SECONDS_PRESETS: dict[str, float] = {"instant": 0.0, "demo": 3.0, "realistic": 12.0}
+
+
+def _opt(help: str, *, metavar: str | None = None, choices: tuple[str, ...] = ()) -> Any:
+    return {"help": help, "metavar": metavar, "choices": choices}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything that configures a flux-mock server. Immutable; validated on creation.
+
+    Example:
+        settings = Settings(seed=7, job_seconds=0, api_keys=("sk-test",))
+        app = create_app(settings)
+    """
+
+    host: str = field(default="127.0.0.1", metadata=_opt("Interface to bind. Keep loopback unless you mean it."))
+    port: int = field(default=8080, metadata=_opt("TCP port to bind; 0 picks a free one.", metavar="PORT"))
+    public_url: str | None = field(
+        default=None,
+        metadata=_opt("Base URL put into image URLs (default: http://HOST:PORT).", metavar="URL"),
+    )
+    api_keys: tuple[str, ...] = field(
+        default=(),
+        metadata=_opt("Accepted Bearer key (repeatable; env: comma-separated). Default: any non-empty key.", metavar="KEY"),
+    )
+    seed: int = field(
+        default=0, metadata=_opt("Seed for messageIds and images: the same seed replays the same run.", metavar="N")
+    )
+    job_seconds: float = field(
+        default=3.0,
+        metadata=_opt(
+            "Processing time of one job in seconds, or a preset: instant (0), demo (3), realistic (12, like real Flux).",
+            metavar="SECONDS|PRESET",
+        ),
+    )
+    concurrency: int = field(
+        default=4,
+        metadata=_opt("Jobs processed at once per API key; later jobs wait in QUEUED (FIFO).", metavar="N"),
+    )
+    timestamp_format: TimestampFormat = field(
+        default="ms-z",
+        metadata=_opt(
+            "ms-z: 2023-08-01T14:03:01.817Z (docs); offset: 2026-02-22T07:43:37+00:00 (real capture).",
+            choices=("ms-z", "offset"),
+        ),
+    )
+    max_body_bytes: int = field(default=1024 * 1024, metadata=_opt("Largest accepted request body (413 above).", metavar="BYTES"))
+    journal_size: int = field(default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N"))
+    log_level: str = field(
+        default="info",
+        metadata=_opt("uvicorn log level.", choices=("critical", "error", "warning", "info", "debug", "trace")),
+    )
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.port <= 65535, "port", self.port, "an integer from 0 to 65535")
+        _check(self.concurrency >= 1, "concurrency", self.concurrency, "an integer >= 1")
+        _check(0 <= self.job_seconds <= 86_400, "job_seconds", self.job_seconds, "0..86400 seconds or a preset")
+        _check(self.max_body_bytes >= 1024, "max_body_bytes", self.max_body_bytes, "at least 1024")
+        _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
+        _check(bool(self.host), "host", self.host, "a non-empty host name or address")
+        allowed = get_args(TimestampFormat)
+        _check(self.timestamp_format in allowed, "timestamp_format", self.timestamp_format, f"one of {allowed}")
+        _check(all(k.strip() for k in self.api_keys), "api_keys", self.api_keys, "non-empty keys")
+        if self.public_url is not None:
+            ok = self.public_url.startswith(("http://", "https://"))
+            _check(ok, "public_url", self.public_url, "an http:// or https:// URL")
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients should use, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``FLUX_MOCK_*`` variables, then apply keyword overrides.
+
+        Raises SettingsError naming the variable for a value that does not parse,
+        and for an unknown ``FLUX_MOCK_*`` variable (a typo would otherwise be ignored).
+        """
+        env = os.environ if environ is None else environ
+        names = {f.name for f in dataclasses.fields(cls)}
+        values: dict[str, Any] = {}
+        for key, raw in env.items():
+            if not key.startswith(ENV_PREFIX):
+                continue
+            name = key[len(ENV_PREFIX) :].lower()
+            if name not in names:
+                env_names = [ENV_PREFIX + n.upper() for n in names]
+                raise SettingsError(f"Unknown environment variable {key}.{did_you_mean(key, env_names)}")
+            values[name] = parse_value(name, raw, source=key)
+        unknown = set(overrides) - names
+        if unknown:
+            bad = sorted(unknown)[0]
+            raise SettingsError(f"Unknown setting {bad!r}.{did_you_mean(bad, names)}")
+        values.update(overrides)
+        return cls(**values)
+
+
+def _check(ok: bool, name: str, value: object, rule: str) -> None:
+    if not ok:
+        raise SettingsError(f"Setting {name!r} has value {value!r}; it must be {rule}.")
+
+
+def field_type(name: str) -> str:
+    """The field's annotation as text (annotations are strings under PEP 563)."""
+    return str(Settings.__dataclass_fields__[name].type)
+
+
+def parse_value(name: str, raw: str, *, source: str) -> Any:
+    """Parse one setting from text (environment or CLI), naming `source` on failure."""
+    kind = field_type(name)
+    try:
+        if name == "job_seconds":
+            return JOB_SECONDS_PRESETS[raw] if raw in JOB_SECONDS_PRESETS else float(raw)
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind.startswith("tuple"):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind == "bool":
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes", "on"}
+    except (ValueError, KeyError):
+        extra = f" or one of {', '.join(JOB_SECONDS_PRESETS)}" if name == "job_seconds" else ""
+        raise SettingsError(f"{source} has value {raw!r}, which is not a valid {kind}{extra}.") from None
+    return raw

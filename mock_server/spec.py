@@ -1,0 +1,139 @@
+"""Load openapi.yaml once and index what the mock needs from it.
+
+The same file is the root ``openapi.yaml`` in a source checkout and
+``mock_server/openapi.yaml`` in an installed wheel (a build include), so the mock and the
+contract kit always read the one contract.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def spec_path() -> Path:
+    """Path of the contract: the packaged copy if installed, else the repository root's."""
+    packaged = Path(str(resources.files("mock_server"))) / "openapi.yaml"
+    if packaged.is_file():
+        return packaged
+    root = Path(__file__).resolve().parent.parent / "openapi.yaml"
+    if root.is_file():
+        return root
+    raise SpecError(f"openapi.yaml not found at {packaged} or {root}; reinstall flux-mock.")
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One documented operation, with its schemas resolved (no $ref left)."""
+
+    operation_id: str
+    method: str  # upper case
+    path: str  # OpenAPI template, e.g. /api/v1/message/fetch/{messageId}
+    request_schema: dict[str, Any] | None
+    path_parameters: dict[str, dict[str, Any]]
+    responses: Mapping[str, Any]
+
+
+class Spec:
+    """A loaded OpenAPI document with `$ref`s resolved on demand."""
+
+    def __init__(self, document: dict[str, Any], source: str = "<dict>") -> None:
+        if not isinstance(document, dict) or "paths" not in document:
+            raise SpecError(f"{source} is not an OpenAPI document (no 'paths').")
+        self.document = document
+        self.source = source
+        self.operations: dict[str, Operation] = {op.operation_id: op for op in self._walk()}
+
+    def resolve(self, node: Any) -> Any:
+        """Return `node` with every local `$ref` inlined (the contract has no cycles)."""
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return self.resolve(self.pointer(node["$ref"]))
+            return {key: self.resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [self.resolve(item) for item in node]
+        return node
+
+    def pointer(self, ref: str) -> Any:
+        """Follow a local reference such as ``#/components/schemas/Message``."""
+        if not ref.startswith("#/"):
+            raise SpecError(f"Only local $refs are supported, got {ref!r} in {self.source}.")
+        node: Any = self.document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            try:
+                node = node[part]
+            except (KeyError, TypeError):
+                raise SpecError(f"$ref {ref!r} does not resolve in {self.source}.") from None
+        return node
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """A component schema by name, resolved."""
+        schema: dict[str, Any] = self.resolve(self.pointer(f"#/components/schemas/{name}"))
+        return schema
+
+    def operation(self, operation_id: str) -> Operation:
+        """An operation by its operationId."""
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            known = ", ".join(sorted(self.operations))
+            raise SpecError(f"{self.source} has no operation {operation_id!r}; it has: {known}.") from None
+
+    @property
+    def status_enum(self) -> list[str]:
+        """The Message status values the contract allows."""
+        return list(self.schema("Message")["properties"]["status"]["enum"])
+
+    def _walk(self) -> Iterator[Operation]:
+        for path, item in self.document["paths"].items():
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                raw = item.get(method)
+                if raw is None:
+                    continue
+                if "operationId" not in raw:
+                    raise SpecError(f"{method.upper()} {path} in {self.source} has no operationId.")
+                params = [self.resolve(p) for p in [*shared, *raw.get("parameters", [])]]
+                body = self.resolve(raw.get("requestBody", {}))
+                schema = body.get("content", {}).get("application/json", {}).get("schema")
+                yield Operation(
+                    operation_id=raw["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    request_schema=schema,
+                    path_parameters={p["name"]: p["schema"] for p in params if p.get("in") == "path"},
+                    responses=raw.get("responses", {}),
+                )
+
+
+def load_document(path: Path | str | None = None) -> dict[str, Any]:
+    """Parse a YAML/JSON OpenAPI file into a dict."""
+    target = Path(path) if path is not None else spec_path()
+    try:
+        with target.open(encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+    except OSError as exc:
+        raise SpecError(f"Cannot read {target}: {exc.strerror}.") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{target} is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"{target} does not hold a mapping.")
+    return document
+
+
+@functools.lru_cache(maxsize=8)
+def load_spec(path: str | None = None) -> Spec:
+    """Load and index the contract (cached per path)."""
+    target = Path(path) if path is not None else spec_path()
+    return Spec(load_document(target), source=str(target))

@@ -1,0 +1,53 @@
+"""Shared fixtures: a virtual clock, an in-process app, and an httpx client bound to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from starlette.applications import Starlette
+
+from mock_server import Settings, VirtualClock, create_app
+
+# Hermetic, replayable property tests: derandomized and without the example database in CI.
+settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", deadline=None, max_examples=50)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+API_KEY = "sk-test"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    """Virtual time: tests move it with `clock.advance(seconds)`, never sleep."""
+    return VirtualClock(start=1_750_000_000.0)
+
+
+@pytest.fixture
+def mock_settings() -> Settings:
+    """Default test settings: 3 s jobs, seed 1, the one test key."""
+    return Settings(job_seconds=3.0, seed=1, api_keys=(API_KEY,))
+
+
+@pytest.fixture
+def app(mock_settings: Settings, clock: VirtualClock) -> Starlette:
+    return create_app(mock_settings, clock=clock)
+
+
+@pytest.fixture
+async def api(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to the app in-process, authenticated with the test key."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080", headers=AUTH) as client:
+        yield client

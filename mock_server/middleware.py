@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .clock import Clock
 from .journal import Journal, RequestRecorded
 from .problems import unauthorized
-from .clock import Clock
 
 
 class JournalMiddleware:
@@ -78,8 +78,9 @@ class BearerAuthMiddleware:
         key = self._key(scope)
         if key is None or (self.keys and key not in self.keys):
             error = unauthorized()
-            await send({"type": "http.response.start", "status": 401,
-                        "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
             return
         scope.setdefault("state", {})["account"] = key

@@ -138,6 +138,9 @@ async def test_auth(app: object, headers: dict[str, str], expected: int) -> None
     assert response.status_code == expected
     if expected == 401:
         assert response.json() == {"message": "Unauthorized", "statusCode": 401}
+        (violation,) = app.state.services.journal.entries()[-1].violations  # type: ignore[attr-defined]
+        assert violation.location == "header"
+        assert violation.pointer == "/Authorization"
 
 
 async def test_any_key_when_none_configured(clock: VirtualClock) -> None:

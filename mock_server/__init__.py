@@ -8,6 +8,7 @@ from .errors import JobNotFound, MockServerError, SettingsError, SpecError, Unkn
 from .journal import Journal, RequestRecorded
 from .lifecycle import JobStatus
 from .problems import Violation
+from .server import LiveServer
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec, spec_path
@@ -22,6 +23,7 @@ __all__ = [
     # domain
     "JobStatus",
     "Journal",
+    "LiveServer",
     "MockServerError",
     "RequestRecorded",
     # app

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
 
@@ -11,7 +14,176 @@ def check() -> None:
     raise click.ClickException("flux-mock check is not implemented yet.")
 
 
-@click.command()
-def verify() -> None:
-    """Verify that a client honours the contract (not built yet)."""
-    raise click.ClickException("flux-mock verify is not implemented yet.")
+def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
+    from .client_verify import EXIT_RULES
+
+    found: dict[str, Any] = {}
+    for value in values:
+        scenario, sep, rule = value.partition("=")
+        if not sep or not scenario.strip() or rule.strip() not in EXIT_RULES:
+            raise click.BadParameter(
+                f"{value!r} must be SCENARIO=RULE with RULE one of {', '.join(EXIT_RULES)}, e.g. fail=nonzero.",
+                param_hint="--expect",
+            )
+        found[scenario.strip()] = rule.strip()
+    return found
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--scenarios",
+    default="success,fail,timeout",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,flaky:2).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Kill the client (its whole process group) if one run takes longer, and report it.",
+)
+@click.option(
+    "--job-seconds",
+    type=float,
+    default=3.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a job takes on the mock.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The mock's seed (same seed, same ids).")
+@click.option(
+    "--api-key",
+    default="sk-flux-mock-verify",
+    show_default=True,
+    help="Exported as IMAGINEPRO_API_KEY; the mock accepts only this key.",
+)
+@click.option(
+    "--min-poll-interval",
+    type=float,
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Courtesy gap between two polls of one job (0: off). The documented 10/s limit always applies.",
+)
+@click.option(
+    "--min-backoff",
+    type=float,
+    default=0.2,
+    show_default=True,
+    metavar="SECONDS",
+    help="Smallest wait before retrying after a 5xx, a dropped connection or a garbled answer.",
+)
+@click.option(
+    "--max-unchanged-polls",
+    type=int,
+    default=60,
+    show_default=True,
+    metavar="N",
+    help="Polls of a job that shows no progress before it counts as endless polling.",
+)
+@click.option(
+    "--expect",
+    multiple=True,
+    metavar="SCENARIO=RULE",
+    help="Exit-code expectation: zero, nonzero, failure (non-zero or output matching --failure-pattern) "
+    "or any. Defaults: success=zero, fail=failure, timeout=failure, ... Repeatable.",
+)
+@click.option(
+    "--failure-pattern",
+    default=None,
+    metavar="REGEX",
+    help="Output that counts as the client reporting a failure (default: fail/error/timed out/gave up).",
+)
+@click.option("--skip-check", multiple=True, metavar="NAME", help="Do not run this check (repeatable).")
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a JUnit XML report here."
+)
+@click.option("--show-output", is_flag=True, help="Print the client's whole output for every scenario.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def verify(
+    scenarios: str,
+    timeout: float,
+    job_seconds: float,
+    seed: int,
+    api_key: str,
+    min_poll_interval: float,
+    min_backoff: float,
+    max_unchanged_polls: int,
+    expect: tuple[str, ...],
+    failure_pattern: str | None,
+    skip_check: tuple[str, ...],
+    junit: Path | None,
+    show_output: bool,
+    command: tuple[str, ...],
+) -> None:
+    """Verify that a client honours the contract: flux-mock verify [OPTIONS] -- CMD ...
+
+    For each scenario, a fresh mock starts on a free loopback port and CMD runs once with
+    IMAGINEPRO_BASE_URL, IMAGINEPRO_API_KEY and FLUX_MOCK_ADMIN_URL pointing at it. The mock's
+    journal then shows what the client got wrong: requests that break the schema, polling
+    faster than 10/s or the courtesy interval, polling after DONE/FAIL or never polling,
+    ignoring Retry-After, retrying 5xx without back-off, polling a stalled job forever,
+    calling undocumented endpoints, and an exit code that does not match the scenario.
+
+    Exits 0 when every scenario passes, 1 when there are violations.
+    """
+    import dataclasses
+    import re
+
+    from .client_checks import CLIENT_CHECKS, ClientRules
+    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, verify_client
+    from .verify_report import format_report, format_result_line, junit_xml
+
+    names = tuple(s.strip() for s in scenarios.split(",") if s.strip())
+    if not names:
+        raise click.BadParameter("give at least one scenario, e.g. success", param_hint="--scenarios")
+    known = {*CLIENT_CHECKS, "exit-code", "client-timeout"}
+    for name in skip_check:
+        if name not in known:
+            raise click.BadParameter(
+                f"{name!r} is not a check; checks: {', '.join(sorted(known))}.", param_hint="--skip-check"
+            )
+    pattern = failure_pattern or DEFAULT_FAILURE_PATTERN
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise click.BadParameter(
+            f"{pattern!r} is not a regular expression: {exc}.", param_hint="--failure-pattern"
+        ) from None
+    rules = dataclasses.replace(
+        ClientRules(),
+        min_poll_interval=min_poll_interval,
+        min_backoff=min_backoff,
+        max_unchanged_polls=max_unchanged_polls,
+        documented=_documented(),
+    )
+    options = VerifyOptions(
+        scenarios=names,
+        timeout=timeout,
+        job_seconds=job_seconds,
+        seed=seed,
+        api_key=api_key,
+        rules=rules,
+        expectations=_expectations(expect),
+        failure_pattern=pattern,
+        skip_checks=skip_check,
+    )
+    try:
+        report = verify_client(command, options, on_result=lambda r: click.echo(format_result_line(r), err=True))
+    except VerifyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(format_report(report, show_output=show_output))
+    if junit is not None:
+        junit.write_text(junit_xml(report), encoding="utf-8")
+        click.echo(f"JUnit report written to {junit}")
+    if not report.passed:
+        raise SystemExit(1)
+
+
+def _documented() -> tuple[tuple[str, str], ...]:
+    from mock_server import load_spec
+
+    return tuple(sorted((op.method, op.path) for op in load_spec().operations.values()))

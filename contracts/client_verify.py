@@ -1,0 +1,446 @@
+"""`flux-mock verify`: run a client against a fresh mock once per scenario and judge what it did.
+
+Three steps per scenario, the last one pure:
+
+1. serve: a fresh mock on an ephemeral loopback port, the scenario armed for every request;
+2. run: CMD with ``IMAGINEPRO_BASE_URL``, ``IMAGINEPRO_API_KEY`` and ``FLUX_MOCK_ADMIN_URL`` set,
+   bounded by a timeout (the whole process group is killed when it runs over);
+3. judge: the request journal, plus what the mock answered, goes through `client_checks`, and the
+   client's exit code is held to the scenario's expectation.
+
+Example:
+    report = verify_client(["python", "examples/client.py"], VerifyOptions(scenarios=("success", "fail")))
+    print(format_report(report))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .client_checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, poll_stats, run_checks
+
+ExitRule = Literal["zero", "nonzero", "failure", "any"]
+EXIT_RULES: tuple[ExitRule, ...] = ("zero", "nonzero", "failure", "any")
+# What a well-behaved client does per scenario name (the part before ':'): a job that FAILs or never ends must be
+# reported, a slow or flaky one must still end in an image. Wire faults are armed for the whole run, so a client
+# facing them can only give up. Scenarios not listed expect nothing ("any").
+DEFAULT_EXPECTATIONS: dict[str, ExitRule] = {
+    "success": "zero",
+    "slow": "zero",
+    "queued": "zero",
+    "not-yet": "zero",
+    "flaky": "zero",
+    "latency": "zero",
+    "fail": "failure",
+    "timeout": "failure",
+    "stall": "failure",
+    "reject": "failure",
+    "disconnect": "failure",
+    "garbage": "failure",
+}
+DEFAULT_FAILURE_PATTERN = r"(?i)\b(fail(ed|ure|s)?|error|timed? ?out|gave up|giving up)\b"
+ADMIN_PREFIX = "/__mock"
+_OUTPUT_LIMIT = 64 * 1024
+
+
+class VerifyError(Exception):
+    """Raised when verify cannot run at all (bad command, unknown scenario); not a client violation."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """How `verify_client` runs and judges a client.
+
+    Attributes:
+        scenarios: scenario texts, one run each, e.g. ``("success", "fail", "reject:429")``.
+        timeout: seconds one run may take before the client's process group is killed.
+        job_seconds: processing time of a job on the mock.
+        seed: the mock's seed (the same seed replays the same ids and images).
+        api_key: the key exported as IMAGINEPRO_API_KEY; the mock accepts only this one.
+        rules: the limits the client checks apply.
+        expectations: exit rule per scenario name or text, over `DEFAULT_EXPECTATIONS`.
+        failure_pattern: output that counts as "the client reported a failure" for the ``failure`` rule.
+        skip_checks: check names not to run.
+        env: extra environment for the client.
+        cwd: the client's working directory (default: the current one).
+    """
+
+    scenarios: tuple[str, ...] = ("success", "fail", "timeout")
+    timeout: float = 60.0
+    job_seconds: float = 3.0
+    seed: int = 0
+    api_key: str = "sk-flux-mock-verify"
+    rules: ClientRules = field(default_factory=ClientRules)
+    expectations: Mapping[str, ExitRule] = field(default_factory=dict)
+    failure_pattern: str = DEFAULT_FAILURE_PATTERN
+    skip_checks: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+
+    def expectation(self, scenario: str) -> ExitRule:
+        """The exit rule for `scenario`: an exact override, then one by name, then the default table."""
+        name = scenario.partition(":")[0]
+        for table in (self.expectations, DEFAULT_EXPECTATIONS):
+            for key in (scenario, name):
+                if key in table:
+                    return table[key]
+        return "any"
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRun:
+    """How one run of the client ended."""
+
+    exit_code: int | None  # None when it had to be killed
+    killed: bool
+    duration: float
+    stdout: str = ""
+    stderr: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    """The verdict on one scenario run."""
+
+    scenario: str
+    expected: ExitRule
+    run: ClientRun
+    requests: int
+    polls: int
+    violations: tuple[ClientViolation, ...]
+
+    @property
+    def passed(self) -> bool:
+        """No violations."""
+        return not self.violations
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """Every scenario's verdict for one command."""
+
+    command: tuple[str, ...]
+    options: VerifyOptions
+    results: tuple[ScenarioResult, ...]
+
+    @property
+    def violations(self) -> list[ClientViolation]:
+        """All violations, scenario by scenario."""
+        return [v for r in self.results for v in r.violations]
+
+    @property
+    def passed(self) -> bool:
+        """True when no scenario found a violation."""
+        return all(r.passed for r in self.results)
+
+
+# --- judging (pure) ---------------------------------------------------------------------------------------
+
+
+def judge(
+    scenario: str,
+    run: ClientRun,
+    exchanges: Sequence[Exchange],
+    options: VerifyOptions,
+) -> ScenarioResult:
+    """Apply the client checks and the exit-code expectation to one finished run."""
+    names = [n for n in CLIENT_CHECKS if n not in options.skip_checks]
+    found = run_checks(exchanges, options.rules, names=names)
+    expected = options.expectation(scenario)
+    found += exit_violations(scenario, run, expected, options)
+    return ScenarioResult(scenario, expected, run, len(exchanges), poll_stats(exchanges).polls, tuple(found))
+
+
+def exit_violations(scenario: str, run: ClientRun, expected: ExitRule, options: VerifyOptions) -> list[ClientViolation]:
+    """The ``client-timeout`` and ``exit-code`` verdicts of one run."""
+    if run.killed:
+        if "client-timeout" in options.skip_checks:
+            return []
+        message = (
+            f"the client was still running after {options.timeout:g} s in scenario {scenario!r} and was killed; "
+            "give up on a job after a deadline of your own, or raise --timeout if the client needs longer."
+        )
+        return [ClientViolation("client-timeout", message)]
+    if "exit-code" in options.skip_checks or expected == "any":
+        return []
+    code = run.exit_code
+    reported = re.search(options.failure_pattern, run.stdout + run.stderr) is not None
+    ok = {
+        "zero": code == 0,
+        "nonzero": code != 0,
+        "failure": code != 0 or reported,
+    }[expected]
+    if ok:
+        return []
+    if expected == "zero":
+        message = (
+            f"the client exited {code} in scenario {scenario!r}, where the job succeeds; a working client gets the "
+            f"image and exits 0.{_tail(run)}"
+        )
+    elif expected == "nonzero":
+        message = f"the client exited 0 in scenario {scenario!r}; it must exit non-zero when the job does not succeed."
+    else:
+        message = (
+            f"the client exited 0 in scenario {scenario!r} and reported no failure; when a job FAILs or never "
+            f"finishes, exit non-zero or say so (output matching {options.failure_pattern!r})."
+        )
+    return [ClientViolation("exit-code", message)]
+
+
+def _tail(run: ClientRun, lines: int = 3) -> str:
+    text = (run.stderr or run.stdout).strip().splitlines()[-lines:]
+    return (" Last output: " + " | ".join(text)) if text else ""
+
+
+# --- observing what the mock answered ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the mock answered to one request (recorded by `AnswerRecorder`)."""
+
+    method: str
+    path: str
+    status: int | None
+    retry_after: float | None = None
+    body: Any = None  # parsed JSON of an API answer, if it parsed
+    malformed: bool = False
+
+
+class AnswerRecorder:
+    """Pure ASGI wrapper that notes each answer's status, Retry-After and JSON body.
+
+    The request journal records what the client sent; this adds what it got back (the job status a poll saw,
+    the Retry-After a 429 carried). `app` is bound late, so a server can be built on the port first.
+    """
+
+    def __init__(self, app: ASGIApp | None = None, *, max_body: int = 256 * 1024) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.answers: list[Answer] = []
+        self._lock = threading.Lock()
+        self._in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert self.app is not None, "AnswerRecorder.app must be set before serving"
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        status: int | None = None
+        retry_after: float | None = None
+        is_json = False
+        chunks: list[bytes] = []
+
+        async def observe(message: Message) -> None:
+            nonlocal status, retry_after, is_json
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"retry-after":
+                        retry_after = _seconds(value.decode("latin-1"))
+                    elif name.lower() == b"content-type":
+                        is_json = b"json" in value.lower()
+            elif message["type"] == "http.response.body" and sum(map(len, chunks)) < self.max_body:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        with self._lock:
+            self._in_flight += 1
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            answer = _answer(scope["method"], scope["path"], status, retry_after, is_json, b"".join(chunks))
+            with self._lock:
+                self.answers.append(answer)
+                self._in_flight -= 1
+
+    def settle(self, timeout: float = 2.0) -> None:
+        """Wait (bounded) until no request is being answered, so the journal holds every finished request."""
+        deadline = time.monotonic() + timeout
+        while self._in_flight and time.monotonic() < deadline:
+            time.sleep(0.005)
+
+
+def _seconds(raw: str) -> float | None:
+    try:
+        return max(0.0, float(raw.strip()))
+    except ValueError:
+        return None  # an HTTP-date Retry-After; the mock never sends one
+
+
+def _answer(method: str, path: str, status: int | None, retry_after: float | None, is_json: bool, raw: bytes) -> Answer:
+    body: Any = None
+    malformed = False
+    if path.startswith("/api/") and status is not None and status < 300:
+        # A documented JSON answer that does not parse (or is not an object) is garbage the client must survive.
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            malformed = True
+        else:
+            malformed = not isinstance(body, dict) or not is_json
+    elif is_json and raw:
+        with contextlib.suppress(orjson.JSONDecodeError):
+            body = orjson.loads(raw)
+    return Answer(method, path, status, retry_after, body, malformed)
+
+
+def exchanges_from(entries: Iterable[Any], answers: Iterable[Answer]) -> list[Exchange]:
+    """Pair journal entries (`RequestRecorded`) with recorded answers into `Exchange`s, in journal order.
+
+    Pairing is first-in first-out per request line, which is exact for one client and at worst swaps two
+    identical concurrent requests.
+    """
+    queues: dict[tuple[str, str], list[Answer]] = {}
+    for recorded in answers:
+        queues.setdefault((recorded.method, recorded.path), []).append(recorded)
+    out = []
+    for entry in sorted(entries, key=lambda e: e.seq):
+        queue = queues.get((entry.method, entry.path))
+        answer = queue.pop(0) if queue else None
+        body: dict[str, Any] = answer.body if answer is not None and isinstance(answer.body, dict) else {}
+        images: list[Any] = body["images"] if isinstance(body.get("images"), list) else []
+        urls = tuple(str(u) for u in [body.get("uri"), *images] if isinstance(u, str))
+        progress = body.get("progress")
+        out.append(
+            Exchange(
+                seq=entry.seq,
+                at=entry.at,
+                method=entry.method,
+                path=entry.path,
+                status=answer.status if answer is not None else entry.status,
+                operation_id=entry.operation_id,
+                message_id=entry.message_id,
+                violations=tuple(str(v) for v in entry.violations),
+                tags=tuple(entry.tags),
+                body=entry.body,
+                retry_after=answer.retry_after if answer is not None else None,
+                job_status=body.get("status") if isinstance(body.get("status"), str) and "progress" in body else None,
+                progress=progress if isinstance(progress, int) else None,
+                image_urls=urls,
+                malformed=answer.malformed if answer is not None else False,
+            )
+        )
+    return out
+
+
+# --- running ------------------------------------------------------------------------------------------------
+
+
+def arm_scenario(app: Any, scenario: str) -> None:
+    """Make `scenario` apply to every request of the run: the one place verify chooses scenarios."""
+    control = getattr(app.state, "control", None)
+    if control is None:
+        if scenario == "success":
+            return  # a mock without scenarios behaves as "success"
+        raise VerifyError(f"This flux-mock has no scenarios; it can only verify 'success' (asked for {scenario!r}).")
+    control.arm(scenario)
+
+
+def client_env(base_url: str, api_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The client's environment: ours, plus where the mock is and the key it accepts."""
+    env = dict(os.environ)
+    env.update(extra or {})
+    env["IMAGINEPRO_BASE_URL"] = base_url
+    env["IMAGINEPRO_API_KEY"] = api_key
+    env["FLUX_MOCK_ADMIN_URL"] = base_url + ADMIN_PREFIX
+    return env
+
+
+def run_client(command: Sequence[str], env: Mapping[str, str], timeout: float, cwd: str | None = None) -> ClientRun:
+    """Run `command` in its own process group; kill the whole group if it outlives `timeout` seconds."""
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            list(command),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own process group, so a timeout kills its children too
+        )
+    except OSError as exc:
+        raise VerifyError(f"Cannot run {' '.join(command)!r}: {exc.strerror or exc}.") from None
+    killed = False
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        killed = True
+        _kill_group(proc)
+        try:
+            out, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # a grandchild in another session still holds the pipes
+            out, err = b"", b""
+    return ClientRun(
+        exit_code=None if killed else proc.returncode,
+        killed=killed,
+        duration=time.monotonic() - started,
+        stdout=out[-_OUTPUT_LIMIT:].decode("utf-8", "replace"),
+        stderr=err[-_OUTPUT_LIMIT:].decode("utf-8", "replace"),
+    )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_scenario(command: Sequence[str], scenario: str, options: VerifyOptions) -> ScenarioResult:
+    """Serve a fresh mock with `scenario` armed, run the client once against it, and judge the run."""
+    from mock_server import LiveServer, Settings, SystemClock, create_app
+
+    recorder = AnswerRecorder()
+    settings = Settings(job_seconds=options.job_seconds, seed=options.seed, api_keys=(options.api_key,))
+    server = LiveServer(recorder, settings=settings)  # binds the port, so the app's image URLs can name it
+    app = create_app(server.settings, clock=SystemClock())
+    recorder.app = app
+    arm_scenario(app, scenario)
+    with server:
+        run = run_client(command, client_env(server.url, options.api_key, options.env), options.timeout, options.cwd)
+        recorder.settle()
+    entries = app.state.services.journal.entries()
+    return judge(scenario, run, exchanges_from(entries, recorder.answers), options)
+
+
+def verify_client(
+    command: Sequence[str],
+    options: VerifyOptions | None = None,
+    *,
+    on_result: Callable[[ScenarioResult], None] | None = None,
+) -> VerifyReport:
+    """Run `command` once per scenario against a fresh mock and collect the verdicts.
+
+    Args:
+        command: the client to run, e.g. ``["python", "my_client.py"]``.
+        options: scenarios, limits and expectations (default: success, fail and timeout).
+        on_result: called after each scenario, e.g. to print progress.
+    """
+    options = options or VerifyOptions()
+    if not command:
+        raise VerifyError("Give the client command after --, e.g. flux-mock verify -- python my_client.py")
+    results = []
+    for scenario in options.scenarios:
+        result = run_scenario(command, scenario, options)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return VerifyReport(tuple(command), options, tuple(results))

@@ -16,7 +16,7 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,8 +26,6 @@ TERMINAL = frozenset({"DONE", "FAIL"})
 DEFAULT_JOB_TIMEOUT = 900.0  # the contract's default `timeout` for imagine (and the only one for upscale)
 # Status codes that mean "the request itself broke the contract" (404 is left out: not-yet-registered ids are normal).
 _CLIENT_ERRORS = frozenset({400, 401, 405, 413, 415})
-# Journal tags that mark an answer the mock faked on purpose (scenarios), which the client cannot be blamed for.
-_INJECTED_TAG = re.compile(r"^(reject|flaky|disconnect|garbage|credits|fault)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +77,17 @@ class Exchange:
 
     @property
     def injected(self) -> bool:
-        """The answer was a fault the mock injected on purpose."""
-        return any(_INJECTED_TAG.match(tag) for tag in self.tags)
+        """The answer was a fault a scenario injected on purpose (journal tags such as ``reject:401``)."""
+        for tag in self.tags:
+            name, _, arg = tag.partition(":")
+            if (
+                (name == "reject" and arg == str(self.status))
+                or (name == "credits" and self.status in (401, 402, 403))
+                or (name == "flaky" and self.status == 503)
+                or name in ("disconnect", "garbage", "bad-scenario")
+            ):
+                return True
+        return False
 
     @property
     def failed(self) -> bool:
@@ -457,11 +464,10 @@ class PollStats:
     polls: int = 0
     jobs: int = 0
     min_gap: float | None = None
-    gaps: tuple[float, ...] = field(default=(), repr=False)
 
 
 def poll_stats(exchanges: Sequence[Exchange]) -> PollStats:
     """How many polls, of how many jobs, and the shortest gap between two polls of one job."""
     jobs = _by_job(exchanges)
     gaps = tuple(b.at - a.at for polls in jobs.values() for a, b in itertools.pairwise(polls))
-    return PollStats(sum(len(p) for p in jobs.values()), len(jobs), min(gaps) if gaps else None, gaps)
+    return PollStats(sum(len(p) for p in jobs.values()), len(jobs), min(gaps) if gaps else None)

@@ -1,3 +1,305 @@
-"""pytest plugin (``pytest11`` entry point ``flux_mock``); fixtures arrive with the contract kit."""
+"""pytest plugin (``pytest11`` entry point ``flux_mock``): a flux-mock for your client's tests.
+
+Fixtures:
+    flux_mock         a real server on 127.0.0.1:<free port> for the whole session, reset before each test;
+    flux_mock_asgi    the same app in process, on a virtual clock (fast; async httpx clients only);
+    webhook_receiver  a recording webhook receiver on 127.0.0.1:<free port>.
+
+Marker:
+    @pytest.mark.flux_mock(scenario="fail", seed=7)   applies to either mock fixture in that test.
+
+Options (group "flux-mock"): --flux-mock-job-seconds, --flux-mock-seed, --flux-mock-api-key.
+
+Example:
+    def test_my_client_reports_a_failed_job(flux_mock):
+        flux_mock.scenario("fail")
+        result = my_client.generate("a fox", base_url=flux_mock.base_url, api_key=flux_mock.api_key)
+        assert result.failed
+        assert flux_mock.client_violations() == []
+
+Nothing heavy is imported until a fixture is used, so the plugin costs nothing in test runs that ignore it.
+"""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mock_server import Clock, LiveServer, RequestRecorded, Settings
+
+    from .client_checks import ClientRules, ClientViolation, Exchange
+    from .client_verify import AnswerRecorder
+
+MARKER = "flux_mock"
+ASGI_BASE_URL = "http://flux-mock.invalid"  # .invalid never resolves: the in-process app has no socket
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("flux-mock", "flux-mock: the offline ImaginePro Flux API for your client's tests")
+    group.addoption(
+        "--flux-mock-job-seconds",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="Processing time of a job on the flux_mock fixtures (default 3).",
+    )
+    group.addoption(
+        "--flux-mock-seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Seed of the flux_mock fixtures: the same seed gives the same ids and images (default 0).",
+    )
+    group.addoption(
+        "--flux-mock-api-key",
+        default="sk-flux-mock-test",
+        metavar="KEY",
+        help="The only API key the flux_mock fixtures accept (default sk-flux-mock-test).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(scenario=None, seed=None): arm a flux-mock scenario (e.g. 'fail', 'reject:429') for this test's "
+        "flux_mock / flux_mock_asgi, and/or serve it with another seed.",
+    )
+
+
+class _Handle:
+    """What both mock fixtures offer: where the mock is, time, scenarios, and what the client did."""
+
+    def __init__(self, app: Any, clock: Clock, recorder: AnswerRecorder, base_url: str, api_key: str) -> None:
+        self.app = app
+        self.clock = clock
+        self.recorder = recorder
+        self.base_url = base_url
+        self.api_key = api_key
+
+    @property
+    def admin_url(self) -> str:
+        """The admin API root (``/__mock``)."""
+        return self.base_url + "/__mock"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables `flux-mock verify` exports, for a client run as a subprocess."""
+        return {
+            "IMAGINEPRO_BASE_URL": self.base_url,
+            "IMAGINEPRO_API_KEY": self.api_key,
+            "FLUX_MOCK_ADMIN_URL": self.admin_url,
+        }
+
+    @property
+    def settings(self) -> Settings:
+        """The mock's settings."""
+        settings: Settings = self.app.state.services.settings
+        return settings
+
+    def advance(self, seconds: float) -> float:
+        """Move the mock's clock forward; jobs progress (and webhooks fire) as if `seconds` had passed."""
+        return self.clock.advance(seconds)
+
+    def scenario(self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None) -> None:
+        """Arm `scenario` (e.g. ``"fail"``, ``"reject:429"``) for the next `count` jobs/requests (default: all)."""
+        control = getattr(self.app.state, "control", None)
+        if control is None:
+            raise RuntimeError("This flux-mock has no scenarios (mock_server without MockControl).")
+        control.arm(scenario, count=count, prompt_regex=prompt_regex)
+
+    @property
+    def requests(self) -> list[RequestRecorded]:
+        """Every API request the mock answered since the test started, oldest first."""
+        self.recorder.settle()  # a request the client saw answered may still be on its way into the journal
+        entries: list[RequestRecorded] = self.app.state.services.journal.entries()
+        return entries
+
+    @property
+    def violations(self) -> list[str]:
+        """Every contract rule a request broke, as text."""
+        return [f"{e.method} {e.path}: {v}" for e in self.requests for v in e.violations]
+
+    @property
+    def webhooks(self) -> list[Any]:
+        """Every webhook delivery attempt the mock made (`WebhookAttempted`), oldest first."""
+        service = getattr(self.app.state.services, "webhooks", None)
+        return list(service.journal.entries()) if service is not None else []
+
+    def exchanges(self) -> list[Exchange]:
+        """The requests with what the mock answered, as the client checks see them."""
+        from .client_verify import exchanges_from
+
+        return exchanges_from(self.requests, list(self.recorder.answers))
+
+    def client_violations(
+        self, rules: ClientRules | None = None, *, checks: Iterable[str] | None = None
+    ) -> list[ClientViolation]:
+        """What `flux-mock verify` would hold against the client for this test's requests (empty: well-behaved).
+
+        Times are the mock's: on `flux_mock_asgi` time moves only with `advance`, so there a client that
+        polls several times without an `advance` in between looks like a tight loop.
+
+        Args:
+            rules: the limits (default: the documented 10 polls/s, no courtesy interval).
+            checks: check names to run (default: all), e.g. ``["request-schema", "poll-after-terminal"]``.
+        """
+        from .client_checks import ClientRules, run_checks
+
+        return run_checks(self.exchanges(), rules or ClientRules(min_poll_interval=0.0), names=checks)
+
+    def reset(self) -> None:
+        """Jobs, journal, scenarios, clock offset and recorded answers back to the start."""
+        control = getattr(self.app.state, "control", None)
+        if control is not None:
+            control.reset()
+        else:
+            self.app.state.services.store.clear()
+            self.app.state.services.journal.clear()
+        self.recorder.answers.clear()
+
+
+class FluxMock(_Handle):
+    """The `flux_mock` fixture: a real server; point any client at `base_url` with `api_key`."""
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A sync httpx client for the mock, authenticated."""
+        import httpx
+
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {self.api_key}"}, **kwargs)
+
+
+class FluxMockASGI(_Handle):
+    """The `flux_mock_asgi` fixture: the app in process on a `VirtualClock`; time moves only with `advance`."""
+
+    @property
+    def transport(self) -> httpx.ASGITransport:
+        """An httpx transport into the app, for clients that accept one (``httpx.AsyncClient(transport=...)``)."""
+        import httpx
+
+        return httpx.ASGITransport(app=self.recorder)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        """Run the app's start-up and shutdown (webhook delivery needs them) around the block."""
+        async with self.app.router.lifespan_context(self.app):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def client(self, **kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:
+        """An authenticated async httpx client into the app, with the app started for the block."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+        async with (
+            self.lifespan(),
+            httpx.AsyncClient(transport=self.transport, base_url=self.base_url, headers=headers, **kwargs) as client,
+        ):
+            yield client
+
+
+def _settings(config: pytest.Config, seed: int | None = None, **changes: Any) -> Settings:
+    from mock_server import Settings
+
+    return Settings(
+        job_seconds=config.getoption("--flux-mock-job-seconds"),
+        seed=config.getoption("--flux-mock-seed") if seed is None else seed,
+        api_keys=(config.getoption("--flux-mock-api-key"),),
+        log_level="warning",
+        **changes,
+    )
+
+
+def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is None:
+        return {}
+    unknown = set(marker.kwargs) - {"scenario", "seed"}
+    if marker.args or unknown:
+        raise pytest.UsageError(f"@pytest.mark.{MARKER} takes only scenario= and seed= (got {marker}).")
+    return dict(marker.kwargs)
+
+
+@contextlib.contextmanager
+def _serve(settings: Settings) -> Iterator[tuple[LiveServer, FluxMock]]:
+    from mock_server import LiveServer, SystemClock, create_app
+
+    from .client_verify import AnswerRecorder
+
+    recorder = AnswerRecorder()
+    server = LiveServer(recorder, settings=settings)  # the port is bound first, so image URLs name it
+    clock = SystemClock()
+    recorder.app = create_app(server.settings, clock=clock)
+    with server:
+        yield server, FluxMock(recorder.app, clock, recorder, server.url, settings.api_keys[0])
+
+
+@pytest.fixture(scope="session")
+def _flux_mock_session(request: pytest.FixtureRequest) -> Iterator[FluxMock]:
+    with _serve(_settings(request.config)) as (_, handle):
+        yield handle
+
+
+@pytest.fixture
+def flux_mock(request: pytest.FixtureRequest) -> Iterator[FluxMock]:
+    """A live flux-mock (session-wide, reset before each test) on 127.0.0.1.
+
+    Point your client at ``flux_mock.base_url`` with ``flux_mock.api_key``. Use ``.advance(s)`` to skip
+    time, ``.scenario("fail")`` to script the next jobs, ``.requests`` / ``.client_violations()`` to see
+    what your client did, and ``.webhooks`` for the webhooks the mock sent.
+    """
+    options = _marker(request)
+    seed = options.get("seed")
+    if seed is not None and seed != request.config.getoption("--flux-mock-seed"):
+        # Another seed means other ids and images: a server of its own for this test.
+        with _serve(_settings(request.config, seed=seed)) as (_, handle):
+            _prepare(handle, options)
+            yield handle
+        return
+    handle = request.getfixturevalue("_flux_mock_session")
+    _prepare(handle, options)
+    yield handle
+
+
+def _prepare(handle: _Handle, options: dict[str, Any]) -> None:
+    handle.reset()
+    if options.get("scenario"):
+        handle.scenario(str(options["scenario"]))
+
+
+@pytest.fixture
+def flux_mock_asgi(request: pytest.FixtureRequest) -> FluxMockASGI:
+    """A fresh flux-mock app in process, on a virtual clock that moves only with ``.advance(s)``.
+
+    Use ``async with flux_mock_asgi.client() as api:`` or pass ``flux_mock_asgi.transport`` to your own
+    ``httpx.AsyncClient``. No socket is opened, so it is the fastest way to test async client code.
+    """
+    from mock_server import VirtualClock, create_app
+
+    from .client_verify import AnswerRecorder
+
+    options = _marker(request)
+    settings = _settings(request.config, seed=options.get("seed"), public_url=ASGI_BASE_URL)
+    clock = VirtualClock()
+    recorder = AnswerRecorder(create_app(settings, clock=clock))
+    handle = FluxMockASGI(recorder.app, clock, recorder, ASGI_BASE_URL, settings.api_keys[0])
+    if options.get("scenario"):
+        handle.scenario(str(options["scenario"]))
+    return handle
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Any]:
+    """A recording webhook receiver on 127.0.0.1 (`mock_server.WebhookReceiver`); pass ``.url`` as webhookOverride."""
+    import mock_server
+
+    receiver_class = getattr(mock_server, "WebhookReceiver", None)
+    if receiver_class is None:
+        pytest.skip("webhook_receiver needs a flux-mock with webhooks (mock_server.WebhookReceiver).")
+    with receiver_class() as receiver:
+        yield receiver

@@ -55,6 +55,19 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="The mock's seed (same seed, same ids).")
 @click.option(
+    "--rate-limit",
+    type=click.Choice(["documented", "off"]),
+    default="documented",
+    show_default=True,
+    help="documented: the mock answers 429 + Retry-After past 1 request per 3 s (general) or 10/s (polls).",
+)
+@click.option(
+    "--fast-forward/--no-fast-forward",
+    default=True,
+    show_default=True,
+    help="In the timeout scenario, jump the mock clock to the job's deadline after --job-seconds.",
+)
+@click.option(
     "--api-key",
     default="sk-flux-mock-verify",
     show_default=True,
@@ -108,6 +121,8 @@ def verify(
     timeout: float,
     job_seconds: float,
     seed: int,
+    rate_limit: str,
+    fast_forward: bool,
     api_key: str,
     min_poll_interval: float,
     min_backoff: float,
@@ -170,6 +185,8 @@ def verify(
         expectations=_expectations(expect),
         failure_pattern=pattern,
         skip_checks=skip_check,
+        rate_limit=rate_limit,
+        fast_forward=fast_forward,
     )
     try:
         report = verify_client(command, options, on_result=lambda r: click.echo(format_result_line(r), err=True))

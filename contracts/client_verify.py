@@ -24,12 +24,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .client_checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, poll_stats, run_checks
+from .client_checks import (
+    CLIENT_CHECKS,
+    CREATE_OPERATIONS,
+    DEFAULT_JOB_TIMEOUT,
+    ClientRules,
+    ClientViolation,
+    Exchange,
+    poll_stats,
+    run_checks,
+)
+
+if TYPE_CHECKING:
+    from mock_server import Clock, Settings
 
 ExitRule = Literal["zero", "nonzero", "failure", "any"]
 EXIT_RULES: tuple[ExitRule, ...] = ("zero", "nonzero", "failure", "any")
@@ -75,6 +87,8 @@ class VerifyOptions:
         skip_checks: check names not to run.
         env: extra environment for the client.
         cwd: the client's working directory (default: the current one).
+        rate_limit: the mock's rate limit, ``documented`` (1 per 3 s general, 10/s polls; 429 + Retry-After) or ``off``.
+        fast_forward: in the ``timeout`` scenario, jump the mock clock to a job's deadline after `job_seconds`.
     """
 
     scenarios: tuple[str, ...] = ("success", "fail", "timeout")
@@ -88,6 +102,8 @@ class VerifyOptions:
     skip_checks: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str | None = None
+    rate_limit: str = "documented"
+    fast_forward: bool = True
 
     def expectation(self, scenario: str) -> ExitRule:
         """The exit rule for `scenario`: an exact override, then one by name, then the default table."""
@@ -339,14 +355,69 @@ def exchanges_from(entries: Iterable[Any], answers: Iterable[Answer]) -> list[Ex
 # --- running ------------------------------------------------------------------------------------------------
 
 
-def arm_scenario(app: Any, scenario: str) -> None:
-    """Make `scenario` apply to every request of the run: the one place verify chooses scenarios."""
-    control = getattr(app.state, "control", None)
-    if control is None:
-        if scenario == "success":
-            return  # a mock without scenarios behaves as "success"
+def mock_settings(scenario: str, options: VerifyOptions) -> Settings:
+    """The mock's settings for one run; `scenario` becomes the server-wide default, so every request gets it.
+
+    This is the one place verify chooses scenarios. Raises VerifyError for an unknown or malformed scenario.
+    """
+    from mock_server import MockServerError, Settings
+
+    values: dict[str, Any] = {"job_seconds": options.job_seconds, "seed": options.seed, "api_keys": (options.api_key,)}
+    fields = Settings.__dataclass_fields__
+    if "rate_limit" in fields:
+        values["rate_limit"] = options.rate_limit
+    if "scenario" in fields:
+        values["scenario"] = scenario
+    elif scenario != "success":  # a mock without scenarios always behaves as "success"
         raise VerifyError(f"This flux-mock has no scenarios; it can only verify 'success' (asked for {scenario!r}).")
-    control.arm(scenario)
+    try:
+        return Settings(**values)
+    except MockServerError as exc:
+        raise VerifyError(f"Scenario {scenario!r}: {exc}") from None
+
+
+class TimeoutFastForward:
+    """In the ``timeout`` scenario, jump the mock clock to each new job's deadline `after` real seconds.
+
+    A job without a `timeout` field would otherwise take the API default of 900 s to time out; the client
+    still sees PROCESSING first and then FAIL with the timeout error, only sooner. Journal times include
+    the jump, which only ever lengthens one gap between two requests.
+    """
+
+    def __init__(self, clock: Clock, entries: Callable[[], list[Any]], after: float) -> None:
+        self.clock = clock
+        self.entries = entries
+        self.after = after
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="flux-mock-fast-forward", daemon=True)
+
+    def __enter__(self) -> TimeoutFastForward:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        due: dict[str, tuple[float, float]] = {}  # messageId -> (real time to jump, mock deadline)
+        while not self._stop.wait(0.02):
+            for e in self.entries():
+                if e.operation_id in CREATE_OPERATIONS and e.status == 200 and e.message_id and e.message_id not in due:
+                    due[e.message_id] = (time.monotonic() + self.after, e.at + _requested_timeout(e.body))
+            for message_id, (when, deadline) in list(due.items()):
+                if when <= time.monotonic() and deadline < float("inf"):
+                    if self.clock.now() < deadline:
+                        self.clock.advance(deadline - self.clock.now())
+                    due[message_id] = (when, float("inf"))
+
+
+def _requested_timeout(body: str | None) -> float:
+    try:
+        value = orjson.loads(body or "{}").get("timeout")
+    except (orjson.JSONDecodeError, AttributeError):
+        value = None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_JOB_TIMEOUT
 
 
 def client_env(base_url: str, api_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -406,18 +477,22 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 def run_scenario(command: Sequence[str], scenario: str, options: VerifyOptions) -> ScenarioResult:
     """Serve a fresh mock with `scenario` armed, run the client once against it, and judge the run."""
-    from mock_server import LiveServer, Settings, SystemClock, create_app
+    from mock_server import LiveServer, SystemClock, create_app
 
     recorder = AnswerRecorder()
-    settings = Settings(job_seconds=options.job_seconds, seed=options.seed, api_keys=(options.api_key,))
-    server = LiveServer(recorder, settings=settings)  # binds the port, so the app's image URLs can name it
-    app = create_app(server.settings, clock=SystemClock())
+    server = LiveServer(recorder, settings=mock_settings(scenario, options))  # port first: image URLs name it
+    clock = SystemClock()
+    app = create_app(server.settings, clock=clock)
     recorder.app = app
-    arm_scenario(app, scenario)
-    with server:
+    journal = app.state.services.journal
+    fast_forward = options.fast_forward and scenario.partition(":")[0] == "timeout"
+    with (
+        server,
+        TimeoutFastForward(clock, journal.entries, options.job_seconds) if fast_forward else contextlib.nullcontext(),
+    ):
         run = run_client(command, client_env(server.url, options.api_key, options.env), options.timeout, options.cwd)
         recorder.settle()
-    entries = app.state.services.journal.entries()
+    entries = journal.entries()
     return judge(scenario, run, exchanges_from(entries, recorder.answers), options)
 
 
@@ -437,6 +512,8 @@ def verify_client(
     options = options or VerifyOptions()
     if not command:
         raise VerifyError("Give the client command after --, e.g. flux-mock verify -- python my_client.py")
+    for scenario in options.scenarios:
+        mock_settings(scenario, options)  # every scenario is valid before the first run starts
     results = []
     for scenario in options.scenarios:
         result = run_scenario(command, scenario, options)

@@ -149,7 +149,7 @@ def verify(
     import re
 
     from .client_checks import CLIENT_CHECKS, ClientRules
-    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, verify_client
+    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, contract_routes, verify_client
     from .verify_report import format_report, format_result_line, junit_xml
 
     names = tuple(s.strip() for s in scenarios.split(",") if s.strip())
@@ -173,7 +173,7 @@ def verify(
         min_poll_interval=min_poll_interval,
         min_backoff=min_backoff,
         max_unchanged_polls=max_unchanged_polls,
-        documented=_documented(),
+        documented=contract_routes(),
     )
     options = VerifyOptions(
         scenarios=names,
@@ -198,9 +198,3 @@ def verify(
         click.echo(f"JUnit report written to {junit}")
     if not report.passed:
         raise SystemExit(1)
-
-
-def _documented() -> tuple[tuple[str, str], ...]:
-    from mock_server import load_spec
-
-    return tuple(sorted((op.method, op.path) for op in load_spec().operations.values()))

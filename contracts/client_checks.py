@@ -11,6 +11,7 @@ Times in messages are relative to the first request (``t+1.20 s``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -26,6 +27,7 @@ TERMINAL = frozenset({"DONE", "FAIL"})
 DEFAULT_JOB_TIMEOUT = 900.0  # the contract's default `timeout` for imagine (and the only one for upscale)
 # Status codes that mean "the request itself broke the contract" (404 is left out: not-yet-registered ids are normal).
 _CLIENT_ERRORS = frozenset({400, 401, 405, 413, 415})
+Route = tuple[str, str, str]  # (operationId, METHOD, OpenAPI path template)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,8 @@ class ClientRules:
         slack: measurement tolerance for every time comparison, seconds.
         max_unchanged_polls: polls of a job whose status and progress did not change before it counts as endless.
         job_timeout_grace: seconds past a job's own `timeout` a client may still poll it.
-        documented: (METHOD, path template) pairs of the contract; empty: only operation ids decide.
+        documented: the contract's routes as (operationId, METHOD, path template); empty: only the operation ids
+            the mock journaled decide what is documented.
     """
 
     max_polls_per_second: float = 10.0
@@ -154,7 +157,7 @@ class ClientRules:
     slack: float = 0.05
     max_unchanged_polls: int = 60
     job_timeout_grace: float = 30.0
-    documented: tuple[tuple[str, str], ...] = ()
+    documented: tuple[Route, ...] = ()
 
 
 Check = Callable[[Sequence[Exchange], ClientRules], list[ClientViolation]]
@@ -320,8 +323,8 @@ def job_never_polled(exchanges: Sequence[Exchange], rules: ClientRules) -> list[
     polled = {e.message_id for e in exchanges if e.is_poll}
     out = []
     for e in exchanges:
-        if not (e.is_create and e.status == 200 and e.message_id) or e.message_id in polled:
-            continue
+        if not (e.is_create and e.status == 200 and e.message_id) or e.message_id in polled or e.malformed:
+            continue  # (a garbled answer never told the client the id)
         body = e.request_json()
         if isinstance(body, dict) and body.get("webhookOverride"):
             continue
@@ -426,16 +429,15 @@ def _job_timeouts(exchanges: Sequence[Exchange]) -> dict[str, tuple[float, float
 def undocumented_endpoint(exchanges: Sequence[Exchange], rules: ClientRules) -> list[ClientViolation]:
     """Requests to paths or methods the contract does not document (image URLs the API handed out are fine)."""
     handed_out = {urlsplit(url).path for e in exchanges for url in e.image_urls}
-    patterns = [(m, _template_regex(p)) for m, p in rules.documented]
     out = []
     for e in exchanges:
         if e.operation_id is not None or e.injected:
             continue
         if e.method in ("GET", "HEAD") and e.path in handed_out:
             continue
-        if patterns and any(m == e.method and rx.match(e.path) for m, rx in patterns):
+        if match_route(rules.documented, e.method, e.path) is not None:
             continue  # documented, but refused before an endpoint named it (e.g. 401): not this check's business
-        known = ", ".join(f"{m} {p}" for m, p in rules.documented) or "see openapi.yaml"
+        known = ", ".join(f"{m} {p}" for _, m, p in rules.documented) or "see openapi.yaml"
         message = (
             f"called {e.line} at {_rel(e.at, exchanges)} (answered {e.status}), which the contract does not "
             f"document; documented: {known}."
@@ -444,9 +446,20 @@ def undocumented_endpoint(exchanges: Sequence[Exchange], rules: ClientRules) -> 
     return out
 
 
+@functools.lru_cache(maxsize=64)
 def _template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}/]+\})", template)
-    return re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+    pattern = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{pattern}$")
+
+
+def match_route(routes: Iterable[Route], method: str, path: str) -> tuple[str, dict[str, str]] | None:
+    """The documented operation a request line belongs to, with its path parameters; None if undocumented."""
+    for operation_id, route_method, template in routes:
+        found = _template_regex(template).match(path) if route_method == method else None
+        if found is not None:
+            return operation_id, found.groupdict()
+    return None
 
 
 def summarise(violations: Iterable[ClientViolation]) -> dict[str, int]:

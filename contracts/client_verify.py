@@ -36,6 +36,8 @@ from .client_checks import (
     ClientRules,
     ClientViolation,
     Exchange,
+    Route,
+    match_route,
     poll_stats,
     run_checks,
 )
@@ -313,12 +315,23 @@ def _answer(method: str, path: str, status: int | None, retry_after: float | Non
     return Answer(method, path, status, retry_after, body, malformed)
 
 
-def exchanges_from(entries: Iterable[Any], answers: Iterable[Answer]) -> list[Exchange]:
+def contract_routes() -> tuple[Route, ...]:
+    """Every documented operation of openapi.yaml as (operationId, METHOD, path template)."""
+    from mock_server import load_spec
+
+    return tuple(sorted((op.operation_id, op.method, op.path) for op in load_spec().operations.values()))
+
+
+def exchanges_from(
+    entries: Iterable[Any], answers: Iterable[Answer], routes: Sequence[Route] | None = None
+) -> list[Exchange]:
     """Pair journal entries (`RequestRecorded`) with recorded answers into `Exchange`s, in journal order.
 
     Pairing is first-in first-out per request line, which is exact for one client and at worst swaps two
-    identical concurrent requests.
+    identical concurrent requests. A request answered before an endpoint named it (a 404 of ``not-yet``,
+    a 429) gets its operation and messageId from the contract's `routes` (default: openapi.yaml).
     """
+    routes = contract_routes() if routes is None else routes
     queues: dict[tuple[str, str], list[Answer]] = {}
     for recorded in answers:
         queues.setdefault((recorded.method, recorded.path), []).append(recorded)
@@ -330,6 +343,10 @@ def exchanges_from(entries: Iterable[Any], answers: Iterable[Answer]) -> list[Ex
         images: list[Any] = body["images"] if isinstance(body.get("images"), list) else []
         urls = tuple(str(u) for u in [body.get("uri"), *images] if isinstance(u, str))
         progress = body.get("progress")
+        operation_id, message_id = entry.operation_id, entry.message_id
+        if operation_id is None and (matched := match_route(routes, entry.method, entry.path)) is not None:
+            operation_id, params = matched
+            message_id = message_id or params.get("messageId")
         out.append(
             Exchange(
                 seq=entry.seq,
@@ -337,8 +354,8 @@ def exchanges_from(entries: Iterable[Any], answers: Iterable[Answer]) -> list[Ex
                 method=entry.method,
                 path=entry.path,
                 status=answer.status if answer is not None else entry.status,
-                operation_id=entry.operation_id,
-                message_id=entry.message_id,
+                operation_id=operation_id,
+                message_id=message_id,
                 violations=tuple(str(v) for v in entry.violations),
                 tags=tuple(entry.tags),
                 body=entry.body,
@@ -388,6 +405,8 @@ class TimeoutFastForward:
         self.clock = clock
         self.entries = entries
         self.after = after
+        self._due: dict[str, tuple[float, float]] = {}  # messageId -> (real time of the jump, mock deadline)
+        self._done: set[str] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="flux-mock-fast-forward", daemon=True)
 
@@ -400,16 +419,21 @@ class TimeoutFastForward:
         self._thread.join(5)
 
     def _run(self) -> None:
-        due: dict[str, tuple[float, float]] = {}  # messageId -> (real time to jump, mock deadline)
         while not self._stop.wait(0.02):
-            for e in self.entries():
-                if e.operation_id in CREATE_OPERATIONS and e.status == 200 and e.message_id and e.message_id not in due:
-                    due[e.message_id] = (time.monotonic() + self.after, e.at + _requested_timeout(e.body))
-            for message_id, (when, deadline) in list(due.items()):
-                if when <= time.monotonic() and deadline < float("inf"):
-                    if self.clock.now() < deadline:
-                        self.clock.advance(deadline - self.clock.now())
-                    due[message_id] = (when, float("inf"))
+            self.tick(time.monotonic())
+
+    def tick(self, real_now: float) -> None:
+        """One pass: note new jobs, and jump to the deadline of each job created `after` real seconds ago."""
+        for e in self.entries():
+            new = e.message_id and e.message_id not in self._due and e.message_id not in self._done
+            if new and e.operation_id in CREATE_OPERATIONS and e.status == 200:
+                self._due[e.message_id] = (real_now + self.after, e.at + _requested_timeout(e.body))
+        for message_id, (when, deadline) in list(self._due.items()):
+            if when <= real_now:
+                if self.clock.now() < deadline:
+                    self.clock.advance(deadline - self.clock.now())
+                del self._due[message_id]
+                self._done.add(message_id)
 
 
 def _requested_timeout(body: str | None) -> float:

@@ -146,12 +146,14 @@ class _Handle:
         polls several times without an `advance` in between looks like a tight loop.
 
         Args:
-            rules: the limits (default: the documented 10 polls/s, no courtesy interval).
+            rules: the limits (default: the documented 10 polls/s, no courtesy interval, openapi.yaml's routes).
             checks: check names to run (default: all), e.g. ``["request-schema", "poll-after-terminal"]``.
         """
         from .client_checks import ClientRules, run_checks
+        from .client_verify import contract_routes
 
-        return run_checks(self.exchanges(), rules or ClientRules(min_poll_interval=0.0), names=checks)
+        rules = rules or ClientRules(min_poll_interval=0.0, documented=contract_routes())
+        return run_checks(self.exchanges(), rules, names=checks)
 
     def reset(self) -> None:
         """Jobs, journal, scenarios, clock offset and recorded answers back to the start."""

@@ -11,6 +11,7 @@ from contracts.client_checks import (
     ClientRules,
     Exchange,
     client_check,
+    match_route,
     poll_stats,
     run_checks,
 )
@@ -21,10 +22,10 @@ CREATE = "/api/v1/flux/imagine"
 POLL = f"/api/v1/message/fetch/{JOB}"
 IMAGE = f"http://127.0.0.1:9/storage/v1/object/public/cdn/{JOB}.png"
 DOCUMENTED = (
-    ("POST", "/api/v1/flux/imagine"),
-    ("POST", "/api/v1/flux/upscale"),
-    ("GET", "/api/v1/message/fetch/{messageId}"),
-    ("GET", "/api/v1/midjourney/message/{messageId}"),
+    ("fluxImagine", "POST", "/api/v1/flux/imagine"),
+    ("fluxUpscale", "POST", "/api/v1/flux/upscale"),
+    ("fetchMessage", "GET", "/api/v1/message/fetch/{messageId}"),
+    ("fetchMessageLegacy", "GET", "/api/v1/midjourney/message/{messageId}"),
 )
 RULES = ClientRules(min_poll_interval=1.0, min_backoff=0.5, max_unchanged_polls=5, documented=DOCUMENTED)
 
@@ -186,6 +187,16 @@ def test_polling_after_a_final_status_is_reported(final: str) -> None:
 
 
 # --- job-never-polled ----------------------------------------------------------------------------------------
+
+
+def test_a_job_whose_create_answer_was_garbled_needs_no_polling() -> None:
+    assert Timeline().create(0, malformed=True).run("job-never-polled") == []
+
+
+def test_match_route_finds_the_operation_and_its_parameters() -> None:
+    assert match_route(DOCUMENTED, "GET", POLL) == ("fetchMessage", {"messageId": JOB})
+    assert match_route(DOCUMENTED, "POST", POLL) is None
+    assert match_route(DOCUMENTED, "GET", POLL + "/extra") is None
 
 
 def test_a_created_job_that_is_never_polled_is_reported() -> None:

@@ -1,0 +1,396 @@
+"""flux-mock verify: the pure parts (pairing, judging, reports), the process handling, and real client runs.
+
+The real runs are the issue's acceptance test: the example client passes every scenario it is run in,
+and each mutant fails for its own reason. They run concurrently (a few at a time) to keep the suite quick.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+import mock_server
+from contracts.cli import verify
+from contracts.client_checks import ClientRules, ClientViolation
+from contracts.client_verify import (
+    Answer,
+    AnswerRecorder,
+    ClientRun,
+    ScenarioResult,
+    TimeoutFastForward,
+    VerifyError,
+    VerifyOptions,
+    VerifyReport,
+    contract_routes,
+    exchanges_from,
+    exit_violations,
+    judge,
+    mock_settings,
+    run_client,
+    verify_client,
+)
+from contracts.verify_report import format_report, junit_xml
+from mock_server import RequestRecorded, VirtualClock
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "client.py"
+MUTANTS = Path(__file__).resolve().parent / "mutant_clients"
+JOB = "2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001"
+HAS_SCENARIOS = "scenario" in mock_server.Settings.__dataclass_fields__
+needs_scenarios = pytest.mark.skipif(not HAS_SCENARIOS, reason="needs flux-mock scenarios (issue 5)")
+
+
+def entry(seq: int, method: str, path: str, status: int = 200, **kw: object) -> RequestRecorded:
+    return RequestRecorded(
+        seq=seq, at=100.0 + seq, method=method, path=path, query="", status=status, duration_ms=1.0, **kw
+    )  # type: ignore[arg-type]
+
+
+# --- pairing the journal with the answers --------------------------------------------------------------------
+
+
+def test_exchanges_pair_journal_entries_with_what_was_answered() -> None:
+    poll = f"/api/v1/message/fetch/{JOB}"
+    entries = [
+        entry(1, "POST", "/api/v1/flux/imagine", operation_id="fluxImagine", message_id=JOB),
+        entry(2, "GET", poll, 429),  # refused by the rate limiter: no endpoint named it
+        entry(3, "GET", poll, operation_id="fetchMessage", message_id=JOB),
+    ]
+    answers = [
+        Answer("POST", "/api/v1/flux/imagine", 200, body={"success": True, "messageId": JOB}),
+        Answer("GET", poll, 429, retry_after=1.0, body={"message": "ThrottlerException", "statusCode": 429}),
+        Answer(
+            "GET",
+            poll,
+            200,
+            body={
+                "messageId": JOB,
+                "status": "DONE",
+                "progress": 100,
+                "uri": "http://x/a.png",
+                "images": ["http://x/a.png", "http://x/b.png"],
+            },
+        ),
+    ]
+    create, throttled, done = exchanges_from(entries, answers, contract_routes())
+    assert (create.is_create, create.job_status) == (True, None)
+    assert (throttled.operation_id, throttled.message_id, throttled.retry_after) == ("fetchMessage", JOB, 1.0)
+    assert throttled.job_status is None
+    assert (done.job_status, done.progress, done.image_urls) == (
+        "DONE",
+        100,
+        ("http://x/a.png", "http://x/a.png", "http://x/b.png"),
+    )
+
+
+@pytest.mark.anyio
+async def test_the_answer_recorder_notes_status_retry_after_and_garbage() -> None:
+    async def app(scope: dict[str, object], receive: object, send: object) -> None:
+        path = str(scope["path"])
+        status, headers, body = (
+            200,
+            [(b"content-type", b"application/json")],
+            b'{"status": "PROCESSING", "progress": 5}',
+        )
+        if path.endswith("/busy"):
+            status, headers = 429, [*headers, (b"retry-after", b"2")]
+        elif path.endswith("/cut"):
+            body = body[:9]
+        await send({"type": "http.response.start", "status": status, "headers": headers})  # type: ignore[operator]
+        await send({"type": "http.response.body", "body": body})  # type: ignore[operator]
+
+    recorder = AnswerRecorder(app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=recorder), base_url="http://t") as client:
+        for path in ("/api/ok", "/api/busy", "/api/cut", "/__mock/health"):
+            await client.get(path)
+    ok, busy, cut = recorder.answers
+    assert (ok.status, ok.body, ok.malformed) == (200, {"status": "PROCESSING", "progress": 5}, False)
+    assert (busy.status, busy.retry_after) == (429, 2.0)
+    assert cut.malformed
+
+
+def test_fast_forward_jumps_to_the_job_deadline_once() -> None:
+    clock = VirtualClock(start=1000.0)
+    created = dataclasses.replace(
+        entry(
+            1,
+            "POST",
+            "/api/v1/flux/imagine",
+            operation_id="fluxImagine",
+            message_id=JOB,
+            body='{"prompt": "a fox", "timeout": 60}',
+        ),
+        at=1000.0,
+    )
+    ff = TimeoutFastForward(clock, lambda: [created], after=2.0)
+    ff.tick(real_now=10.0)
+    assert clock.now() == 1000.0  # not yet: the client gets `after` seconds of a normal job first
+    ff.tick(real_now=12.0)
+    assert clock.now() == 1060.0  # created at 1000 with timeout 60
+    ff.tick(real_now=20.0)
+    assert clock.now() == 1060.0  # once per job
+
+
+# --- judging -------------------------------------------------------------------------------------------------
+
+
+def finished(code: int | None, out: str = "", killed: bool = False) -> ClientRun:
+    return ClientRun(exit_code=code, killed=killed, duration=1.0, stdout=out)
+
+
+@pytest.mark.parametrize(
+    ("rule", "code", "out", "ok"),
+    [
+        ("zero", 0, "", True),
+        ("zero", 1, "", False),
+        ("nonzero", 0, "", False),
+        ("nonzero", 2, "", True),
+        ("failure", 1, "", True),
+        ("failure", 0, "job failed: content filter", True),
+        ("failure", 0, "saved fox.png", False),
+        ("any", 0, "", True),
+    ],
+)
+def test_exit_code_rules(rule: str, code: int, out: str, ok: bool) -> None:
+    found = exit_violations("s", finished(code, out), rule, VerifyOptions())  # type: ignore[arg-type]
+    assert (found == []) is ok
+    if not ok:
+        assert found[0].check == "exit-code"
+
+
+def test_a_killed_client_is_a_client_timeout_unless_skipped() -> None:
+    [found] = exit_violations("stall", finished(None, killed=True), "failure", VerifyOptions(timeout=7))
+    assert found.check == "client-timeout"
+    assert "after 7 s" in found.message
+    assert (
+        exit_violations("stall", finished(None, killed=True), "failure", VerifyOptions(skip_checks=("client-timeout",)))
+        == []
+    )
+
+
+def test_expectations_exact_then_by_name_then_defaults() -> None:
+    options = VerifyOptions(expectations={"reject:429": "zero", "fail": "nonzero"})
+    assert options.expectation("reject:429") == "zero"
+    assert options.expectation("reject:503") == "failure"
+    assert options.expectation("fail:40") == "nonzero"
+    assert options.expectation("success") == "zero"
+    assert options.expectation("status-variant") == "any"
+
+
+def test_judge_counts_polls_and_combines_checks_with_the_exit_code() -> None:
+    poll = f"/api/v1/message/fetch/{JOB}"
+    entries = [entry(1, "POST", "/api/v1/flux/imagine", operation_id="fluxImagine", message_id=JOB)]
+    entries += [entry(i, "GET", poll, operation_id="fetchMessage", message_id=JOB) for i in (2, 3)]
+    answers = [Answer("GET", poll, 200, body={"status": "FAIL", "progress": 3}) for _ in range(2)]
+    result = judge("fail", finished(0), exchanges_from(entries, answers), VerifyOptions())
+    assert (result.requests, result.polls) == (3, 2)
+    assert [v.check for v in result.violations] == ["poll-after-terminal", "exit-code"]
+    skipped = judge(
+        "fail",
+        finished(0),
+        exchanges_from(entries, answers),
+        VerifyOptions(skip_checks=("poll-after-terminal", "exit-code")),
+    )
+    assert skipped.passed
+
+
+# --- reports -------------------------------------------------------------------------------------------------
+
+
+def sample_report() -> VerifyReport:
+    bad = ClientViolation("poll-rate", "sent 40 polls <fast> & loose", (3,))
+    results = (
+        ScenarioResult("success", "zero", ClientRun(0, False, 1.25, "ok\n"), 5, 3, ()),
+        ScenarioResult("fail", "failure", ClientRun(None, True, 9.0, "", "still polling\x01\n"), 40, 38, (bad,)),
+    )
+    return VerifyReport(("python", "client.py"), VerifyOptions(), results)
+
+
+def test_text_report_has_a_row_per_scenario_and_each_violation() -> None:
+    text = format_report(sample_report())
+    assert "scenario  result  exit    expected  requests  polls  duration  violations" in text
+    assert "fail      FAIL    killed  failure   40        38     9.0 s     1" in text
+    assert "[poll-rate] sent 40 polls" in text
+    assert "still polling" in text
+    assert text.rstrip().endswith("1 of 2 scenario(s) passed; 1 violation(s).")
+
+
+def test_junit_report_is_valid_xml_with_one_failure_per_violation() -> None:
+    root = ET.fromstring(junit_xml(sample_report()).split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["success"].find("failure") is None
+    failure = cases["fail"].find("failure")
+    assert failure is not None
+    assert failure.get("type") == "poll-rate"
+    assert "<fast> & loose" in (failure.get("message") or "")
+
+
+# --- the client process --------------------------------------------------------------------------------------
+
+
+def test_a_client_that_runs_over_is_killed_with_its_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys, time\n"
+        f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    started = time.monotonic()
+    run = run_client([sys.executable, "-c", script], dict(os.environ), timeout=1.5)
+    assert run.killed
+    assert run.exit_code is None
+    assert time.monotonic() - started < 10
+    assert "started" in run.stdout
+    # Gone, or a zombie nobody reaps (PID 1 in a container may not): either way it no longer runs.
+    stat = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    assert not stat.exists() or stat.read_text().split(") ", 1)[1].startswith("Z")
+
+
+def test_a_missing_command_is_a_verify_error() -> None:
+    with pytest.raises(VerifyError, match="Cannot run"):
+        run_client(["/nonexistent/flux-client"], {}, timeout=5)
+
+
+@needs_scenarios
+def test_an_unknown_scenario_stops_verify_before_any_run() -> None:
+    with pytest.raises(VerifyError, match=r"Unknown scenario 'fial'.*Did you mean 'fail'"):
+        verify_client(["false"], VerifyOptions(scenarios=("success", "fial")))
+
+
+def test_mock_settings_carry_the_run_options() -> None:
+    settings = mock_settings("success", VerifyOptions(job_seconds=1.5, seed=4, api_key="sk-x"))
+    assert (settings.job_seconds, settings.seed, settings.api_keys) == (1.5, 4, ("sk-x",))
+
+
+# --- real clients against a real mock -----------------------------------------------------------------------
+
+FAST_CLIENT = {
+    "FLUX_CLIENT_POLL_INTERVAL": "0.2",
+    "FLUX_CLIENT_BACKOFF": "0.2",
+    "FLUX_CLIENT_MAX_WAIT": "2",
+    "FLUX_CLIENT_RETRIES": "3",
+}
+FAST_RULES = ClientRules(min_poll_interval=0.1, min_backoff=0.1, documented=contract_routes())
+
+# (client script, scenario, the check that must fire or None for "passes", needs scenarios)
+CASES = [
+    (EXAMPLE, "success", None, False),
+    (EXAMPLE, "fail", None, True),
+    (EXAMPLE, "timeout", None, True),
+    (EXAMPLE, "stall", None, True),
+    (EXAMPLE, "flaky:2", None, True),
+    (MUTANTS / "tight_loop.py", "success", "poll-rate", False),
+    (MUTANTS / "ignores_fail.py", "fail", "poll-after-terminal", True),
+    (MUTANTS / "ignores_retry_after.py", "reject:429", "retry-after", True),
+    (MUTANTS / "sends_n5.py", "success", "request-schema", False),
+    (MUTANTS / "wrong_field.py", "success", "job-never-polled", False),
+]
+
+
+def _verify_one(script: Path, scenario: str) -> VerifyReport:
+    # The tight loop needs a job long enough to show 11 polls within one second even on a busy machine.
+    job_seconds = 1.5 if script.name == "tight_loop.py" else 0.6
+    options = VerifyOptions(
+        scenarios=(scenario,), job_seconds=job_seconds, timeout=20, rules=FAST_RULES, env=FAST_CLIENT
+    )
+    return verify_client([sys.executable, str(script)], options)
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[tuple[str, str], VerifyReport]:
+    runnable = [(s, sc) for s, sc, _, needs in CASES if HAS_SCENARIOS or not needs]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {(s.name, sc): pool.submit(_verify_one, s, sc) for s, sc in runnable}
+        return {key: future.result() for key, future in futures.items()}
+
+
+@pytest.mark.parametrize(
+    ("script", "scenario", "check"),
+    [
+        pytest.param(s, sc, check, id=f"{s.stem}-{sc}", marks=[needs_scenarios] if needs else [])
+        for s, sc, check, needs in CASES
+    ],
+)
+def test_clients_against_the_mock(
+    reports: dict[tuple[str, str], VerifyReport], script: Path, scenario: str, check: str | None
+) -> None:
+    report = reports[(script.name, scenario)]
+    [result] = report.results
+    found = [v.check for v in result.violations]
+    if check is None:
+        assert found == [], format_report(report)
+        assert not result.run.killed
+    else:
+        assert check in found, format_report(report)
+
+
+def test_the_well_behaved_client_downloads_the_image(reports: dict[tuple[str, str], VerifyReport]) -> None:
+    [result] = reports[("client.py", "success")].results
+    assert result.run.exit_code == 0
+    assert "bytes" in result.run.stdout
+    assert result.polls >= 2
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def test_verify_command_passes_the_example_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in FAST_CLIENT.items():
+        monkeypatch.setenv(name, value)
+    junit = tmp_path / "verify.xml"
+    args = [
+        "--scenarios",
+        "success",
+        "--job-seconds",
+        "0.5",
+        "--min-poll-interval",
+        "0.1",
+        "--junit",
+        str(junit),
+        "--",
+        sys.executable,
+        str(EXAMPLE),
+    ]
+    result = CliRunner().invoke(verify, args)
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 scenario(s) passed; 0 violation(s)." in result.output
+    assert ET.parse(junit).getroot().find("testsuite").get("failures") == "0"  # type: ignore[union-attr]
+
+
+def test_verify_command_exits_1_and_names_the_violation() -> None:
+    args = ["--scenarios", "success", "--job-seconds", "0.5", "--", sys.executable, str(MUTANTS / "sends_n5.py")]
+    result = CliRunner().invoke(verify, args)
+    assert result.exit_code == 1
+    assert "[request-schema] POST /api/v1/flux/imagine" in result.output
+    assert "n must not be greater than 4" in result.output
+    assert "[exit-code] the client exited 3" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        ([], "Missing argument"),
+        (["--expect", "fail", "--", "true"], "SCENARIO=RULE"),
+        (["--expect", "fail=maybe", "--", "true"], "zero, nonzero, failure, any"),
+        (["--skip-check", "poll-rat", "--", "true"], "'poll-rat' is not a check"),
+        (["--failure-pattern", "(", "--", "true"], "not a regular expression"),
+    ],
+)
+def test_verify_command_usage_errors(args: list[str], needle: str) -> None:
+    result = CliRunner().invoke(verify, args)
+    assert result.exit_code == 2
+    assert needle in result.output

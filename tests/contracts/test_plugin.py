@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +19,30 @@ needs_scenarios = pytest.mark.skipif(
 needs_webhooks = pytest.mark.skipif(
     not hasattr(mock_server, "WebhookReceiver"), reason="needs flux-mock webhooks (issue 4)"
 )
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+MY_CLIENT = """
+import time
+
+import httpx
+
+
+class GenerationFailed(Exception):
+    pass
+
+
+def generate(prompt, *, base_url, api_key):
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}) as http:
+        job = http.post("/api/v1/flux/imagine", json={"prompt": prompt}).json()
+        while True:
+            message = http.get(f"/api/v1/message/fetch/{job['messageId']}").json()
+            if message["status"] == "DONE":
+                return httpx.get(message["uri"]).content
+            if message["status"] == "FAIL":
+                raise GenerationFailed(message["error"])
+            time.sleep(0.2)
+"""
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
@@ -176,3 +202,11 @@ def test_webhook(flux_mock, webhook_receiver):
     assert flux_mock.webhooks
 """
     run(pytester, source).assert_outcomes(passed=1)
+
+
+@needs_scenarios
+def test_the_readme_example_runs(pytester: pytest.Pytester) -> None:
+    [snippet] = re.findall(r"```python\n(# test_my_client\.py.*?)```", README.read_text(encoding="utf-8"), re.S)
+    pytester.makepyfile(my_client=MY_CLIENT, test_my_client=snippet)
+    result = pytester.runpytest("-p", "flux_mock", "-W", "error", "--flux-mock-job-seconds", "0")
+    result.assert_outcomes(passed=2)

@@ -131,6 +131,13 @@ class _Handle:
         service = getattr(self.app.state.services, "webhooks", None)
         return list(service.journal.entries()) if service is not None else []
 
+    def wait_for_webhooks(self, count: int = 1, *, message_id: str | None = None, timeout: float = 5.0) -> list[Any]:
+        """Block until the mock has journaled `count` webhook attempts (for `message_id`); TimeoutError otherwise."""
+        service = getattr(self.app.state.services, "webhooks", None)
+        if service is None:
+            raise RuntimeError("This flux-mock sends no webhooks (mock_server without webhooks).")
+        return list(service.journal.wait_for(count, message_id=message_id, timeout=timeout))
+
     def exchanges(self) -> list[Exchange]:
         """The requests with what the mock answered, as the client checks see them."""
         from .client_verify import exchanges_from

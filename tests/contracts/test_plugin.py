@@ -199,7 +199,9 @@ def test_webhook(flux_mock, webhook_receiver):
     [hook] = webhook_receiver.wait_for(1, timeout=10)
     assert hook.json["messageId"] == created["messageId"]
     assert hook.json["status"] == "DONE"
-    assert flux_mock.webhooks
+    [attempt] = flux_mock.wait_for_webhooks(1, message_id=created["messageId"])
+    assert attempt.outcome == "delivered"
+    assert flux_mock.webhooks == [attempt]
 """
     run(pytester, source).assert_outcomes(passed=1)
 

@@ -149,7 +149,8 @@ def verify(
     import re
 
     from .client_checks import CLIENT_CHECKS, ClientRules
-    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, contract_routes, verify_client
+    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, verify_client
+    from .exchanges import contract_routes
     from .verify_report import format_report, format_result_line, junit_xml
 
     names = tuple(s.strip() for s in scenarios.split(",") if s.strip())

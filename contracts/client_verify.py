@@ -22,12 +22,11 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .client_checks import (
     CLIENT_CHECKS,
@@ -36,11 +35,10 @@ from .client_checks import (
     ClientRules,
     ClientViolation,
     Exchange,
-    Route,
-    match_route,
     poll_stats,
     run_checks,
 )
+from .exchanges import ADMIN_PREFIX, AnswerRecorder, exchanges_from
 
 if TYPE_CHECKING:
     from mock_server import Clock, Settings
@@ -65,7 +63,6 @@ DEFAULT_EXPECTATIONS: dict[str, ExitRule] = {
     "garbage": "failure",
 }
 DEFAULT_FAILURE_PATTERN = r"(?i)\b(fail(ed|ure|s)?|error|timed? ?out|gave up|giving up)\b"
-ADMIN_PREFIX = "/__mock"
 _OUTPUT_LIMIT = 64 * 1024
 
 
@@ -222,153 +219,6 @@ def _tail(run: ClientRun, lines: int = 3) -> str:
     return (" Last output: " + " | ".join(text)) if text else ""
 
 
-# --- observing what the mock answered ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """What the mock answered to one request (recorded by `AnswerRecorder`)."""
-
-    method: str
-    path: str
-    status: int | None
-    retry_after: float | None = None
-    body: Any = None  # parsed JSON of an API answer, if it parsed
-    malformed: bool = False
-
-
-class AnswerRecorder:
-    """Pure ASGI wrapper that notes each answer's status, Retry-After and JSON body.
-
-    The request journal records what the client sent; this adds what it got back (the job status a poll saw,
-    the Retry-After a 429 carried). `app` is bound late, so a server can be built on the port first.
-    """
-
-    def __init__(self, app: ASGIApp | None = None, *, max_body: int = 256 * 1024) -> None:
-        self.app = app
-        self.max_body = max_body
-        self.answers: list[Answer] = []
-        self._lock = threading.Lock()
-        self._in_flight = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.app is not None, "AnswerRecorder.app must be set before serving"
-        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        status: int | None = None
-        retry_after: float | None = None
-        is_json = False
-        chunks: list[bytes] = []
-
-        async def observe(message: Message) -> None:
-            nonlocal status, retry_after, is_json
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"retry-after":
-                        retry_after = _seconds(value.decode("latin-1"))
-                    elif name.lower() == b"content-type":
-                        is_json = b"json" in value.lower()
-            elif message["type"] == "http.response.body" and sum(map(len, chunks)) < self.max_body:
-                chunks.append(message.get("body", b""))
-            await send(message)
-
-        with self._lock:
-            self._in_flight += 1
-        try:
-            await self.app(scope, receive, observe)
-        finally:
-            answer = _answer(scope["method"], scope["path"], status, retry_after, is_json, b"".join(chunks))
-            with self._lock:
-                self.answers.append(answer)
-                self._in_flight -= 1
-
-    def settle(self, timeout: float = 2.0) -> None:
-        """Wait (bounded) until no request is being answered, so the journal holds every finished request."""
-        deadline = time.monotonic() + timeout
-        while self._in_flight and time.monotonic() < deadline:
-            time.sleep(0.005)
-
-
-def _seconds(raw: str) -> float | None:
-    try:
-        return max(0.0, float(raw.strip()))
-    except ValueError:
-        return None  # an HTTP-date Retry-After; the mock never sends one
-
-
-def _answer(method: str, path: str, status: int | None, retry_after: float | None, is_json: bool, raw: bytes) -> Answer:
-    body: Any = None
-    malformed = False
-    if path.startswith("/api/") and status is not None and status < 300:
-        # A documented JSON answer that does not parse (or is not an object) is garbage the client must survive.
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            malformed = True
-        else:
-            malformed = not isinstance(body, dict) or not is_json
-    elif is_json and raw:
-        with contextlib.suppress(orjson.JSONDecodeError):
-            body = orjson.loads(raw)
-    return Answer(method, path, status, retry_after, body, malformed)
-
-
-def contract_routes() -> tuple[Route, ...]:
-    """Every documented operation of openapi.yaml as (operationId, METHOD, path template)."""
-    from mock_server import load_spec
-
-    return tuple(sorted((op.operation_id, op.method, op.path) for op in load_spec().operations.values()))
-
-
-def exchanges_from(
-    entries: Iterable[Any], answers: Iterable[Answer], routes: Sequence[Route] | None = None
-) -> list[Exchange]:
-    """Pair journal entries (`RequestRecorded`) with recorded answers into `Exchange`s, in journal order.
-
-    Pairing is first-in first-out per request line, which is exact for one client and at worst swaps two
-    identical concurrent requests. A request answered before an endpoint named it (a 404 of ``not-yet``,
-    a 429) gets its operation and messageId from the contract's `routes` (default: openapi.yaml).
-    """
-    routes = contract_routes() if routes is None else routes
-    queues: dict[tuple[str, str], list[Answer]] = {}
-    for recorded in answers:
-        queues.setdefault((recorded.method, recorded.path), []).append(recorded)
-    out = []
-    for entry in sorted(entries, key=lambda e: e.seq):
-        queue = queues.get((entry.method, entry.path))
-        answer = queue.pop(0) if queue else None
-        body: dict[str, Any] = answer.body if answer is not None and isinstance(answer.body, dict) else {}
-        images: list[Any] = body["images"] if isinstance(body.get("images"), list) else []
-        urls = tuple(str(u) for u in [body.get("uri"), *images] if isinstance(u, str))
-        progress = body.get("progress")
-        operation_id, message_id = entry.operation_id, entry.message_id
-        if operation_id is None and (matched := match_route(routes, entry.method, entry.path)) is not None:
-            operation_id, params = matched
-            message_id = message_id or params.get("messageId")
-        out.append(
-            Exchange(
-                seq=entry.seq,
-                at=entry.at,
-                method=entry.method,
-                path=entry.path,
-                status=answer.status if answer is not None else entry.status,
-                operation_id=operation_id,
-                message_id=message_id,
-                violations=tuple(str(v) for v in entry.violations),
-                tags=tuple(entry.tags),
-                body=entry.body,
-                retry_after=answer.retry_after if answer is not None else None,
-                job_status=body.get("status") if isinstance(body.get("status"), str) and "progress" in body else None,
-                progress=progress if isinstance(progress, int) else None,
-                image_urls=urls,
-                malformed=answer.malformed if answer is not None else False,
-            )
-        )
-    return out
-
-
 # --- running ------------------------------------------------------------------------------------------------
 
 
@@ -489,14 +339,16 @@ def run_client(command: Sequence[str], env: Mapping[str, str], timeout: float, c
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    # SIGTERM first so the client can clean up; SIGKILL for the rest of the group, which may outlive its
+    # leader (a child that ignores SIGTERM).
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(2.0)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5.0)
 
 
 def run_scenario(command: Sequence[str], scenario: str, options: VerifyOptions) -> ScenarioResult:

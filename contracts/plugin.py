@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from mock_server import Clock, LiveServer, RequestRecorded, Settings
 
     from .client_checks import ClientRules, ClientViolation, Exchange
-    from .client_verify import AnswerRecorder
+    from .exchanges import AnswerRecorder
 
 MARKER = "flux_mock"
 ASGI_BASE_URL = "http://flux-mock.invalid"  # .invalid never resolves: the in-process app has no socket
@@ -140,7 +140,7 @@ class _Handle:
 
     def exchanges(self) -> list[Exchange]:
         """The requests with what the mock answered, as the client checks see them."""
-        from .client_verify import exchanges_from
+        from .exchanges import exchanges_from
 
         return exchanges_from(self.requests, list(self.recorder.answers))
 
@@ -157,7 +157,7 @@ class _Handle:
             checks: check names to run (default: all), e.g. ``["request-schema", "poll-after-terminal"]``.
         """
         from .client_checks import ClientRules, run_checks
-        from .client_verify import contract_routes
+        from .exchanges import contract_routes
 
         rules = rules or ClientRules(min_poll_interval=0.0, documented=contract_routes())
         return run_checks(self.exchanges(), rules, names=checks)
@@ -238,7 +238,7 @@ def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
 def _serve(settings: Settings) -> Iterator[tuple[LiveServer, FluxMock]]:
     from mock_server import LiveServer, SystemClock, create_app
 
-    from .client_verify import AnswerRecorder
+    from .exchanges import AnswerRecorder
 
     recorder = AnswerRecorder()
     server = LiveServer(recorder, settings=settings)  # the port is bound first, so image URLs name it
@@ -290,7 +290,7 @@ def flux_mock_asgi(request: pytest.FixtureRequest) -> FluxMockASGI:
     """
     from mock_server import VirtualClock, create_app
 
-    from .client_verify import AnswerRecorder
+    from .exchanges import AnswerRecorder
 
     options = _marker(request)
     settings = _settings(request.config, seed=options.get("seed"), public_url=ASGI_BASE_URL)

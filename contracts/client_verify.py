@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -38,7 +39,7 @@ from .client_checks import (
     poll_stats,
     run_checks,
 )
-from .exchanges import ADMIN_PREFIX, AnswerRecorder, exchanges_from
+from .exchanges import ADMIN_PREFIX, AnswerRecorder, contract_routes, exchanges_from
 
 if TYPE_CHECKING:
     from mock_server import Clock, Settings
@@ -215,7 +216,7 @@ def exit_violations(scenario: str, run: ClientRun, expected: ExitRule, options: 
 
 
 def _tail(run: ClientRun, lines: int = 3) -> str:
-    text = (run.stderr or run.stdout).strip().splitlines()[-lines:]
+    text = [line[:200] for line in (run.stderr or run.stdout).strip().splitlines()[-lines:]]
     return (" Last output: " + " | ".join(text)) if text else ""
 
 
@@ -390,6 +391,8 @@ def verify_client(
         raise VerifyError("Give the client command after --, e.g. flux-mock verify -- python my_client.py")
     for scenario in options.scenarios:
         mock_settings(scenario, options)  # every scenario is valid before the first run starts
+    if not options.rules.documented:
+        options = dataclasses.replace(options, rules=dataclasses.replace(options.rules, documented=contract_routes()))
     results = []
     for scenario in options.scenarios:
         result = run_scenario(command, scenario, options)

@@ -112,7 +112,13 @@ class JobStore:
         else:
             heapq.heappush(slots, job_plan.ends_at)
         job = Job(
-            message_id=self._ids(), kind=kind, account=account, plan=job_plan, timeout=timeout, timing=timing, **fields  # type: ignore[arg-type]
+            message_id=self._ids(),
+            kind=kind,
+            account=account,
+            plan=job_plan,
+            timeout=timeout,
+            timing=timing,
+            **fields,  # type: ignore[arg-type]
         )
         self._jobs[job.message_id] = job
         return job

@@ -70,9 +70,9 @@ class FaultMiddleware:
         selection: Selection = scope.get("state", {}).get("selection") or Selection()
         effect = selection.wire
         key = bearer_key(scope)
-        if key is not None:
-            # Journal the key even when a fault answers before auth does: QA asks "what did this client do?".
-            scope.setdefault("state", {}).setdefault("account", key)
+        if key is not None and (effect.disconnect or effect.reject or effect.garbage == "html"):
+            # Journal the key even though a fault answers before auth does: QA asks "what did this client do?".
+            scope.setdefault("state", {})["account"] = key
         if effect.credits is not None and key is not None and self.credits.apply_scenario(key, effect.credits):
             add_tag(scope, f"credits-set:{effect.credits}")
         if effect.latency_ms:
@@ -100,13 +100,13 @@ class FaultMiddleware:
         job = self.store.find(message_id)
         timing = job.timing if job is not None else None
         if job is not None and timing is not None and self.clock.now() < job.plan.created_at + timing.not_found_for:
-            add_tag(scope, "not-yet")
+            _answered(scope, message_id, "not-yet")
             await send_json(send, 404, error_body(404, "Message not found"))
             return True
         chosen = [s for s in selection.scenarios if s.name == "flaky"]
         every = int(chosen[-1].value or 1) if chosen else (timing.flaky_every if timing is not None else None)
         if every and self.engine.count_poll(message_id) % every == 0:
-            add_tag(scope, "flaky-503")
+            _answered(scope, message_id, "flaky-503")
             await send_json(send, 503, nest_body(503))
             return True
         return False
@@ -130,6 +130,12 @@ class FaultMiddleware:
         headers.append((b"content-length", str(len(cut)).encode()))
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": cut})
+
+
+def _answered(scope: Scope, message_id: str, tag: str) -> None:
+    # The endpoint, which would note the job and key for the journal, is skipped: note them here.
+    scope.setdefault("state", {}).update(message_id=message_id, account=bearer_key(scope))
+    add_tag(scope, tag)
 
 
 async def _send_raw(send: Send, status: int, content_type: bytes, body: bytes) -> None:

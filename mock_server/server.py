@@ -57,7 +57,11 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None
     """Serve until interrupted (what ``flux-mock serve`` does)."""
     sock = bind_socket(settings.host, settings.port)
     settings = settings.replace(port=sock.getsockname()[1])
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
+        raise
     (echo or (lambda text: print(text, file=sys.stderr, flush=True)))(banner(settings))
     config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])

@@ -28,8 +28,9 @@ from .errors import JobNotFound, MockServerError
 from .jobs import Job
 from .messages import format_timestamp
 from .problems import HttpError, error_body
+from .rules import Rule
 from .scenarios import catalogue
-from .selection import Rule, send_json
+from .selection import send_json
 
 PREFIX = "/__mock"
 SPEC_FILE = "admin_openapi.yaml"

@@ -24,7 +24,8 @@ from .jobs import Job
 from .journal import RequestRecorded
 from .lifecycle import JobStatus
 from .problems import Violation
-from .selection import Rule, Sleep
+from .rules import Rule
+from .selection import Sleep
 from .services import Services
 
 FORCED_ERROR = "Forced failure (flux-mock admin)"

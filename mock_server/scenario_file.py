@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from .errors import MockServerError, ScenarioError, did_you_mean
-from .selection import Rule, check_count, compile_regex, rule_scenarios
+from .rules import Rule, check_count, compile_regex, rule_scenarios
 
 KEYS = ("scenario", "count", "prompt_regex")
 

@@ -20,21 +20,20 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import MockServerError, ScenarioError
+from .errors import MockServerError
 from .jobs import Timing
 from .problems import HttpError
+from .rules import RequestKind, Rule, make_rule
 from .scenarios import JobContext, Scenario, WireEffect, job_timing, parse_list, wire_effect
 
 Sleep = Callable[[float], Any]
-RequestKind = Literal["create", "poll", "other"]
 
-HEADER = "x-mock-scenario"
 DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]", re.IGNORECASE)
 _DIRECTIVE_WITH_SPACE = re.compile(r"\s*\[mock:[^\]]*\]\s*", re.IGNORECASE)
 _PREFER_ITEM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*(?:=\s*("[^"]*"|[^,;]*))?[^,]*(?:,|$)')
@@ -57,6 +56,11 @@ def request_kind(method: str, path: str) -> RequestKind:
     return "other"
 
 
+def applies(kind: RequestKind, scenario: Scenario) -> bool:
+    """Job scenarios shape jobs, so only creates use them (flaky also counts the polls it is sent on)."""
+    return kind == "create" or scenario.kind == "wire" or (kind == "poll" and scenario.name == "flaky")
+
+
 def add_tag(scope: Scope, tag: str) -> None:
     """Note a tag for the journal entry of this request."""
     scope.setdefault("state", {}).setdefault("tags", []).append(tag)
@@ -74,77 +78,6 @@ def prefer_scenarios(value: str) -> list[str]:
         if match.group(1).lower() == "scenario" and match.group(2):
             found.append(match.group(2).strip().strip('"'))
     return found
-
-
-@dataclass(slots=True)
-class Rule:
-    """An armed scenario: for the next `remaining` matching requests (None: until cleared), optionally by prompt."""
-
-    id: int
-    scenarios: tuple[Scenario, ...]
-    remaining: int | None = None
-    prompt_regex: re.Pattern[str] | None = None
-    source: str = "admin"  # admin, or file:line
-
-    @property
-    def job_scoped(self) -> bool:
-        """A rule with a job scenario (or a prompt pattern) is used by creates only."""
-        return self.prompt_regex is not None or any(s.kind == "job" for s in self.scenarios)
-
-    def matches(self, kind: RequestKind, prompt: str | None) -> bool:
-        """Whether this rule applies to a request of `kind` with `prompt`."""
-        if self.remaining is not None and self.remaining <= 0:
-            return False
-        if self.job_scoped and kind != "create":
-            return False
-        return self.prompt_regex is None or (prompt is not None and self.prompt_regex.search(prompt) is not None)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "id": self.id,
-            "scenario": ",".join(s.text for s in self.scenarios),
-            "remaining": self.remaining,
-            "prompt_regex": self.prompt_regex.pattern if self.prompt_regex is not None else None,
-            "scope": "jobs" if self.job_scoped else "requests",
-            "source": self.source,
-        }
-
-
-def make_rule(
-    rule_id: int, scenario: str, *, count: int | None = None, prompt_regex: str | None = None, source: str = "admin"
-) -> Rule:
-    """Validate and build a rule; ScenarioError / UnknownScenario say what is wrong."""
-    return Rule(rule_id, rule_scenarios(scenario), check_count(count), compile_regex(prompt_regex), source)
-
-
-def rule_scenarios(scenario: object) -> tuple[Scenario, ...]:
-    """The scenarios of a rule: text such as ``fail`` or ``fail:50, latency:100``, at least one."""
-    if not isinstance(scenario, str):
-        raise ScenarioError(f"scenario has value {scenario!r}; it must be text such as 'fail' or 'reject:429'.")
-    scenarios = parse_list(scenario)
-    if not scenarios:
-        raise ScenarioError("A rule needs at least one scenario, e.g. 'fail' or 'reject:429'.")
-    return scenarios
-
-
-def check_count(count: object) -> int | None:
-    """A rule's count: an integer >= 1, or None for 'until cleared'."""
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-        raise ScenarioError(f"count has value {count!r}; it must be an integer >= 1 (omit it for 'until cleared').")
-    return count
-
-
-def compile_regex(prompt_regex: object) -> re.Pattern[str] | None:
-    """A rule's prompt pattern, compiled (None: any request)."""
-    if prompt_regex is None:
-        return None
-    if not isinstance(prompt_regex, str):
-        raise ScenarioError(f"prompt_regex has value {prompt_regex!r}; it must be a string.")
-    try:
-        return re.compile(prompt_regex)
-    except re.error as exc:
-        raise ScenarioError(f"prompt_regex {prompt_regex!r} is not a valid regular expression: {exc}.") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +198,7 @@ class SelectionMiddleware:
         kind = request_kind(scope["method"], scope["path"])
         headers = _header_values(scope)
         prompt = None
-        if kind == "create" and not headers:
+        if kind == "create":
             receive, prompt = await self._peek_prompt(scope, receive)
         try:
             selection = self.engine.select(kind, headers, prompt)
@@ -275,11 +208,15 @@ class SelectionMiddleware:
             error = HttpError(400, f"Bad scenario in the {where}: {exc}")
             await send_json(send, error.status, error.body())
             return
-        if selection.scenarios:
+        applicable = [s for s in selection.scenarios if applies(kind, s)]
+        if applicable:
             scope.setdefault("state", {})["selection"] = selection
             add_tag(scope, f"via:{selection.source}")
-            for s in selection.scenarios:
+        for s in selection.scenarios:
+            if s in applicable:
                 add_tag(scope, s.text)
+            elif selection.source in ("header", "prompt"):
+                add_tag(scope, f"ignored:{s.text}")  # e.g. `fail` sent on a poll: say so instead of staying silent
         await self.app(scope, receive, send)
 
     async def _peek_prompt(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None]:

@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from mock_server import Settings, Spec, VirtualClock, create_app, load_spec
 from mock_server.admin import admin_routes, admin_spec_text
+from mock_server.server import banner
 
 pytestmark = pytest.mark.anyio
 
@@ -59,6 +60,13 @@ def test_admin_spec_and_routes_match_exactly() -> None:
 def test_the_public_contract_never_mentions_the_admin_api() -> None:
     assert not [p for p in load_spec().document["paths"] if p.startswith("/__mock")]
     assert "__mock" not in yaml.safe_dump(load_spec().document)
+
+
+def test_serve_documents_the_admin_api() -> None:
+    text = banner(Settings(port=8080))
+    assert "http://127.0.0.1:8080/__mock/openapi.yaml" in text
+    assert "loopback clients only" in text
+    assert "needs --admin-token" in banner(Settings(admin_token="t"))
 
 
 async def test_the_admin_spec_is_served(api: httpx.AsyncClient) -> None:

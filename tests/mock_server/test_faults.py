@@ -140,7 +140,7 @@ async def test_reject_short_circuits_before_auth_and_journals_the_key(control: M
         )
     assert response.status_code == 503
     entry = control.requests[-1]
-    assert (entry.status, entry.account, entry.body) == (503, "sk-other", None)
+    assert (entry.status, entry.account, entry.body) == (503, "sk-other", '{"prompt":"x"}')
     assert entry.tags == ("via:header", "reject:503")
 
 

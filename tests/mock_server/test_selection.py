@@ -172,3 +172,28 @@ async def test_scenarios_never_touch_images_or_the_admin_api(
         missing = await api.get("/storage/v1/object/public/cdn/x.png", headers={"X-Mock-Scenario": "reject:500"})
         assert missing.status_code == 404
         assert (await api.post(IMAGINE, json={"prompt": "x"})).status_code == 500
+
+
+@pytest.mark.anyio
+async def test_job_scenarios_sent_on_a_poll_are_tagged_as_ignored(
+    api_and_control: tuple[httpx.AsyncClient, MockControl],
+) -> None:
+    api, control = api_and_control
+    async with api:
+        message_id = (await api.post(IMAGINE, json={"prompt": "x"})).json()["messageId"]
+        polled = await api.get(f"/api/v1/message/fetch/{message_id}", headers={"X-Mock-Scenario": "fail, latency:0"})
+    assert polled.json()["status"] == "PROCESSING"
+    assert control.requests[-1].tags == ("via:header", "ignored:fail", "latency:0")
+
+
+@pytest.mark.anyio
+async def test_a_job_default_is_silent_on_polls() -> None:
+    app = create_app(Settings(job_seconds=3, scenario="fail:10"), clock=VirtualClock())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://x", headers={"Authorization": "Bearer k"}
+    ) as api:
+        message_id = (await api.post(IMAGINE, json={"prompt": "x"})).json()["messageId"]
+        await api.get(f"/api/v1/message/fetch/{message_id}")
+    create, poll = app.state.control.requests
+    assert (create.tags, poll.tags) == (("via:default", "fail:10"), ())

@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         routes=[*api_routes(spec, settings), *image_routes(), admin_mount(settings.admin_token)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
-            Middleware(RateLimitMiddleware, limiter=svc.limiter, enabled=settings.rate_limit == "documented"),
+            *([Middleware(RateLimitMiddleware, limiter=svc.limiter)] if settings.rate_limit == "documented" else []),
             Middleware(SelectionMiddleware, engine=svc.scenarios, max_body=settings.max_body_bytes),
             Middleware(FaultMiddleware, engine=svc.scenarios, store=svc.store, credits=svc.credits, clock=svc.clock),
         ],

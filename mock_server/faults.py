@@ -29,6 +29,7 @@ from .selection import POLL_PATH, ScenarioEngine, Selection, add_tag, is_api_pat
 THROTTLED = "ThrottlerException: Too Many Requests"
 # Seconds a client should wait after a 429: the documented windows (general endpoints 3 s, message 1 s).
 RETRY_AFTER = {"general": 3, "message": 1}
+_NOTHING = Selection()
 PROXY_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -67,7 +68,12 @@ class FaultMiddleware:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        selection: Selection = scope.get("state", {}).get("selection") or Selection()
+        selection: Selection | None = scope.get("state", {}).get("selection")
+        if selection is None:  # the common case: only a job's own poll faults (not-yet, flaky) can apply
+            poll = POLL_PATH.match(scope["path"]) if scope["method"] == "GET" else None
+            if poll is None or not await self._poll_fault(scope, send, poll["id"], _NOTHING):
+                await self.app(scope, receive, send)
+            return
         effect = selection.wire
         key = bearer_key(scope)
         if key is not None and (effect.disconnect or effect.reject or effect.garbage == "html"):

@@ -35,6 +35,7 @@ from .scenarios import JobContext, Scenario, WireEffect, job_timing, parse_list,
 Sleep = Callable[[float], Any]
 
 DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]", re.IGNORECASE)
+_MAYBE_DIRECTIVE = re.compile(rb"\[mock:", re.IGNORECASE)
 _DIRECTIVE_WITH_SPACE = re.compile(r"\s*\[mock:[^\]]*\]\s*", re.IGNORECASE)
 _PREFER_ITEM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*(?:=\s*("[^"]*"|[^,;]*))?[^,]*(?:,|$)')
 BODY_EXCERPT = 4096  # as much of a body as the journal keeps
@@ -127,6 +128,16 @@ class ScenarioEngine:
         return rule
 
     @property
+    def idle(self) -> bool:
+        """No rule armed and no default: a request without a header or directive selects nothing."""
+        return not self._rules and not self.default
+
+    @property
+    def wants_prompt(self) -> bool:
+        """Whether some rule matches by prompt (so creates' prompts must be read)."""
+        return any(r.prompt_regex is not None for r in self._rules)
+
+    @property
     def rules(self) -> list[Rule]:
         """Rules still in force, in the order they are consulted."""
         with self._lock:
@@ -163,6 +174,8 @@ class ScenarioEngine:
                 if rule.matches(kind, prompt):
                     if rule.remaining is not None:
                         rule.remaining -= 1
+                        if rule.remaining == 0:
+                            self._rules.remove(rule)  # used up (and the engine may be idle again)
                     return rule.scenarios, f"rule:{rule.id}"
         return (), "none"
 
@@ -197,9 +210,15 @@ class SelectionMiddleware:
             return
         kind = request_kind(scope["method"], scope["path"])
         headers = _header_values(scope)
-        prompt = None
+        if not headers and kind != "create" and self.engine.idle:
+            await self.app(scope, receive, send)
+            return
+        prompt, raw = None, None
         if kind == "create":
-            receive, prompt = await self._peek_prompt(scope, receive)
+            receive, raw = await self._read_body(receive)
+            # Parse only when a directive may be inside or a prompt rule needs the text (the endpoint parses anyway).
+            if raw is not None and (_MAYBE_DIRECTIVE.search(raw) or self.engine.wants_prompt):
+                prompt = _prompt_of(raw)
         try:
             selection = self.engine.select(kind, headers, prompt)
         except MockServerError as exc:
@@ -210,7 +229,10 @@ class SelectionMiddleware:
             return
         applicable = [s for s in selection.scenarios if applies(kind, s)]
         if applicable:
-            scope.setdefault("state", {})["selection"] = selection
+            state = scope.setdefault("state", {})
+            state["selection"] = selection
+            if raw is not None:  # the journal shows the body even when a fault answers before the endpoint reads it
+                state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
             add_tag(scope, f"via:{selection.source}")
         for s in selection.scenarios:
             if s in applicable:
@@ -219,8 +241,8 @@ class SelectionMiddleware:
                 add_tag(scope, f"ignored:{s.text}")  # e.g. `fail` sent on a poll: say so instead of staying silent
         await self.app(scope, receive, send)
 
-    async def _peek_prompt(self, scope: Scope, receive: Receive) -> tuple[Receive, str | None]:
-        state = scope.setdefault("state", {})
+    async def _read_body(self, receive: Receive) -> tuple[Receive, bytes | None]:
+        """Read the body (None if over `max_body`: the endpoint answers 413) and a receive that replays it."""
         messages: list[Message] = []
         size, more = 0, True
         while more and size <= self.max_body:
@@ -230,13 +252,10 @@ class SelectionMiddleware:
                 break
             size += len(message.get("body", b""))
             more = message.get("more_body", False)
-        prompt = None
+        raw = None
         if not more and size <= self.max_body:
             raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-            prompt = _prompt_of(raw)
-            # The journal shows the body even when a fault answers before the endpoint reads it.
-            state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
-        return Replay(messages, receive), prompt
+        return Replay(messages, receive), raw
 
 
 class Replay:

@@ -106,13 +106,13 @@ class FaultMiddleware:
         job = self.store.find(message_id)
         timing = job.timing if job is not None else None
         if job is not None and timing is not None and self.clock.now() < job.plan.created_at + timing.not_found_for:
-            _answered(scope, message_id, "not-yet")
+            _answered(scope, message_id, f"not-yet:{timing.not_found_for:g}")
             await send_json(send, 404, error_body(404, "Message not found"))
             return True
         chosen = [s for s in selection.scenarios if s.name == "flaky"]
         every = int(chosen[-1].value or 1) if chosen else (timing.flaky_every if timing is not None else None)
         if every and self.engine.count_poll(message_id) % every == 0:
-            _answered(scope, message_id, "flaky-503")
+            _answered(scope, message_id, f"flaky:{every}")
             await send_json(send, 503, nest_body(503))
             return True
         return False
@@ -139,9 +139,12 @@ class FaultMiddleware:
 
 
 def _answered(scope: Scope, message_id: str, tag: str) -> None:
-    # The endpoint, which would note the job and key for the journal, is skipped: note them here.
-    scope.setdefault("state", {}).update(message_id=message_id, account=bearer_key(scope))
-    add_tag(scope, tag)
+    # The endpoint, which would note the job and key for the journal, is skipped: note them here, with the
+    # job's scenario that answered (unless the request's own selection already named it).
+    state = scope.setdefault("state", {})
+    state.update(message_id=message_id, account=bearer_key(scope))
+    if tag not in state.get("tags", ()):
+        add_tag(scope, tag)
 
 
 async def _send_raw(send: Send, status: int, content_type: bytes, body: bytes) -> None:

@@ -341,8 +341,8 @@ async def reset(request: Request) -> Response:
 
 
 async def list_webhooks(request: Request) -> Response:
-    """GET /__mock/webhooks (placeholder until webhook delivery is wired in: nothing was delivered)."""
-    return json_response([])
+    """GET /__mock/webhooks: a placeholder in the webhook journal's shape until webhook delivery is wired in."""
+    return json_response({"attempts": [], "pending": 0, "inFlight": 0})
 
 
 def _find(control: MockControl, message_id: str) -> Job:
@@ -353,7 +353,8 @@ def _find(control: MockControl, message_id: str) -> Job:
 
 
 def _webhook_routes() -> list[BaseRoute]:
-    # HOOK(issue 4): once mock_server/webhooks/ is on main, return its `webhook_admin_routes()` here instead.
+    # HOOK(issue 4): once mock_server/webhooks/ is on main, return `webhooks.routes.webhook_admin_routes()` here
+    # (and drop app.py's temporary Mount("/__mock", ...)); the answer's shape is the same.
     return [Route("/webhooks", list_webhooks, methods=["GET"])]
 
 

@@ -38,7 +38,7 @@ class Exchange:
         seq: the journal's sequence number (order of arrival).
         at: arrival time on the mock's clock (epoch seconds).
         method, path: the request line (path without the query).
-        status: the HTTP status answered; None when the connection dropped without an answer.
+        status: the HTTP status answered; None when the connection dropped without an answer (the journal's 0).
         operation_id: the documented operation the mock matched, if any.
         message_id: the job the request was about (created or polled).
         violations: contract rules the request broke, as sentences (from the journal).
@@ -94,7 +94,8 @@ class Exchange:
     @property
     def failed(self) -> bool:
         """A server-side failure the client should back off from: 5xx, dropped connection or garbage body."""
-        return self.status is None or self.status >= 500 or self.malformed or any("disconnect" in t for t in self.tags)
+        dropped = any(t in ("dropped", "disconnect") for t in self.tags)
+        return self.status is None or self.status >= 500 or self.malformed or dropped
 
     @property
     def throttled(self) -> bool:

@@ -152,7 +152,7 @@ def exchanges_from(
                 at=entry.at,
                 method=entry.method,
                 path=entry.path,
-                status=answer.status if answer is not None else entry.status,
+                status=answer.status if answer is not None else (entry.status or None),  # journal: 0 = dropped
                 operation_id=operation_id,
                 message_id=message_id,
                 violations=tuple(str(v) for v in entry.violations),

@@ -209,6 +209,8 @@ CASES: list[tuple[Path, str, tuple[str, ...], bool]] = [
     (EXAMPLE, "timeout", (), True),
     (EXAMPLE, "stall", (), True),
     (EXAMPLE, "flaky:2", (), True),
+    (EXAMPLE, "disconnect", (), True),
+    (EXAMPLE, "garbage", (), True),
     (MUTANTS / "tight_loop.py", "success", ("poll-rate", "poll-interval"), False),
     (MUTANTS / "ignores_fail.py", "fail", ("poll-after-terminal",), True),
     (MUTANTS / "ignores_retry_after.py", "reject:429", ("retry-after",), True),

@@ -75,3 +75,13 @@ async def test_the_answer_recorder_notes_status_retry_after_and_garbage() -> Non
     assert (ok.status, ok.body, ok.malformed) == (200, {"status": "PROCESSING", "progress": 5}, False)
     assert (busy.status, busy.retry_after) == (429, 2.0)
     assert cut.malformed
+
+
+def test_a_dropped_request_has_no_status() -> None:
+    # The journal writes 0 for a connection closed without an answer; the recorder saw no status line either.
+    dropped = entry(1, "POST", "/api/v1/flux/imagine", 0, tags=("via:default", "disconnect", "dropped"))
+    [with_answer] = exchanges_from([dropped], [Answer("POST", "/api/v1/flux/imagine", None)], contract_routes())
+    [journal_only] = exchanges_from([dropped], [], contract_routes())
+    assert with_answer.status is None
+    assert journal_only.status is None
+    assert journal_only.failed

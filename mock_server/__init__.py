@@ -11,6 +11,7 @@ from .problems import Violation
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec, spec_path
+from .webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
 
 __version__ = "0.1.0"
 
@@ -32,6 +33,11 @@ __all__ = [
     "Journal",
     "RequestRecorded",
     "Violation",
+    # webhooks
+    "ReceivedWebhook",
+    "WebhookAttempted",
+    "WebhookReceiver",
+    "WebhookReply",
     # errors
     "JobNotFound",
     "MockServerError",

@@ -6,13 +6,16 @@ Middleware order, outermost first: errors → journal → router → (per route)
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Mount
 
 from .clock import Clock, SystemClock
 from .endpoints import json_response
@@ -22,6 +25,7 @@ from .routes import api_routes, image_routes
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec
+from .webhooks.routes import webhook_admin_routes
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None) -> Starlette:
@@ -62,10 +66,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def server_error(request: Request, exc: Exception) -> Response:
         return json_response(error_body(500, "Internal server error"), 500)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Timers fire on real time from here on; on shutdown, pending webhooks get the grace period.
+        svc.webhooks.start()
+        try:
+            yield
+        finally:
+            await svc.webhooks.aclose()
+
+    # Webhook journal under /__mock until the admin module (issue 5) mounts every /__mock route behind its guard.
+    webhook_admin = Mount("/__mock", routes=webhook_admin_routes())
     app = Starlette(
-        routes=[*api_routes(spec, settings), *image_routes()],
+        routes=[*api_routes(spec, settings), *image_routes(), webhook_admin],
         middleware=[Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock)],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
+        lifespan=lifespan,
     )
     app.state.services = svc
     return app

@@ -16,6 +16,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from .app import create_app
+from .clock import Clock
 from .settings import Settings
 
 
@@ -68,12 +69,20 @@ class LiveServer:
             httpx.get(server.url + "/api/v1/message/fetch/...")
     """
 
-    def __init__(self, app: ASGIApp | None = None, *, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app: ASGIApp | None = None,
+        *,
+        settings: Settings | None = None,
+        host: str = "127.0.0.1",
+        clock: Clock | None = None,
+    ) -> None:
         self._sock = bind_socket(host, 0)
         self.port: int = self._sock.getsockname()[1]
         self.host = host
         self.settings = (settings or Settings()).replace(host=host, port=self.port)
-        self.app = app if app is not None else create_app(self.settings)
+        # Built here when not given, so image URLs carry the real port; `clock` lets tests drive it (VirtualClock).
+        self.app = app if app is not None else create_app(self.settings, clock=clock)
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, name=f"flux-mock-{self.port}", daemon=True)

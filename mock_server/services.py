@@ -9,9 +9,12 @@ from .clock import Clock
 from .images import ImageCache
 from .jobs import JobStore
 from .journal import Journal
+from .messages import render_message
+from .scheduler import Scheduler
 from .settings import Settings
 from .spec import Spec
 from .validation import SchemaValidator
+from .webhooks.service import WebhookService
 
 
 @dataclass(slots=True)
@@ -24,6 +27,8 @@ class Services:
     store: JobStore
     journal: Journal
     images: ImageCache
+    scheduler: Scheduler  # timers on the mock's clock (fires on real time and on clock jumps)
+    webhooks: WebhookService
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
 
@@ -36,15 +41,24 @@ class Services:
                 validators[op.operation_id] = SchemaValidator(op.request_schema, location="body")
             for name, schema in op.path_parameters.items():
                 validators[f"{op.operation_id}:{name}"] = SchemaValidator(schema, location="path", name=name)
-        return cls(
+        svc: Services
+        scheduler = Scheduler(clock)
+        store = JobStore(clock, seed=settings.seed, concurrency=settings.concurrency)
+        # The webhook body is rendered by the same function as GET progress, so both are byte-for-byte equal.
+        webhooks = WebhookService(settings, clock, scheduler, lambda job, at: render_message(svc, job, at))
+        store.listeners.append(webhooks.track)
+        svc = cls(
             settings=settings,
             clock=clock,
             spec=spec,
-            store=JobStore(clock, seed=settings.seed, concurrency=settings.concurrency),
+            store=store,
             journal=Journal(settings.journal_size),
             images=ImageCache(),
+            scheduler=scheduler,
+            webhooks=webhooks,
             validators=validators,
         )
+        return svc
 
     def validator(self, key: str) -> SchemaValidator:
         """The compiled validator for an operation body (`operationId`) or a path parameter (`operationId:name`)."""

@@ -7,7 +7,9 @@ Two things move a `Clock` forward, and timers must follow both:
   calls our listener, which fires everything now due, immediately, with no sleep.
 
 Callbacks always run on the event loop the scheduler is bound to (the server's loop), even when
-`advance()` is called from another thread, so they may create tasks and touch loop-bound state.
+`advance()` is called from another thread, so they may create tasks and touch loop-bound state. In that
+case `advance()` returns once the loop has fired them, so a test thread sees the same order of events as
+code on the loop does.
 The scheduler binds to a loop when `start()` runs (the app's lifespan) or, failing that, lazily to
 the running loop of the first `call_at()` (in-process tests without a lifespan).
 """
@@ -29,6 +31,7 @@ from .clock import Clock, VirtualClock
 log = logging.getLogger("flux_mock.scheduler")
 
 Callback = Callable[[], None]
+JUMP_WAIT_S = 5.0  # longest advance() waits for a busy loop to fire what the jump made due
 
 
 @dataclass(order=True, slots=True)
@@ -115,6 +118,10 @@ class Scheduler:
 
     def sleep(self, seconds: float) -> asyncio.Future[None]:
         """A future resolved after `seconds` of the mock's time (virtual in tests); cancel it to drop the timer."""
+        return self.sleep_until(self.clock.now() + seconds)
+
+    def sleep_until(self, when: float) -> asyncio.Future[None]:
+        """A future resolved once the mock's clock reaches `when`; cancel it to drop the timer."""
         loop = asyncio.get_running_loop()
         self._current_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -123,7 +130,7 @@ class Scheduler:
             if not future.done():
                 future.set_result(None)
 
-        timer = self.call_later(seconds, wake)
+        timer = self.call_at(when, wake)
         future.add_done_callback(lambda _: timer.cancel())
         return future
 
@@ -171,8 +178,20 @@ class Scheduler:
         if threading.get_ident() == self._loop_thread:
             self.fire_due()
             self._poke()
-        else:
-            loop.call_soon_threadsafe(self._after_jump)
+            return
+        # Another thread (a sync test driving a live server): hand the firing to the loop and wait for it, so
+        # that when advance() returns every timer due by then has fired, as it would in the loop's own thread.
+        fired = threading.Event()
+
+        def jump() -> None:
+            try:
+                self._after_jump()
+            finally:
+                fired.set()
+
+        loop.call_soon_threadsafe(jump)
+        if loop.is_running():
+            fired.wait(JUMP_WAIT_S)
 
     def _after_jump(self) -> None:
         self.fire_due()

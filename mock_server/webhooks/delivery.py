@@ -57,6 +57,7 @@ class Delivery:
     url: str
     body: bytes
     faults: WebhookFaults = NO_FAULTS
+    at: float | None = None  # mock time of the event; a delay fault counts from here
     attempts: int = field(default=0)  # attempts made so far
 
 
@@ -166,7 +167,8 @@ class Dispatcher:
             self._record(d, None, "dropped", error="dropped by the 'drop' webhook fault")
             return
         if d.faults.delay_s > 0:
-            await self._wait(d.faults.delay_s)
+            start = d.at if d.at is not None else self.scheduler.clock.now()
+            await self._wait_until(start + d.faults.delay_s)
         if settings.webhook_transport == "record":
             d.attempts += 1
             self._record(d, None, "recorded", headers=self._headers(d), error="not sent: webhook_transport=record")
@@ -256,9 +258,13 @@ class Dispatcher:
 
     async def _wait(self, seconds: float) -> None:
         """Wait `seconds` of mock time; returns at once when the dispatcher is closing."""
-        if self._closing or seconds <= 0:
+        await self._wait_until(self.scheduler.clock.now() + seconds)
+
+    async def _wait_until(self, when: float) -> None:
+        """Wait until the mock's clock reaches `when`; returns at once when the dispatcher is closing."""
+        if self._closing or when <= self.scheduler.clock.now():
             return
-        future = self.scheduler.sleep(seconds)
+        future = self.scheduler.sleep_until(when)
         self._sleeping.add(future)
         try:
             await future

@@ -126,7 +126,7 @@ class WebhookService:
             if not tr.final_sent:
                 self._emit(tr, "final", at)
             for kind, body in tr.held:  # out-of-order: the held progress events trail the final one
-                self._send(tr, kind, body)
+                self._send(tr, kind, body, at)
             tr.held.clear()
         elif changed:
             ends = final_at(job.plan)
@@ -150,14 +150,14 @@ class WebhookService:
         if kind == "progress" and tr.faults.out_of_order and not tr.final_sent:
             tr.held.append((kind, body))
             return
-        self._send(tr, kind, body)
+        self._send(tr, kind, body, at)
 
-    def _send(self, tr: _Tracked, kind: EventKind, body: bytes) -> None:
+    def _send(self, tr: _Tracked, kind: EventKind, body: bytes, at: float) -> None:
         tr.events += 1
         delivery_id = str(uuid.uuid5(_ID_NAMESPACE, f"{self.settings.seed}:{tr.job.message_id}:{tr.events}"))
         if tr.faults.corrupt:
             body = corrupt(body)
-        self.dispatcher.submit(Delivery(delivery_id, tr.job.message_id, kind, tr.url, body, tr.faults))
+        self.dispatcher.submit(Delivery(delivery_id, tr.job.message_id, kind, tr.url, body, tr.faults, at=at))
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 

@@ -135,7 +135,9 @@ class Settings:
     )
     webhook_grace_s: float = field(
         default=5.0,
-        metadata=_opt("On shutdown, time to finish pending webhooks; the rest are journalled abandoned.", metavar="SECONDS"),
+        metadata=_opt(
+            "On shutdown, time to finish pending webhooks; the rest are journalled abandoned.", metavar="SECONDS"
+        ),
     )
     webhook_transport: WebhookTransport = field(
         default="http",
@@ -205,12 +207,13 @@ def _check_webhooks(s: Settings) -> None:
     from .webhooks.targets import check_pattern, refusal
 
     _check(s.webhook_events in get_args(WebhookEvents), "webhook_events", s.webhook_events, "final or progress")
-    _check(s.webhook_transport in get_args(WebhookTransport), "webhook_transport", s.webhook_transport, "http or record")
+    transport = s.webhook_transport
+    _check(transport in get_args(WebhookTransport), "webhook_transport", transport, "http or record")
     _check(1 <= s.webhook_retries <= 100, "webhook_retries", s.webhook_retries, "1..100 attempts")
     _check(0 < s.webhook_timeout_s <= 600, "webhook_timeout_s", s.webhook_timeout_s, "more than 0 and at most 600 s")
     _check(0 <= s.webhook_backoff_s <= 3600, "webhook_backoff_s", s.webhook_backoff_s, "0..3600 s")
-    _check(s.webhook_backoff_max_s >= s.webhook_backoff_s, "webhook_backoff_max_s", s.webhook_backoff_max_s,
-           f"at least webhook_backoff_s ({s.webhook_backoff_s:g})")
+    floor = f"at least webhook_backoff_s ({s.webhook_backoff_s:g})"
+    _check(s.webhook_backoff_max_s >= s.webhook_backoff_s, "webhook_backoff_max_s", s.webhook_backoff_max_s, floor)
     _check(s.webhook_concurrency >= 1, "webhook_concurrency", s.webhook_concurrency, "an integer >= 1")
     _check(0 <= s.webhook_grace_s <= 600, "webhook_grace_s", s.webhook_grace_s, "0..600 s")
     bad = [p for p in s.webhook_allow_hosts if not check_pattern(p)]

@@ -230,3 +230,16 @@ def test_record_transport_accepts_any_host_and_sends_nothing(serve: Serve, recei
         assert entry.headers["X-Mock-Attempt"] == "1"
     assert far_entry.url == "http://example.com/hook"
     assert receiver.arrivals == []  # recorded means not sent, even to an allowed host
+
+
+def test_a_full_queue_journals_new_deliveries_as_abandoned(
+    serve: Serve, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mock_server.webhooks.delivery.MAX_PENDING", 0)
+    live = serve()
+    message_id = done_job(live, receiver.url)
+    [entry] = live.svc.webhooks.journal.wait_for(1, message_id=message_id)
+    assert (entry.outcome, entry.attempt) == ("abandoned", 0)
+    assert entry.error is not None
+    assert "queued" in entry.error
+    assert receiver.arrivals == []

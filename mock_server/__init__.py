@@ -16,33 +16,32 @@ from .webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, Webhoo
 __version__ = "0.1.0"
 
 __all__ = [
-    # app
-    "Services",
-    "Settings",
-    "create_app",
     # time
     "Clock",
-    "SystemClock",
-    "VirtualClock",
-    # contract
-    "Spec",
-    "load_spec",
-    "spec_path",
+    # errors
+    "JobNotFound",
     # domain
     "JobStatus",
     "Journal",
-    "RequestRecorded",
-    "Violation",
-    # webhooks
+    "MockServerError",
     "ReceivedWebhook",
+    "RequestRecorded",
+    # app
+    "Services",
+    "Settings",
+    "SettingsError",
+    # contract
+    "Spec",
+    "SpecError",
+    "SystemClock",
+    "UnknownScenario",
+    "Violation",
+    "VirtualClock",
     "WebhookAttempted",
     "WebhookReceiver",
     "WebhookReply",
-    # errors
-    "JobNotFound",
-    "MockServerError",
-    "SettingsError",
-    "SpecError",
-    "UnknownScenario",
     "__version__",
+    "create_app",
+    "load_spec",
+    "spec_path",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Any
 
 import click
@@ -47,7 +48,27 @@ def settings_from_cli(values: dict[str, Any]) -> Settings:
     return Settings.from_env(**overrides)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _PluginGroup(click.Group):
+    """A group that also offers commands registered under the ``flux_mock.commands`` entry-point group.
+
+    The contract kit adds ``check`` and ``verify`` this way, so mock_server never imports contracts.
+    """
+
+    def _plugins(self) -> dict[str, Any]:
+        return {ep.name: ep for ep in entry_points(group="flux_mock.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self._plugins():
+            loaded = self._plugins()[cmd_name].load()
+            command = loaded if isinstance(loaded, click.Command) else None
+        return command
+
+
+@click.group(cls=_PluginGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="flux-mock")
 @click.pass_context
 def main(ctx: click.Context) -> None:

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
 from .lifecycle import JobStatus, Snapshot
 
 if TYPE_CHECKING:
+    from .clock import Clock
     from .jobs import Job
-    from .services import Services
+    from .settings import Settings
 
 IMAGE_PATH = "/storage/v1/object/public/cdn"
+
+
+class RenderContext(Protocol):
+    """What rendering a Message needs from a server (`Services` has both)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
 
 class MessageBody(TypedDict):
@@ -54,8 +65,13 @@ def message_body(
     timestamp_format: str,
 ) -> MessageBody:
     """Build the Message JSON for one instant: keys appear only where the real API sends them."""
-    body: MessageBody = {"messageId": message_id, "status": snap.status.value, "progress": snap.progress,
-                         "createdAt": "", "updatedAt": ""}
+    body: MessageBody = {
+        "messageId": message_id,
+        "status": snap.status.value,
+        "progress": snap.progress,
+        "createdAt": "",
+        "updatedAt": "",
+    }
     if prompt is not None:
         body["prompt"] = prompt
     if snap.status is JobStatus.DONE:
@@ -70,7 +86,7 @@ def message_body(
     return body
 
 
-def render_message(svc: Services, job: Job, now: float | None = None) -> dict[str, Any]:
+def render_message(svc: RenderContext, job: Job, now: float | None = None) -> dict[str, Any]:
     """The Message JSON for `job` at `now` (default: the clock's now).
 
     The one renderer of a Message: GET progress and the webhook payload both come from here, so a webhook body
@@ -90,7 +106,7 @@ def render_message(svc: Services, job: Job, now: float | None = None) -> dict[st
     return dict(body)
 
 
-def image_urls(svc: Services, job: Job) -> list[str]:
+def image_urls(svc: RenderContext, job: Job) -> list[str]:
     """Where the job's images are served: on the mock itself, named like the real CDN's."""
     base = f"{svc.settings.base_url}{IMAGE_PATH}/{job.message_id}"
     return [f"{base}.{job.fmt}" if i == 0 else f"{base}-{i}.{job.fmt}" for i in range(job.n)]

@@ -3,7 +3,8 @@
 Modules, one concept each:
 
 - `service`: turns job state changes into deliveries (listens to the job store, schedules events);
-- `delivery`: the dispatcher (background POSTs, bounded concurrency, retries with backoff, shutdown);
+- `delivery`: the dispatcher (background POSTs, bounded concurrency, retries, shutdown);
+- `retry`: the retry schedule (exponential backoff with seeded jitter, Retry-After);
 - `events`: pure instants at which a job's visible state changes;
 - `signing`: opt-in Standard Webhooks signatures (wraps the `standardwebhooks` package);
 - `targets`: the host allow-list that keeps the mock from being an open proxy;
@@ -15,11 +16,12 @@ Modules, one concept each:
 
 from __future__ import annotations
 
-from .delivery import Delivery, Dispatcher, backoff_delay, parse_retry_after
+from .delivery import Delivery, Dispatcher
 from .faults import HEADER as FAULT_HEADER
 from .faults import WebhookFaults, parse_faults
 from .journal import WebhookAttempted, WebhookJournal
 from .receiver import ReceivedWebhook, WebhookReceiver, WebhookRecorder, WebhookReply, payload_violations, receiver_app
+from .retry import backoff_delay, parse_retry_after
 from .routes import webhook_admin_routes
 from .service import WebhookService
 from .signing import Signer

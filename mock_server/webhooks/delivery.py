@@ -7,9 +7,8 @@ The contract (documented in the README's "Webhooks" table):
   ``X-Mock-Event`` (final or progress), plus ``webhook-id/-timestamp/-signature`` when signing is on.
 - A 2xx ends the delivery. A network error, a timeout, a 5xx or a 429 is retried until ``webhook_retries``
   attempts were made; any other status (3xx, 4xx) ends it as failed.
-- The wait before attempt n+1 is ``Retry-After`` when the answer carried one (seconds or an HTTP date, at most
-  an hour), else ``min(backoff_max, backoff * 2**(n-1))`` scaled by a jitter factor in [0.5, 1.0] drawn from
-  a RNG seeded by (seed, delivery id, attempt), so a seeded run replays the same schedule.
+- The wait before attempt n+1 is ``Retry-After`` when the answer carried one, else a capped, jittered
+  exponential backoff (see `retry`).
 - Waits are on the mock's clock (the `Scheduler`), so tests skip them with ``clock.advance()``.
 
 Deliveries of one job are sent one after another, in event order (a job's progress events never overtake each
@@ -22,10 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.utils
 import logging
-import math
-import random
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -36,11 +32,11 @@ from ..scheduler import Scheduler
 from ..settings import Settings
 from .faults import NO_FAULTS, WebhookFaults
 from .journal import EventKind, Outcome, WebhookAttempted, WebhookJournal
+from .retry import backoff_delay, parse_retry_after
 from .signing import Signer
 
 log = logging.getLogger("flux_mock.webhooks")
 
-MAX_RETRY_AFTER_S = 3600.0  # a receiver cannot park a delivery for longer than this
 MAX_PENDING = 10_000  # queued deliveries across all jobs; beyond this a new one is journalled as abandoned
 MAX_CONNECTIONS = 256
 _RESPONSE_EXCERPT = 2048
@@ -76,31 +72,6 @@ class _Result:
     @property
     def retryable(self) -> bool:
         return self.status is None or self.status == 429 or self.status >= 500
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), clamped to 0..1 h; None if absent."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
-
-
-def backoff_delay(attempt: int, *, base_s: float, max_s: float, seed: int, delivery_id: str) -> float:
-    """Wait after failed attempt `attempt` (1-based): capped exponential backoff with seeded jitter in [50%, 100%]."""
-    ceiling = min(max_s, base_s * 2.0 ** (attempt - 1))
-    jitter: float = random.Random(f"{seed}:{delivery_id}:{attempt}").uniform(0.5, 1.0)
-    return ceiling * jitter
 
 
 class Dispatcher:
@@ -331,5 +302,5 @@ class Dispatcher:
             self._client = None
         abandoned = self.abandoned - abandoned_before
         if abandoned:
-            log.warning("%d webhook deliveries abandoned at shutdown; see the webhook journal", abandoned)
+            log.warning("%d webhook delivery(ies) abandoned at shutdown; see the webhook journal", abandoned)
         return abandoned

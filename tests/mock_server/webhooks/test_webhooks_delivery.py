@@ -15,7 +15,7 @@ import pytest
 from webhook_support import Live, Serve, until
 
 from mock_server import WebhookReceiver, WebhookReply
-from mock_server.webhooks.delivery import MAX_RETRY_AFTER_S, backoff_delay, parse_retry_after
+from mock_server.webhooks.retry import MAX_RETRY_AFTER_S, backoff_delay, parse_retry_after
 
 
 def done_job(live: Live, url: str, **extra: object) -> str:

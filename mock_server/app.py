@@ -1,7 +1,8 @@
 """`create_app(settings)`: the only way to build the mock's ASGI app.
 
 It wires the contract, the services, the routes and the middleware; it holds no request logic.
-Middleware order, outermost first: errors → journal → router → (per route) auth → endpoint.
+Middleware order, outermost first: errors → journal → rate limit → scenario selection → faults → router
+→ (per route) auth → endpoint; ``/__mock`` is a mount behind its own admin guard.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
 
+from .admin import admin_mount
 from .clock import Clock, SystemClock
+from .control import MockControl
 from .endpoints import json_response
+from .faults import FaultMiddleware
 from .middleware import JournalMiddleware
 from .problems import HttpError, error_body
+from .ratelimit import RateLimitMiddleware
 from .routes import api_routes, image_routes
+from .selection import SelectionMiddleware
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec
-from .webhooks.routes import webhook_admin_routes
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None) -> Starlette:
@@ -75,13 +79,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         finally:
             await svc.webhooks.aclose()
 
-    # Webhook journal under /__mock until the admin module (issue 5) mounts every /__mock route behind its guard.
-    webhook_admin = Mount("/__mock", routes=webhook_admin_routes())
     app = Starlette(
-        routes=[*api_routes(spec, settings), *image_routes(), webhook_admin],
-        middleware=[Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock)],
+        routes=[*api_routes(spec, settings), *image_routes(), admin_mount(settings.admin_token)],
+        middleware=[
+            Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
+            *([Middleware(RateLimitMiddleware, limiter=svc.limiter)] if settings.rate_limit == "documented" else []),
+            Middleware(SelectionMiddleware, engine=svc.scenarios, max_body=settings.max_body_bytes),
+            Middleware(FaultMiddleware, engine=svc.scenarios, store=svc.store, credits=svc.credits, clock=svc.clock),
+        ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.services = svc
+    app.state.control = MockControl(svc)
+    app.state.control.on_reset(svc.webhooks.reset)  # forget tracked jobs and the webhook journal
     return app

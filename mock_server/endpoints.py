@@ -10,12 +10,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .credits import cost
 from .images import CONTENT_TYPES, ImageSpec
 from .jobs import Timing
 from .lifecycle import JobStatus
 from .messages import IMAGE_PATH as IMAGE_PATH  # routes.py names the image path through this module
 from .messages import CreateBody, format_timestamp, render_message
 from .problems import HttpError, from_violations
+from .selection import admit
 from .services import Services
 from .validation import normalise
 from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
@@ -70,11 +72,14 @@ async def create_job(request: Request, operation_id: str) -> Response:
     if problems:
         raise from_violations(problems)
     fields = _job_fields(operation_id, body, validator.schema)
+    # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400, before credits.
     fault = svc.webhooks.check_request(fields["webhook_url"], request.headers.get(WEBHOOK_FAULT_HEADER))
+    # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
+    fields, timing = admit(svc.scenarios, request.scope, fields, Timing(duration=svc.settings.job_seconds))
+    svc.credits.charge(request.state.account, cost(str(fields["kind"]), int(fields.get("n", 1))))
     if fault is not None:
         fields["webhook_fault"] = fault
         request.state.tags = [*getattr(request.state, "tags", []), f"webhook-fault:{fault}"]
-    timing = Timing(duration=svc.settings.job_seconds)
     job = svc.store.submit(account=request.state.account, timing=timing, **fields)
     request.state.message_id = job.message_id
     created: CreateBody = {

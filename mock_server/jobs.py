@@ -42,6 +42,7 @@ class Job:
     webhook_fault: str | None = None  # X-Mock-Webhook header value (validated), for the webhook service
     scenario: str | None = None
     forced: Snapshot | None = None  # set by the admin API; wins over the plan
+    timing: Timing | None = None  # the knobs the job was planned with (scenarios read not_found_for etc.)
 
     def snapshot(self, now: float) -> Snapshot:
         """The job's state at `now`."""
@@ -58,6 +59,9 @@ class Timing:
     error: str | None = None
     stall_at: int | None = None
     honour_timeout: bool = True
+    not_found_for: float = 0.0  # progress answers 404 for this many seconds after creation (not-yet)
+    queued_status: str | None = None  # shown instead of QUEUED, e.g. "SUBMITTED" (status-variant)
+    flaky_every: int | None = None  # every k-th progress poll answers 503 (flaky)
 
 
 JobListener = Callable[[Job], None]
@@ -113,7 +117,15 @@ class JobStore:
             heapq.heapreplace(slots, job_plan.ends_at)
         else:
             heapq.heappush(slots, job_plan.ends_at)
-        job = Job(message_id=self._ids(), kind=kind, account=account, plan=job_plan, timeout=timeout, **fields)  # type: ignore[arg-type]
+        job = Job(
+            message_id=self._ids(),
+            kind=kind,
+            account=account,
+            plan=job_plan,
+            timeout=timeout,
+            timing=timing,
+            **fields,  # type: ignore[arg-type]
+        )
         self._jobs[job.message_id] = job
         self._notify(job)
         return job
@@ -133,6 +145,13 @@ class JobStore:
         """Pin a job's visible state (admin API); the plan is kept but no longer consulted."""
         job = self.get(message_id)
         job.forced = Snapshot(status, progress, self.clock.now(), error)
+        self._notify(job)
+        return job
+
+    def release(self, message_id: str) -> Job:
+        """Undo `force`: the job follows its plan again (listeners hear about it, as for `force`)."""
+        job = self.get(message_id)
+        job.forced = None
         self._notify(job)
         return job
 

@@ -103,6 +103,8 @@ def render_message(svc: RenderContext, job: Job, now: float | None = None) -> di
         images=urls,
         timestamp_format=svc.settings.timestamp_format,
     )
+    if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
+        body["status"] = job.timing.queued_status  # status-variant: outside the contract's enum on purpose
     return dict(body)
 
 

@@ -6,11 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .credits import Credits
 from .images import ImageCache
 from .jobs import JobStore
 from .journal import Journal
 from .messages import render_message
+from .ratelimit import RateLimiter
+from .scenario_file import load_rules
 from .scheduler import Scheduler
+from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
 from .validation import SchemaValidator
@@ -19,7 +23,7 @@ from .webhooks.service import WebhookService
 
 @dataclass(slots=True)
 class Services:
-    """Everything with state in one server: settings, clock, contract, jobs, journal, images."""
+    """Everything with state in one server: settings, clock, contract, jobs, journal, images, scenarios, credits."""
 
     settings: Settings
     clock: Clock
@@ -27,6 +31,9 @@ class Services:
     store: JobStore
     journal: Journal
     images: ImageCache
+    scenarios: ScenarioEngine
+    credits: Credits
+    limiter: RateLimiter
     scheduler: Scheduler  # timers on the mock's clock (fires on real time and on clock jumps)
     webhooks: WebhookService
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
@@ -54,6 +61,13 @@ class Services:
             store=store,
             journal=Journal(settings.journal_size),
             images=ImageCache(),
+            scenarios=ScenarioEngine(
+                seed=settings.seed,
+                default=settings.scenario,
+                file_rules=load_rules(settings.scenarios_file) if settings.scenarios_file else None,
+            ),
+            credits=Credits(settings.credits),
+            limiter=RateLimiter(clock),
             scheduler=scheduler,
             webhooks=webhooks,
             validators=validators,

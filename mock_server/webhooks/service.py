@@ -174,11 +174,20 @@ class WebhookService:
         return abandoned
 
     def forget(self) -> None:
-        """Stop tracking every job (for an admin reset); journalled attempts stay."""
+        """Stop tracking every job: their future events are not sent; journalled attempts stay."""
         with self._lock:
             for tracked in self._tracked.values():
                 tracked.generation += 1
             self._tracked.clear()
+
+    def reset(self) -> None:
+        """Admin reset (``POST /__mock/reset``): forget tracked jobs and empty the webhook journal.
+
+        Deliveries already handed to the dispatcher finish (or are abandoned at shutdown) as usual; what
+        they journal from now on lands in the emptied journal.
+        """
+        self.forget()
+        self.journal.clear()
 
 
 def _refused(url: str, reason: str, allow: tuple[str, ...]) -> Violation:

@@ -16,7 +16,7 @@ def test_serve_help_lists_every_setting_with_its_env_var() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     for f in dataclasses.fields(Settings):
-        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))  # singular names for repeatable flags
+        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
         assert flag in result.output
         assert "FLUX_MOCK_" + f.name.upper() in result.output.replace("\n", "").replace(" ", "")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import jsonschema
+import yaml
 from webhook_support import Serve
 
-from mock_server import WebhookReceiver
+from mock_server import Spec, WebhookReceiver
+from mock_server.admin import admin_spec_text
 
 
 def test_journal_is_readable_over_http_and_filterable_by_message_id(serve: Serve, receiver: WebhookReceiver) -> None:
@@ -60,3 +63,19 @@ def test_admin_reads_are_not_in_the_request_journal(serve: Serve) -> None:
     live = serve()
     live.client.get("/__mock/webhooks")
     assert len(live.svc.journal) == 0
+
+
+def test_answer_conforms_to_the_admin_spec(serve: Serve, receiver: WebhookReceiver, closed_port_url: str) -> None:
+    live = serve(webhook_retries=1)
+    delivered = live.create({"prompt": "ok", "webhookOverride": receiver.url})
+    failed = live.create({"prompt": "no", "webhookOverride": closed_port_url})
+    dropped = live.create({"prompt": "drop", "webhookOverride": receiver.url}, fault="drop")
+    live.clock.advance(3)
+    for message_id in (delivered, failed, dropped):
+        live.svc.webhooks.journal.wait_for(1, message_id=message_id)
+    admin = Spec(yaml.safe_load(admin_spec_text()), source="admin_openapi.yaml")
+    declared = admin.resolve(admin.operation("listWebhooks").responses["200"])
+    schema = declared["content"]["application/json"]["schema"]
+    body = live.client.get("/__mock/webhooks").json()
+    jsonschema.Draft202012Validator(schema).validate(body)
+    assert {a["outcome"] for a in body["attempts"]} == {"delivered", "failed", "dropped"}

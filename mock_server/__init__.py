@@ -21,6 +21,7 @@ from .server import LiveServer
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec, spec_path
+from .webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
 
 __version__ = "0.1.0"
 
@@ -36,6 +37,7 @@ __all__ = [
     "LiveServer",
     "MockControl",
     "MockServerError",
+    "ReceivedWebhook",
     "RequestRecorded",
     "ScenarioError",
     # app
@@ -49,6 +51,9 @@ __all__ = [
     "UnknownScenario",
     "Violation",
     "VirtualClock",
+    "WebhookAttempted",
+    "WebhookReceiver",
+    "WebhookReply",
     "__version__",
     "create_app",
     "load_spec",

@@ -12,16 +12,17 @@ from starlette.responses import Response
 
 from .credits import cost
 from .images import CONTENT_TYPES, ImageSpec
-from .jobs import Job, Timing
+from .jobs import Timing
 from .lifecycle import JobStatus
-from .messages import CreateBody, format_timestamp, message_body
+from .messages import IMAGE_PATH as IMAGE_PATH  # routes.py names the image path through this module
+from .messages import CreateBody, format_timestamp, render_message
 from .problems import HttpError, from_violations
 from .selection import admit
 from .services import Services
 from .validation import normalise
+from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
-IMAGE_PATH = "/storage/v1/object/public/cdn"
 _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg)$")
 _BODY_EXCERPT = 4096
 
@@ -71,9 +72,14 @@ async def create_job(request: Request, operation_id: str) -> Response:
     if problems:
         raise from_violations(problems)
     fields = _job_fields(operation_id, body, validator.schema)
+    # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400, before credits.
+    fault = svc.webhooks.check_request(fields["webhook_url"], request.headers.get(WEBHOOK_FAULT_HEADER))
     # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
     fields, timing = admit(svc.scenarios, request.scope, fields, Timing(duration=svc.settings.job_seconds))
     svc.credits.charge(request.state.account, cost(str(fields["kind"]), int(fields.get("n", 1))))
+    if fault is not None:
+        fields["webhook_fault"] = fault
+        request.state.tags = [*getattr(request.state, "tags", []), f"webhook-fault:{fault}"]
     job = svc.store.submit(account=request.state.account, timing=timing, **fields)
     request.state.message_id = job.message_id
     created: CreateBody = {
@@ -113,30 +119,6 @@ async def imagine(request: Request) -> Response:
 async def upscale(request: Request) -> Response:
     """POST /api/v1/flux/upscale."""
     return await create_job(request, "fluxUpscale")
-
-
-def render_message(svc: Services, job: Job, now: float | None = None) -> dict[str, Any]:
-    """The Message JSON for `job` at `now` (default: the clock's now)."""
-    snap = job.snapshot(svc.clock.now() if now is None else now)
-    urls = image_urls(svc, job) if snap.status is JobStatus.DONE else []
-    body = message_body(
-        message_id=job.message_id,
-        prompt=job.prompt,
-        ref=job.ref,
-        created_at=job.plan.created_at,
-        snap=snap,
-        images=urls,
-        timestamp_format=svc.settings.timestamp_format,
-    )
-    if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
-        body["status"] = job.timing.queued_status  # status-variant: outside the contract's enum on purpose
-    return dict(body)
-
-
-def image_urls(svc: Services, job: Job) -> list[str]:
-    """Where the job's images are served: on the mock itself, named like the real CDN's."""
-    base = f"{svc.settings.base_url}{IMAGE_PATH}/{job.message_id}"
-    return [f"{base}.{job.fmt}" if i == 0 else f"{base}-{i}.{job.fmt}" for i in range(job.n)]
 
 
 async def fetch_message(request: Request) -> Response:

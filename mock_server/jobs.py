@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import random
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +39,7 @@ class Job:
     quality: int = 100
     timeout: int = 900
     webhook_url: str | None = None
+    webhook_fault: str | None = None  # X-Mock-Webhook header value (validated), for the webhook service
     scenario: str | None = None
     forced: Snapshot | None = None  # set by the admin API; wins over the plan
     timing: Timing | None = None  # the knobs the job was planned with (scenarios read not_found_for etc.)
@@ -61,6 +62,9 @@ class Timing:
     not_found_for: float = 0.0  # progress answers 404 for this many seconds after creation (not-yet)
     queued_status: str | None = None  # shown instead of QUEUED, e.g. "SUBMITTED" (status-variant)
     flaky_every: int | None = None  # every k-th progress poll answers 503 (flaky)
+
+
+JobListener = Callable[[Job], None]
 
 
 class IdGenerator:
@@ -88,6 +92,8 @@ class JobStore:
         self._ids = IdGenerator(seed)
         self._jobs: dict[str, Job] = {}
         self._accounts: dict[str, _Account] = {}
+        # Called with the job after it is created or its state is forced (e.g. the webhook service plans its events).
+        self.listeners: list[JobListener] = []
 
     def submit(self, *, kind: JobKind, account: str, timeout: int, timing: Timing, **fields: object) -> Job:
         """Create a job now, queue it behind the account's running jobs, and return it."""
@@ -121,6 +127,7 @@ class JobStore:
             **fields,  # type: ignore[arg-type]
         )
         self._jobs[job.message_id] = job
+        self._notify(job)
         return job
 
     def get(self, message_id: str) -> Job:
@@ -138,7 +145,19 @@ class JobStore:
         """Pin a job's visible state (admin API); the plan is kept but no longer consulted."""
         job = self.get(message_id)
         job.forced = Snapshot(status, progress, self.clock.now(), error)
+        self._notify(job)
         return job
+
+    def release(self, message_id: str) -> Job:
+        """Undo `force`: the job follows its plan again (listeners hear about it, as for `force`)."""
+        job = self.get(message_id)
+        job.forced = None
+        self._notify(job)
+        return job
+
+    def _notify(self, job: Job) -> None:
+        for listener in self.listeners:
+            listener(job)
 
     def __iter__(self) -> Iterator[Job]:
         return iter(list(self._jobs.values()))

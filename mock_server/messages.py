@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
 from .lifecycle import JobStatus, Snapshot
+
+if TYPE_CHECKING:
+    from .clock import Clock
+    from .jobs import Job
+    from .settings import Settings
+
+IMAGE_PATH = "/storage/v1/object/public/cdn"
+
+
+class RenderContext(Protocol):
+    """What rendering a Message needs from a server (`Services` has both)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
 
 
 class MessageBody(TypedDict):
@@ -67,3 +84,31 @@ def message_body(
     body["createdAt"] = format_timestamp(created_at, timestamp_format)
     body["updatedAt"] = format_timestamp(snap.updated_at, timestamp_format)
     return body
+
+
+def render_message(svc: RenderContext, job: Job, now: float | None = None) -> dict[str, Any]:
+    """The Message JSON for `job` at `now` (default: the clock's now).
+
+    The one renderer of a Message: GET progress and the webhook payload both come from here, so a webhook body
+    is byte-for-byte what GET returns at the same instant.
+    """
+    snap = job.snapshot(svc.clock.now() if now is None else now)
+    urls = image_urls(svc, job) if snap.status is JobStatus.DONE else []
+    body = message_body(
+        message_id=job.message_id,
+        prompt=job.prompt,
+        ref=job.ref,
+        created_at=job.plan.created_at,
+        snap=snap,
+        images=urls,
+        timestamp_format=svc.settings.timestamp_format,
+    )
+    if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
+        body["status"] = job.timing.queued_status  # status-variant: outside the contract's enum on purpose
+    return dict(body)
+
+
+def image_urls(svc: RenderContext, job: Job) -> list[str]:
+    """Where the job's images are served: on the mock itself, named like the real CDN's."""
+    base = f"{svc.settings.base_url}{IMAGE_PATH}/{job.message_id}"
+    return [f"{base}.{job.fmt}" if i == 0 else f"{base}-{i}.{job.fmt}" for i in range(job.n)]

@@ -39,7 +39,7 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--timeout",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=60.0,
     show_default=True,
     metavar="SECONDS",
@@ -47,7 +47,7 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--job-seconds",
-    type=float,
+    type=click.FloatRange(min=0),
     default=3.0,
     show_default=True,
     metavar="SECONDS",
@@ -75,7 +75,7 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--min-poll-interval",
-    type=float,
+    type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
     metavar="SECONDS",
@@ -83,7 +83,7 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--min-backoff",
-    type=float,
+    type=click.FloatRange(min=0),
     default=0.2,
     show_default=True,
     metavar="SECONDS",
@@ -91,7 +91,7 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
 )
 @click.option(
     "--max-unchanged-polls",
-    type=int,
+    type=click.IntRange(min=1),
     default=60,
     show_default=True,
     metavar="N",

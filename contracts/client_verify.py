@@ -241,7 +241,10 @@ def mock_settings(scenario: str, options: VerifyOptions) -> Settings:
     try:
         return Settings(**values)
     except MockServerError as exc:
-        raise VerifyError(f"Scenario {scenario!r}: {exc}") from None
+        message = str(exc)
+        if message.startswith("Setting 'scenario'"):  # the settings wrapper only repeats the value
+            message = message.partition("; ")[2] or message
+        raise VerifyError(f"--scenarios: {message}") from None
 
 
 class TimeoutFastForward:

@@ -314,3 +314,17 @@ def test_verify_command_usage_errors(args: list[str], needle: str) -> None:
     result = CliRunner().invoke(verify, args)
     assert result.exit_code == 2
     assert needle in result.output
+
+
+@pytest.mark.parametrize("bad", ["--timeout=0", "--max-unchanged-polls=0", "--min-backoff=-1"])
+def test_verify_command_rejects_out_of_range_limits(bad: str) -> None:
+    result = CliRunner().invoke(verify, [bad, "--", "true"])
+    assert result.exit_code == 2
+    assert "range" in result.output
+
+
+@needs_scenarios
+def test_verify_command_names_an_unknown_scenario_before_running_anything() -> None:
+    result = CliRunner().invoke(verify, ["--scenarios", "success,fial", "--", "/nonexistent/client"])
+    assert result.exit_code == 1
+    assert "--scenarios: Unknown scenario 'fial'. Did you mean 'fail'?" in result.output

@@ -31,7 +31,7 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
-    from mock_server import Clock, LiveServer, RequestRecorded, Settings
+    from mock_server import LiveServer, MockControl, RequestRecorded, Settings, WebhookAttempted, WebhookReceiver
 
     from .client_checks import ClientRules, ClientViolation, Exchange
     from .exchanges import AnswerRecorder
@@ -75,9 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
 class _Handle:
     """What both mock fixtures offer: where the mock is, time, scenarios, and what the client did."""
 
-    def __init__(self, app: Any, clock: Clock, recorder: AnswerRecorder, base_url: str, api_key: str) -> None:
+    def __init__(self, app: Any, recorder: AnswerRecorder, base_url: str, api_key: str) -> None:
         self.app = app
-        self.clock = clock
         self.recorder = recorder
         self.base_url = base_url
         self.api_key = api_key
@@ -97,28 +96,29 @@ class _Handle:
         }
 
     @property
+    def control(self) -> MockControl:
+        """The mock's `MockControl`: jobs, `force`, credits, armed rules, and the rest of QA's switchboard."""
+        control: MockControl = self.app.state.control
+        return control
+
+    @property
     def settings(self) -> Settings:
         """The mock's settings."""
-        settings: Settings = self.app.state.services.settings
-        return settings
+        return self.control.services.settings
 
     def advance(self, seconds: float) -> float:
         """Move the mock's clock forward; jobs progress (and webhooks fire) as if `seconds` had passed."""
-        return self.clock.advance(seconds)
+        return self.control.advance(seconds)
 
     def scenario(self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None) -> None:
         """Arm `scenario` (e.g. ``"fail"``, ``"reject:429"``) for the next `count` jobs/requests (default: all)."""
-        control = getattr(self.app.state, "control", None)
-        if control is None:
-            raise RuntimeError("This flux-mock has no scenarios (mock_server without MockControl).")
-        control.arm(scenario, count=count, prompt_regex=prompt_regex)
+        self.control.arm(scenario, count=count, prompt_regex=prompt_regex)
 
     @property
     def requests(self) -> list[RequestRecorded]:
         """Every API request the mock answered since the test started, oldest first."""
         self.recorder.settle()  # a request the client saw answered may still be on its way into the journal
-        entries: list[RequestRecorded] = self.app.state.services.journal.entries()
-        return entries
+        return self.control.requests
 
     @property
     def violations(self) -> list[str]:
@@ -126,17 +126,15 @@ class _Handle:
         return [f"{e.method} {e.path}: {v}" for e in self.requests for v in e.violations]
 
     @property
-    def webhooks(self) -> list[Any]:
-        """Every webhook delivery attempt the mock made (`WebhookAttempted`), oldest first."""
-        service = getattr(self.app.state.services, "webhooks", None)
-        return list(service.journal.entries()) if service is not None else []
+    def webhooks(self) -> list[WebhookAttempted]:
+        """Every webhook delivery attempt the mock made, oldest first."""
+        return self.control.services.webhooks.journal.entries()
 
-    def wait_for_webhooks(self, count: int = 1, *, message_id: str | None = None, timeout: float = 5.0) -> list[Any]:
+    def wait_for_webhooks(
+        self, count: int = 1, *, message_id: str | None = None, timeout: float = 5.0
+    ) -> list[WebhookAttempted]:
         """Block until the mock has journaled `count` webhook attempts (for `message_id`); TimeoutError otherwise."""
-        service = getattr(self.app.state.services, "webhooks", None)
-        if service is None:
-            raise RuntimeError("This flux-mock sends no webhooks (mock_server without webhooks).")
-        return list(service.journal.wait_for(count, message_id=message_id, timeout=timeout))
+        return self.control.services.webhooks.journal.wait_for(count, message_id=message_id, timeout=timeout)
 
     def exchanges(self) -> list[Exchange]:
         """The requests with what the mock answered, as the client checks see them."""
@@ -163,13 +161,8 @@ class _Handle:
         return run_checks(self.exchanges(), rules, names=checks)
 
     def reset(self) -> None:
-        """Jobs, journal, scenarios, clock offset and recorded answers back to the start."""
-        control = getattr(self.app.state, "control", None)
-        if control is not None:
-            control.reset()
-        else:
-            self.app.state.services.store.clear()
-            self.app.state.services.journal.clear()
+        """Jobs, journal, scenarios, credits, clock offset and recorded answers back to the start."""
+        self.control.reset()
         self.recorder.answers.clear()
 
 
@@ -242,10 +235,9 @@ def _serve(settings: Settings) -> Iterator[tuple[LiveServer, FluxMock]]:
 
     recorder = AnswerRecorder()
     server = LiveServer(recorder, settings=settings)  # the port is bound first, so image URLs name it
-    clock = SystemClock()
-    recorder.app = create_app(server.settings, clock=clock)
+    recorder.app = create_app(server.settings, clock=SystemClock())
     with server:
-        yield server, FluxMock(recorder.app, clock, recorder, server.url, settings.api_keys[0])
+        yield server, FluxMock(recorder.app, recorder, server.url, settings.api_keys[0])
 
 
 @pytest.fixture(scope="session")
@@ -294,21 +286,20 @@ def flux_mock_asgi(request: pytest.FixtureRequest) -> FluxMockASGI:
 
     options = _marker(request)
     settings = _settings(request.config, seed=options.get("seed"), public_url=ASGI_BASE_URL)
-    clock = VirtualClock()
-    recorder = AnswerRecorder(create_app(settings, clock=clock))
-    handle = FluxMockASGI(recorder.app, clock, recorder, ASGI_BASE_URL, settings.api_keys[0])
+    recorder = AnswerRecorder(create_app(settings, clock=VirtualClock()))
+    handle = FluxMockASGI(recorder.app, recorder, ASGI_BASE_URL, settings.api_keys[0])
     if options.get("scenario"):
         handle.scenario(str(options["scenario"]))
     return handle
 
 
 @pytest.fixture
-def webhook_receiver() -> Iterator[Any]:
-    """A recording webhook receiver on 127.0.0.1 (`mock_server.WebhookReceiver`); pass ``.url`` as webhookOverride."""
-    import mock_server
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A recording webhook receiver on 127.0.0.1 (`mock_server.WebhookReceiver`); pass ``.url`` as webhookOverride.
 
-    receiver_class = getattr(mock_server, "WebhookReceiver", None)
-    if receiver_class is None:
-        pytest.skip("webhook_receiver needs a flux-mock with webhooks (mock_server.WebhookReceiver).")
-    with receiver_class() as receiver:
+    ``.wait_for(n)`` blocks until n webhooks arrived; ``.reply(500, 500)`` scripts its next answers.
+    """
+    from mock_server import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
         yield receiver

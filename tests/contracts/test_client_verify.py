@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import mock_server
 from contracts.cli import verify
 from contracts.client_checks import ClientRules
 from contracts.client_verify import (
@@ -40,8 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "client.py"
 MUTANTS = Path(__file__).resolve().parent / "mutant_clients"
 JOB = "2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001"
-HAS_SCENARIOS = "scenario" in mock_server.Settings.__dataclass_fields__
-needs_scenarios = pytest.mark.skipif(not HAS_SCENARIOS, reason="needs flux-mock scenarios (issue 5)")
 
 
 def entry(seq: int, method: str, path: str, status: int = 200, **kw: object) -> RequestRecorded:
@@ -181,7 +178,6 @@ def test_a_missing_command_is_a_verify_error() -> None:
         run_client(["/nonexistent/flux-client"], {}, timeout=5)
 
 
-@needs_scenarios
 def test_an_unknown_scenario_stops_verify_before_any_run() -> None:
     with pytest.raises(VerifyError, match=r"Unknown scenario 'fial'.*Did you mean 'fail'"):
         verify_client(["false"], VerifyOptions(scenarios=("success", "fial")))
@@ -202,20 +198,20 @@ FAST_CLIENT = {
 }
 FAST_RULES = ClientRules(min_poll_interval=0.1, min_backoff=0.1, documented=contract_routes())
 
-# (client script, scenario, the checks of which one must fire (empty: it must pass), needs scenarios)
-CASES: list[tuple[Path, str, tuple[str, ...], bool]] = [
-    (EXAMPLE, "success", (), False),
-    (EXAMPLE, "fail", (), True),
-    (EXAMPLE, "timeout", (), True),
-    (EXAMPLE, "stall", (), True),
-    (EXAMPLE, "flaky:2", (), True),
-    (EXAMPLE, "disconnect", (), True),
-    (EXAMPLE, "garbage", (), True),
-    (MUTANTS / "tight_loop.py", "success", ("poll-rate", "poll-interval"), False),
-    (MUTANTS / "ignores_fail.py", "fail", ("poll-after-terminal",), True),
-    (MUTANTS / "ignores_retry_after.py", "reject:429", ("retry-after",), True),
-    (MUTANTS / "sends_n5.py", "success", ("request-schema",), False),
-    (MUTANTS / "wrong_field.py", "success", ("job-never-polled",), False),
+# (client script, scenario, the checks of which one must fire; empty: it must pass)
+CASES: list[tuple[Path, str, tuple[str, ...]]] = [
+    (EXAMPLE, "success", ()),
+    (EXAMPLE, "fail", ()),
+    (EXAMPLE, "timeout", ()),
+    (EXAMPLE, "stall", ()),
+    (EXAMPLE, "flaky:2", ()),
+    (EXAMPLE, "disconnect", ()),
+    (EXAMPLE, "garbage", ()),
+    (MUTANTS / "tight_loop.py", "success", ("poll-rate", "poll-interval")),
+    (MUTANTS / "ignores_fail.py", "fail", ("poll-after-terminal",)),
+    (MUTANTS / "ignores_retry_after.py", "reject:429", ("retry-after",)),
+    (MUTANTS / "sends_n5.py", "success", ("request-schema",)),
+    (MUTANTS / "wrong_field.py", "success", ("job-never-polled",)),
 ]
 
 
@@ -232,18 +228,14 @@ def _verify_one(script: Path, scenario: str) -> VerifyReport:
 
 @pytest.fixture(scope="module")
 def reports() -> dict[tuple[str, str], VerifyReport]:
-    runnable = [(s, sc) for s, sc, _, needs in CASES if HAS_SCENARIOS or not needs]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = {(s.name, sc): pool.submit(_verify_one, s, sc) for s, sc in runnable}
+        futures = {(s.name, sc): pool.submit(_verify_one, s, sc) for s, sc, _ in CASES}
         return {key: future.result() for key, future in futures.items()}
 
 
 @pytest.mark.parametrize(
     ("script", "scenario", "checks"),
-    [
-        pytest.param(s, sc, checks, id=f"{s.stem}-{sc}", marks=[needs_scenarios] if needs else [])
-        for s, sc, checks, needs in CASES
-    ],
+    [pytest.param(s, sc, checks, id=f"{s.stem}-{sc}") for s, sc, checks in CASES],
 )
 def test_clients_against_the_mock(
     reports: dict[tuple[str, str], VerifyReport], script: Path, scenario: str, checks: tuple[str, ...]
@@ -323,7 +315,6 @@ def test_verify_command_rejects_out_of_range_limits(bad: str) -> None:
     assert "range" in result.output
 
 
-@needs_scenarios
 def test_verify_command_names_an_unknown_scenario_before_running_anything() -> None:
     result = CliRunner().invoke(verify, ["--scenarios", "success,fial", "--", "/nonexistent/client"])
     assert result.exit_code == 1

@@ -14,16 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import mock_server
-
 pytest_plugins = ["pytester"]
 
-needs_scenarios = pytest.mark.skipif(
-    "scenario" not in mock_server.Settings.__dataclass_fields__, reason="needs flux-mock scenarios (issue 5)"
-)
-needs_webhooks = pytest.mark.skipif(
-    not hasattr(mock_server, "WebhookReceiver"), reason="needs flux-mock webhooks (issue 4)"
-)
 # The inner sessions need only this plugin (and anyio's); the others cost a second of start-up each.
 INNER = ("-p", "flux_mock", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:pytest_cov", "-W", "error")
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -176,7 +168,6 @@ def generate(prompt, *, base_url, api_key):
 """
 
 
-@needs_scenarios
 def test_the_scenario_marker_and_the_readme_example(pytester: pytest.Pytester) -> None:
     [readme_test] = re.findall(r"```python\n(# test_my_client\.py.*?)```", README.read_text(encoding="utf-8"), re.S)
     files = {"test_scenarios": SCENARIO_TESTS, "my_client": MY_CLIENT, "test_my_client": readme_test}
@@ -199,6 +190,5 @@ def test_webhook(flux_mock, webhook_receiver):
 """
 
 
-@needs_webhooks
 def test_webhook_receiver_gets_the_final_webhook(pytester: pytest.Pytester) -> None:
     run_inner(pytester, test_webhook=WEBHOOK_TEST).assert_outcomes(passed=1)

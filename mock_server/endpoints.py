@@ -39,7 +39,8 @@ def services(request: Request) -> Services:
 
 async def read_json_body(request: Request, limit: int) -> Any:
     """The parsed JSON body, or an HttpError saying exactly what is wrong with it."""
-    declared = request.headers.get("content-length")
+    headers = request.headers
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HttpError(413, f"Request body is {declared} bytes; the limit is {limit} bytes.")
     chunks: list[bytes] = []
@@ -50,10 +51,10 @@ async def read_json_body(request: Request, limit: int) -> Any:
             raise HttpError(413, f"Request body is over the {limit}-byte limit.")
         chunks.append(chunk)
     raw = b"".join(chunks)
-    request.state.body_text = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
+    request.scope["state"]["body_text"] = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
     if not raw.strip():
         raise HttpError(400, 'Request body is missing; send a JSON object such as {"prompt": "a red fox"}.')
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
     if media != JSON and not (media.startswith("application/") and media.endswith("+json")):
         sent = media or "no Content-Type"
         raise HttpError(415, f"Content-Type must be application/json (got {sent}); send the body as JSON.")
@@ -65,7 +66,8 @@ async def read_json_body(request: Request, limit: int) -> Any:
 
 async def create_job(request: Request, operation_id: str) -> Response:
     svc = services(request)
-    request.state.operation_id = operation_id
+    state = request.scope.setdefault("state", {})  # the dict behind request.state, without its wrapper's cost
+    state["operation_id"] = operation_id
     body = await read_json_body(request, svc.settings.max_body_bytes)
     validator = svc.validator(operation_id)
     problems = validator.violations(body)
@@ -76,12 +78,12 @@ async def create_job(request: Request, operation_id: str) -> Response:
     fault = svc.webhooks.check_request(fields["webhook_url"], request.headers.get(WEBHOOK_FAULT_HEADER))
     # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
     fields, timing = admit(svc.scenarios, request.scope, fields, Timing(duration=svc.settings.job_seconds))
-    svc.credits.charge(request.state.account, cost(str(fields["kind"]), int(fields.get("n", 1))))
+    svc.credits.charge(state["account"], cost(str(fields["kind"]), int(fields.get("n", 1))))
     if fault is not None:
         fields["webhook_fault"] = fault
-        request.state.tags = [*getattr(request.state, "tags", []), f"webhook-fault:{fault}"]
-    job = svc.store.submit(account=request.state.account, timing=timing, **fields)
-    request.state.message_id = job.message_id
+        state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
+    job = svc.store.submit(account=state["account"], timing=timing, **fields)
+    state["message_id"] = job.message_id
     created: CreateBody = {
         "success": True,
         "messageId": job.message_id,
@@ -122,17 +124,26 @@ async def upscale(request: Request) -> Response:
 
 
 async def fetch_message(request: Request) -> Response:
-    """GET /api/v1/message/fetch/{messageId} and its legacy twin."""
+    """GET /api/v1/message/fetch/{messageId}."""
+    return _fetch(request, "fetchMessage")
+
+
+async def fetch_message_legacy(request: Request) -> Response:
+    """GET /api/v1/midjourney/message/{messageId}: the same answer on the older path."""
+    return _fetch(request, "fetchMessageLegacy")
+
+
+def _fetch(request: Request, operation_id: str) -> Response:
     svc = services(request)
-    operation_id = "fetchMessage" if request.url.path.startswith("/api/v1/message/") else "fetchMessageLegacy"
-    request.state.operation_id = operation_id
+    state = request.scope.setdefault("state", {})
+    state["operation_id"] = operation_id
     message_id = request.path_params["messageId"]
     problems = svc.validator(f"{operation_id}:messageId").violations(message_id)
     if problems:
         raise from_violations(problems)
-    request.state.message_id = message_id
+    state["message_id"] = message_id
     job = svc.store.find(message_id)
-    if job is None or job.account != request.state.account:
+    if job is None or job.account != state.get("account"):
         raise HttpError(404, "Message not found")
     return json_response(render_message(svc, job))
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import random
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -74,7 +73,14 @@ class IdGenerator:
         self._rng = random.Random(seed)
 
     def __call__(self) -> str:
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        # Same value as str(uuid.UUID(int=..., version=4)), without building the UUID object (~2 µs per job).
+        value = self._rng.getrandbits(128) & _CLEAR_VERSION_VARIANT | _SET_VERSION_VARIANT
+        h = "%032x" % value
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_CLEAR_VERSION_VARIANT = ~((0xC000 << 48) | (0xF000 << 64))
+_SET_VERSION_VARIANT = (0x8000 << 48) | (4 << 76)
 
 
 @dataclass(slots=True)

@@ -128,7 +128,7 @@ def exchanges_from(
 
     Pairing is first-in first-out per request line, which is exact for one client and at worst swaps two
     identical concurrent requests. A request answered before an endpoint named it (a 404 of ``not-yet``,
-    a 429) gets its operation and messageId from the contract's `routes` (default: openapi.yaml).
+    a 429, a malformed id) gets its operation and messageId from the contract's `routes` (default: openapi.yaml).
     """
     routes = contract_routes() if routes is None else routes
     queues: dict[tuple[str, str], list[Answer]] = {}
@@ -143,9 +143,10 @@ def exchanges_from(
         urls = tuple(str(u) for u in [body.get("uri"), *images] if isinstance(u, str))
         progress = body.get("progress")
         operation_id, message_id = entry.operation_id, entry.message_id
-        if operation_id is None and (matched := match_route(routes, entry.method, entry.path)) is not None:
-            operation_id, params = matched
-            message_id = message_id or params.get("messageId")
+        # The endpoint names both only for requests it got to handle; the path says the same for the rest.
+        if (operation_id is None or message_id is None) and (found := match_route(routes, entry.method, entry.path)):
+            operation_id = operation_id or found[0]
+            message_id = message_id or found[1].get("messageId")
         out.append(
             Exchange(
                 seq=entry.seq,

@@ -85,3 +85,9 @@ def test_a_dropped_request_has_no_status() -> None:
     assert with_answer.status is None
     assert journal_only.status is None
     assert journal_only.failed
+
+
+def test_a_poll_refused_for_its_id_still_counts_as_a_poll_of_that_id() -> None:
+    refused = entry(1, "GET", "/api/v1/message/fetch/None", 400, operation_id="fetchMessage")
+    [exchange] = exchanges_from([refused], [], contract_routes())
+    assert (exchange.is_poll, exchange.message_id) == (True, "None")

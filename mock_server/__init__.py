@@ -15,28 +15,28 @@ from .spec import Spec, load_spec, spec_path
 __version__ = "0.1.0"
 
 __all__ = [
-    # app
-    "Services",
-    "Settings",
-    "create_app",
     # time
     "Clock",
-    "SystemClock",
-    "VirtualClock",
-    # contract
-    "Spec",
-    "load_spec",
-    "spec_path",
+    # errors
+    "JobNotFound",
     # domain
     "JobStatus",
     "Journal",
-    "RequestRecorded",
-    "Violation",
-    # errors
-    "JobNotFound",
     "MockServerError",
+    "RequestRecorded",
+    # app
+    "Services",
+    "Settings",
     "SettingsError",
+    # contract
+    "Spec",
     "SpecError",
+    "SystemClock",
     "UnknownScenario",
+    "Violation",
+    "VirtualClock",
     "__version__",
+    "create_app",
+    "load_spec",
+    "spec_path",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -14,8 +15,8 @@ from .jobs import Job, Timing
 from .lifecycle import JobStatus
 from .messages import CreateBody, format_timestamp, message_body
 from .problems import HttpError, from_violations
-from .validation import normalise
 from .services import Services
+from .validation import normalise
 
 JSON = "application/json"
 IMAGE_PATH = "/storage/v1/object/public/cdn"
@@ -23,7 +24,7 @@ _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext
 _BODY_EXCERPT = 4096
 
 
-def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     """orjson-encoded JSON answer (the hot path: several times faster than json.dumps)."""
     return Response(orjson.dumps(content), status_code=status, headers=headers, media_type=JSON)
 
@@ -83,7 +84,9 @@ def _job_fields(operation_id: str, raw: dict[str, Any], schema: dict[str, Any]) 
     body = normalise(raw, schema)
     common = {"ref": body.get("ref"), "webhook_url": body.get("webhookOverride")}
     if operation_id == "fluxUpscale":
-        side = 512 * int(body["scale"])  # the source is never fetched; the result has the scaled size of a 512 px square
+        side = 512 * int(
+            body["scale"]
+        )  # the source is never fetched; the result has the scaled size of a 512 px square
         return {"kind": "upscale", "timeout": 900, "width": side, "height": side, **common}
     return {
         "kind": "imagine",

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """Message status values; a test pins them to the spec's enum."""
 
     QUEUED = "QUEUED"
@@ -103,9 +103,10 @@ def plan(
 
 
 def _progress_at(p: Plan, now: float) -> int:
-    if p.duration <= 0:
+    elapsed = now - p.starts_at
+    if p.duration <= 0 or elapsed >= p.duration:
         return p.progress_cap
-    return min(p.progress_cap, max(0, math.floor((now - p.starts_at) * 100 / p.duration)))
+    return min(p.progress_cap, max(0, math.floor(elapsed / p.duration * 100)))
 
 
 def snapshot(p: Plan, now: float) -> Snapshot:

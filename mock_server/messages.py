@@ -48,8 +48,13 @@ def message_body(
     timestamp_format: str,
 ) -> MessageBody:
     """Build the Message JSON for one instant: keys appear only where the real API sends them."""
-    body: MessageBody = {"messageId": message_id, "status": snap.status.value, "progress": snap.progress,
-                         "createdAt": "", "updatedAt": ""}
+    body: MessageBody = {
+        "messageId": message_id,
+        "status": snap.status.value,
+        "progress": snap.progress,
+        "createdAt": "",
+        "updatedAt": "",
+    }
     if prompt is not None:
         body["prompt"] = prompt
     if snap.status is JobStatus.DONE:

@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .journal import Journal, RequestRecorded
-from .problems import unauthorized
 from .clock import Clock
+from .journal import Journal, RequestRecorded
+from .problems import Violation, unauthorized
 
 
 class JournalMiddleware:
@@ -78,12 +78,24 @@ class BearerAuthMiddleware:
         key = self._key(scope)
         if key is None or (self.keys and key not in self.keys):
             error = unauthorized()
-            await send({"type": "http.response.start", "status": 401,
-                        "headers": [(b"content-type", b"application/json")]})
+            scope.setdefault("state", {})["violations"] = (self._violation(scope, key),)
+            await send(
+                {"type": "http.response.start", "status": 401, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": orjson.dumps(error.body())})
             return
         scope.setdefault("state", {})["account"] = key
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _violation(scope: Scope, key: str | None) -> Violation:
+        sent = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None)
+        if key is None:
+            message, hint = "Authorization must be 'Bearer <api key>'", "send the header Authorization: Bearer sk-..."
+        else:
+            message, hint = "API key is not accepted", "use one of the keys given to flux-mock with --api-key"
+        shown = None if sent is None else sent[:12] + ("..." if len(sent) > 12 else "")
+        return Violation("header", "/Authorization", "bearerAuth", "Bearer <api key>", shown, message, hint)
 
     @staticmethod
     def _key(scope: Scope) -> str | None:

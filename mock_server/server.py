@@ -68,7 +68,9 @@ class LiveServer:
             httpx.get(server.url + "/api/v1/message/fetch/...")
     """
 
-    def __init__(self, app: ASGIApp | None = None, *, settings: Settings | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, app: ASGIApp | None = None, *, settings: Settings | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self._sock = bind_socket(host, 0)
         self.port: int = self._sock.getsockname()[1]
         self.host = host
@@ -106,5 +108,7 @@ class LiveServer:
     def __enter__(self) -> LiveServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

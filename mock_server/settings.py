@@ -47,7 +47,9 @@ class Settings:
     )
     api_keys: tuple[str, ...] = field(
         default=(),
-        metadata=_opt("Accepted Bearer key (repeatable; env: comma-separated). Default: any non-empty key.", metavar="KEY"),
+        metadata=_opt(
+            "Accepted Bearer key (repeatable; env: comma-separated). Default: any non-empty key.", metavar="KEY"
+        ),
     )
     seed: int = field(
         default=0, metadata=_opt("Seed for messageIds and images: the same seed replays the same run.", metavar="N")
@@ -55,7 +57,7 @@ class Settings:
     job_seconds: float = field(
         default=3.0,
         metadata=_opt(
-            "Processing time of one job in seconds, or a preset: instant (0), demo (3), realistic (12, like real Flux).",
+            "Seconds one job takes to process, or a preset: instant (0), demo (3), realistic (12, like real Flux).",
             metavar="SECONDS|PRESET",
         ),
     )
@@ -70,8 +72,12 @@ class Settings:
             choices=("ms-z", "offset"),
         ),
     )
-    max_body_bytes: int = field(default=1024 * 1024, metadata=_opt("Largest accepted request body (413 above).", metavar="BYTES"))
-    journal_size: int = field(default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N"))
+    max_body_bytes: int = field(
+        default=1024 * 1024, metadata=_opt("Largest accepted request body (413 above).", metavar="BYTES")
+    )
+    journal_size: int = field(
+        default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
+    )
     log_level: str = field(
         default="info",
         metadata=_opt("uvicorn log level.", choices=("critical", "error", "warning", "info", "debug", "trace")),

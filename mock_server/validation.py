@@ -67,7 +67,7 @@ class SchemaValidator:
         props = self.schema.get("properties", {})
         for key, value in instance.items():
             if isinstance(value, str) and "format" in props.get(key, {}):
-                return self._full.is_valid(instance)
+                return bool(self._full.is_valid(instance))
         return True
 
     def violations(self, instance: Any) -> list[Violation]:
@@ -77,11 +77,11 @@ class SchemaValidator:
         errors = sorted(self._full.iter_errors(instance), key=lambda e: (list(map(str, e.path)), e.validator))
         found = [v for error in errors for v in self._describe(error)]
         if found:
-            return found
+            return sorted(found, key=lambda v: v.pointer)
         # The two validators disagree (should not happen); report the fast one's finding rather than nothing.
         try:
             self._fast(instance)
-        except fastjsonschema.JsonSchemaException as exc:
+        except fastjsonschema.JsonSchemaValueException as exc:
             return [Violation(self.location, "", str(exc.rule), exc.rule_definition, exc.value, exc.message, "")]
         return []
 
@@ -109,13 +109,23 @@ class SchemaValidator:
 
     def _extra_properties(self, error: ValidationError, path: list[Any]) -> list[Violation]:
         known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+        instance: dict[str, Any] = error.instance if isinstance(error.instance, dict) else {}
         out = []
-        for name in sorted(set(error.instance) - set(known)):
+        for name in sorted(set(instance) - set(known)):
             close = difflib.get_close_matches(name, known, n=1)
             hint = f'did you mean "{close[0]}"?' if close else f"remove it; allowed: {', '.join(known)}"
             message = f"property {name} should not exist"
-            out.append(Violation(self.location, _pointer([*path, name]), "additionalProperties", False,
-                                 error.instance[name], message, hint))
+            out.append(
+                Violation(
+                    self.location,
+                    _pointer([*path, name]),
+                    "additionalProperties",
+                    False,
+                    instance[name],
+                    message,
+                    hint,
+                )
+            )
         return out
 
     def schema_at(self, path: list[Any]) -> dict[str, Any]:
@@ -138,7 +148,10 @@ class SchemaValidator:
             return f"{field} must not be greater than {expected}", self._range_hint(error, field)
         if keyword == "multipleOf":
             low = int(value // expected * expected) if isinstance(value, int | float) else expected
-            return f"{field} must be divisible by {expected}", f"use a multiple of {expected}, e.g. {low} or {low + expected}"
+            return (
+                f"{field} must be divisible by {expected}",
+                f"use a multiple of {expected}, e.g. {low} or {low + expected}",
+            )
         if keyword == "minLength":
             if expected == 1:
                 return f"{field} should not be empty", f"send a non-empty {field}"

@@ -1,0 +1,67 @@
+"""Settings: one frozen object; keyword, env var and flag mirror each other."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from mock_server import Settings, SettingsError
+
+
+def test_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Settings().port = 1  # type: ignore[misc]
+
+
+def test_env_then_keywords() -> None:
+    env = {"FLUX_MOCK_PORT": "9000", "FLUX_MOCK_JOB_SECONDS": "realistic", "FLUX_MOCK_API_KEYS": "a, b", "HOME": "/x"}
+    settings = Settings.from_env(env, seed=5)
+    assert (settings.port, settings.job_seconds, settings.api_keys, settings.seed) == (9000, 12.0, ("a", "b"), 5)
+    assert Settings.from_env(env, port=1).port == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"FLUX_MOCK_PORTT": "1"}, "Did you mean 'FLUX_MOCK_PORT'"),
+        ({"FLUX_MOCK_PORT": "eighty"}, "FLUX_MOCK_PORT has value 'eighty'"),
+        ({"FLUX_MOCK_JOB_SECONDS": "fast"}, "instant, demo, realistic"),
+        ({"FLUX_MOCK_PORT": "70000"}, "0 to 65535"),
+    ],
+)
+def test_bad_env_named(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        Settings.from_env(env)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"concurrency": 0}, "concurrency"),
+        ({"job_seconds": -1}, "job_seconds"),
+        ({"timestamp_format": "unix"}, "timestamp_format"),
+        ({"public_url": "ftp://x"}, "public_url"),
+        ({"api_keys": ("",)}, "api_keys"),
+        ({"max_body_bytes": 10}, "max_body_bytes"),
+    ],
+)
+def test_rules_checked_on_creation(kwargs: dict[str, object], needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        Settings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_unknown_keyword_suggests() -> None:
+    with pytest.raises(SettingsError, match="Did you mean 'seed'"):
+        Settings.from_env({}, sed=1)
+
+
+def test_base_url() -> None:
+    assert Settings(port=81).base_url == "http://127.0.0.1:81"
+    assert Settings(public_url="https://mock.example/").base_url == "https://mock.example"
+    assert Settings(host="::1", port=5).base_url == "http://[::1]:5"
+
+
+def test_every_field_documented() -> None:
+    for f in dataclasses.fields(Settings):
+        assert f.metadata.get("help"), f"{f.name} has no help text"

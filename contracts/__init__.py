@@ -2,4 +2,50 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .calls import RealTimer, VirtualTimer
+from .checks import CHECKS, check_history, check_message
+from .failures import ContractFailure, ContractViolation, raise_for
+from .reporting import CheckReport, Outcome, render_summary, write_junit
+from .schema import contract, load_schema, schema_errors, validator_for
+from .server_check import CheckOptions, run_check
+from .strategies import (
+    imagine_requests,
+    imagine_rule_names,
+    invalid_imagine_requests,
+    invalid_upscale_requests,
+    messages,
+    upscale_requests,
+    webhook_payloads,
+)
+
+__all__ = [
+    # checking a server (flux-mock check)
+    "CheckOptions",
+    "CheckReport",
+    "Outcome",
+    "RealTimer",
+    "VirtualTimer",
+    "render_summary",
+    "run_check",
+    "write_junit",
+    # checks and failures
+    "CHECKS",
+    "ContractFailure",
+    "ContractViolation",
+    "check_history",
+    "check_message",
+    "raise_for",
+    # the contract
+    "contract",
+    "load_schema",
+    "schema_errors",
+    "validator_for",
+    # strategies
+    "imagine_requests",
+    "imagine_rule_names",
+    "invalid_imagine_requests",
+    "invalid_upscale_requests",
+    "messages",
+    "upscale_requests",
+    "webhook_payloads",
+]

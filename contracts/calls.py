@@ -59,8 +59,16 @@ class VirtualTimer:
         return self.clock.now()
 
     async def sleep(self, seconds: float) -> None:
-        """Advance the clock, then let other tasks run."""
-        self.clock.advance(seconds)
+        """Advance the clock to `seconds` from now, then let other tasks run.
+
+        Concurrent sleepers share the clock: one that finds it already moved far enough by the
+        others does not move it again, so N jobs polling every second still see 1 s between polls.
+        """
+        target = self.clock.now() + seconds
+        await asyncio.sleep(0)  # let the other tasks that wait now start their waits first
+        ahead = target - self.clock.now()
+        if ahead > 0:
+            self.clock.advance(ahead)
         await asyncio.sleep(0)
 
 

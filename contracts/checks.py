@@ -13,6 +13,7 @@ judge a live server (``flux-mock check``), a recorded history, or a webhook payl
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -40,7 +41,8 @@ CHECKS: dict[str, str] = {
     "timestamps_never_go_back": "createdAt never changes and updatedAt never decreases between polls",
     "message_id_matches": "the message is the job that was asked for",
     "ref_is_echoed": "the ref sent at creation comes back in the message",
-    "error_has_nestjs_shape": "an error body is {message: string | string[], statusCode: <HTTP status>, error?: string}",
+    "error_has_nestjs_shape": "an error body is {message: string | string[], statusCode: <HTTP status>, "
+    "error?: string}",
     "progress_paths_agree": "both progress paths (current and legacy) return the same message",
     "webhook_matches_final": "the last webhook payload equals the final GET body",
     "rejection_names_field": "a body breaking one rule gets 400 with a message naming the field",
@@ -68,59 +70,97 @@ def _fail(check: str, message: str, body: Message | None = None, **extra: Any) -
 
 
 def matches_schema(name: str, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
-    """The body validates against the named schema (``Message``, ``CreateResponse``, ``Error``, ``webhook:messageUpdate``)."""
+    """The body validates against a named schema (``Message``, ``CreateResponse``, ``webhook:messageUpdate``...)."""
     found = []
     for error in schema_errors(name, body):
         message = f"{name} body breaks its schema: {error.message} ({error.keyword})"
-        found.append(_fail("matches_schema", message, body if isinstance(body, Mapping) else None,
-                           operation=operation, pointer=error.pointer or "/", actual=error.value))
+        found.append(
+            _fail(
+                "matches_schema",
+                message,
+                body if isinstance(body, Mapping) else None,
+                operation=operation,
+                pointer=error.pointer or "/",
+                actual=error.value,
+            )
+        )
     return found
 
 
 def status_moves_forward(history: Sequence[Message]) -> list[ContractFailure]:
     """Status only moves forward (QUEUED -> PROCESSING -> DONE | FAIL) and a final status never changes."""
     found = []
-    for index, (before, after) in enumerate(zip(history, history[1:], strict=False), start=1):
+    for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
         old, new = before.get("status"), after.get("status")
         if old not in _RANK or new not in _RANK or old == new:
             continue
         if _RANK[new] <= _RANK[old]:
             final = " a final status must never change" if _RANK[old] == 2 else " statuses only move forward"
-            found.append(_fail("status_moves_forward",
-                               f"status went from {old} to {new} between poll {index} and {index + 1};{final}",
-                               after, pointer="/status", expected=f"{old} or later", actual=new))
+            found.append(
+                _fail(
+                    "status_moves_forward",
+                    f"status went from {old} to {new} between poll {index} and {index + 1};{final}",
+                    after,
+                    pointer="/status",
+                    expected=f"{old} or later",
+                    actual=new,
+                )
+            )
     return found
 
 
 def progress_never_decreases(history: Sequence[Message]) -> list[ContractFailure]:
     """Progress never decreases from one poll to the next (hold the highest value reached)."""
     found = []
-    for index, (before, after) in enumerate(zip(history, history[1:], strict=False), start=1):
+    for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
         old, new = before.get("progress"), after.get("progress")
         if isinstance(old, int | float) and isinstance(new, int | float) and new < old:
-            found.append(_fail("progress_never_decreases",
-                               f"progress went from {old} to {new} between poll {index} and {index + 1}; "
-                               "progress must never decrease", after, pointer="/progress",
-                               expected=f">= {old}", actual=new))
+            found.append(
+                _fail(
+                    "progress_never_decreases",
+                    f"progress went from {old} to {new} between poll {index} and {index + 1}; "
+                    "progress must never decrease",
+                    after,
+                    pointer="/progress",
+                    expected=f">= {old}",
+                    actual=new,
+                )
+            )
     return found
 
 
 def progress_in_range(message: Message) -> list[ContractFailure]:
     """Progress is an integer from 0 to 100."""
     value = message.get("progress")
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
-    if ok and 0 <= value <= 100:
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is not None and float(number).is_integer() and 0 <= number <= 100:
         return []
-    return [_fail("progress_in_range", f"progress is {value!r}; it must be an integer from 0 to 100",
-                  message, pointer="/progress", expected="0..100", actual=value)]
+    return [
+        _fail(
+            "progress_in_range",
+            f"progress is {value!r}; it must be an integer from 0 to 100",
+            message,
+            pointer="/progress",
+            expected="0..100",
+            actual=value,
+        )
+    ]
 
 
 def done_progress_is_100(message: Message) -> list[ContractFailure]:
     """A DONE message reports progress 100."""
     if message.get("status") != "DONE" or message.get("progress") == 100:
         return []
-    return [_fail("done_progress_is_100", f"status is DONE but progress is {message.get('progress')!r}",
-                  message, pointer="/progress", expected=100, actual=message.get("progress"))]
+    return [
+        _fail(
+            "done_progress_is_100",
+            f"status is DONE but progress is {message.get('progress')!r}",
+            message,
+            pointer="/progress",
+            expected=100,
+            actual=message.get("progress"),
+        )
+    ]
 
 
 def done_has_images(message: Message, n: int | None = None) -> list[ContractFailure]:
@@ -129,15 +169,39 @@ def done_has_images(message: Message, n: int | None = None) -> list[ContractFail
         return []
     images, uri = message.get("images"), message.get("uri")
     if not isinstance(images, list) or not images:
-        return [_fail("done_has_images", "status is DONE but images is missing or empty; send every image URL",
-                      message, pointer="/images", expected=f"{n or 'at least 1'} URL(s)", actual=images)]
+        return [
+            _fail(
+                "done_has_images",
+                "status is DONE but images is missing or empty; send every image URL",
+                message,
+                pointer="/images",
+                expected=f"{n or 'at least 1'} URL(s)",
+                actual=images,
+            )
+        ]
     found = []
     if n is not None and len(images) != n:
-        found.append(_fail("done_has_images", f"the job asked for n={n} images but DONE lists {len(images)}",
-                           message, pointer="/images", expected=n, actual=len(images)))
+        found.append(
+            _fail(
+                "done_has_images",
+                f"the job asked for n={n} images but DONE lists {len(images)}",
+                message,
+                pointer="/images",
+                expected=n,
+                actual=len(images),
+            )
+        )
     if uri != images[0]:
-        found.append(_fail("done_has_images", "uri must be the first image (uri == images[0])",
-                           message, pointer="/uri", expected=images[0], actual=uri))
+        found.append(
+            _fail(
+                "done_has_images",
+                "uri must be the first image (uri == images[0])",
+                message,
+                pointer="/uri",
+                expected=images[0],
+                actual=uri,
+            )
+        )
     return found
 
 
@@ -146,8 +210,16 @@ def fail_has_error(message: Message) -> list[ContractFailure]:
     error = message.get("error")
     if message.get("status") != "FAIL" or (isinstance(error, str) and error.strip()):
         return []
-    return [_fail("fail_has_error", "status is FAIL but error is missing or empty; say what went wrong",
-                  message, pointer="/error", expected="a non-empty string", actual=error)]
+    return [
+        _fail(
+            "fail_has_error",
+            "status is FAIL but error is missing or empty; say what went wrong",
+            message,
+            pointer="/error",
+            expected="a non-empty string",
+            actual=error,
+        )
+    ]
 
 
 def timestamps_are_ordered(message: Message) -> list[ContractFailure]:
@@ -157,31 +229,58 @@ def timestamps_are_ordered(message: Message) -> list[ContractFailure]:
     for key in ("createdAt", "updatedAt"):
         parsed[key] = parse_timestamp(message.get(key))
         if parsed[key] is None:
-            found.append(_fail("timestamps_are_ordered", f"{key} {message.get(key)!r} is not an ISO 8601 timestamp",
-                               message, pointer=f"/{key}", expected="e.g. 2023-08-01T14:03:01.817Z",
-                               actual=message.get(key)))
+            found.append(
+                _fail(
+                    "timestamps_are_ordered",
+                    f"{key} {message.get(key)!r} is not an ISO 8601 timestamp",
+                    message,
+                    pointer=f"/{key}",
+                    expected="e.g. 2023-08-01T14:03:01.817Z",
+                    actual=message.get(key),
+                )
+            )
     created, updated = parsed["createdAt"], parsed["updatedAt"]
     if created is not None and updated is not None and updated < created:
-        found.append(_fail("timestamps_are_ordered", "updatedAt is earlier than createdAt", message,
-                           pointer="/updatedAt", expected=f">= {message.get('createdAt')}",
-                           actual=message.get("updatedAt")))
+        found.append(
+            _fail(
+                "timestamps_are_ordered",
+                "updatedAt is earlier than createdAt",
+                message,
+                pointer="/updatedAt",
+                expected=f">= {message.get('createdAt')}",
+                actual=message.get("updatedAt"),
+            )
+        )
     return found
 
 
 def timestamps_never_go_back(history: Sequence[Message]) -> list[ContractFailure]:
     """createdAt stays the same across polls and updatedAt never decreases."""
     found = []
-    for index, (before, after) in enumerate(zip(history, history[1:], strict=False), start=1):
+    for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
         if before.get("createdAt") != after.get("createdAt"):
-            found.append(_fail("timestamps_never_go_back",
-                               f"createdAt changed between poll {index} and {index + 1}", after,
-                               pointer="/createdAt", expected=before.get("createdAt"), actual=after.get("createdAt")))
+            found.append(
+                _fail(
+                    "timestamps_never_go_back",
+                    f"createdAt changed between poll {index} and {index + 1}",
+                    after,
+                    pointer="/createdAt",
+                    expected=before.get("createdAt"),
+                    actual=after.get("createdAt"),
+                )
+            )
         old, new = parse_timestamp(before.get("updatedAt")), parse_timestamp(after.get("updatedAt"))
         if old is not None and new is not None and new < old:
-            found.append(_fail("timestamps_never_go_back",
-                               f"updatedAt went back in time between poll {index} and {index + 1}", after,
-                               pointer="/updatedAt", expected=f">= {before.get('updatedAt')}",
-                               actual=after.get("updatedAt")))
+            found.append(
+                _fail(
+                    "timestamps_never_go_back",
+                    f"updatedAt went back in time between poll {index} and {index + 1}",
+                    after,
+                    pointer="/updatedAt",
+                    expected=f">= {before.get('updatedAt')}",
+                    actual=after.get("updatedAt"),
+                )
+            )
     return found
 
 
@@ -189,16 +288,33 @@ def message_id_matches(message: Message, message_id: str) -> list[ContractFailur
     """The message is the job that was asked for."""
     if message.get("messageId") == message_id:
         return []
-    return [ContractFailure("message_id_matches", f"asked for job {message_id} but got {message.get('messageId')!r}",
-                            FETCH, "/messageId", message_id, message.get("messageId"), message_id=message_id)]
+    return [
+        ContractFailure(
+            "message_id_matches",
+            f"asked for job {message_id} but got {message.get('messageId')!r}",
+            FETCH,
+            "/messageId",
+            message_id,
+            message.get("messageId"),
+            message_id=message_id,
+        )
+    ]
 
 
 def ref_is_echoed(message: Message, ref: str) -> list[ContractFailure]:
     """The ``ref`` sent when the job was created comes back unchanged."""
     if message.get("ref") == ref:
         return []
-    return [_fail("ref_is_echoed", "the ref sent at creation must come back in the message and the webhook",
-                  message, pointer="/ref", expected=ref, actual=message.get("ref"))]
+    return [
+        _fail(
+            "ref_is_echoed",
+            "the ref sent at creation must come back in the message and the webhook",
+            message,
+            pointer="/ref",
+            expected=ref,
+            actual=message.get("ref"),
+        )
+    ]
 
 
 def error_has_nestjs_shape(status_code: int, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
@@ -216,8 +332,9 @@ def error_has_nestjs_shape(status_code: int, body: Any, *, operation: str | None
     if not (text_ok or list_ok):
         return fail("has no usable message", "/message", "a string or a list of strings", message)
     if body.get("statusCode") != status_code or isinstance(body.get("statusCode"), bool):
-        return fail("has a statusCode that differs from the HTTP status", "/statusCode", status_code,
-                    body.get("statusCode"))
+        return fail(
+            "has a statusCode that differs from the HTTP status", "/statusCode", status_code, body.get("statusCode")
+        )
     if "error" in body and not isinstance(body["error"], str):
         return fail("has a non-string error", "/error", "a string such as 'Bad Request'", body["error"])
     return []
@@ -230,10 +347,17 @@ def progress_paths_agree(current: Message, legacy: Message) -> list[ContractFail
     differ = [k for k in keys if current.get(k) != legacy.get(k)]
     if not differ:
         return []
-    return [_fail("progress_paths_agree",
-                  f"{FETCH} and {FETCH_LEGACY} disagree on {', '.join(differ)}; both must return the same message",
-                  current, operation=FETCH_LEGACY, pointer=f"/{differ[0]}",
-                  expected=current.get(differ[0]), actual=legacy.get(differ[0]))]
+    return [
+        _fail(
+            "progress_paths_agree",
+            f"{FETCH} and {FETCH_LEGACY} disagree on {', '.join(differ)}; both must return the same message",
+            current,
+            operation=FETCH_LEGACY,
+            pointer=f"/{differ[0]}",
+            expected=current.get(differ[0]),
+            actual=legacy.get(differ[0]),
+        )
+    ]
 
 
 def webhook_matches_final(payload: Any, final: Message) -> list[ContractFailure]:
@@ -241,34 +365,70 @@ def webhook_matches_final(payload: Any, final: Message) -> list[ContractFailure]
     if payload == final:
         return []
     if not isinstance(payload, Mapping):
-        return [_fail("webhook_matches_final", "the webhook payload is not a JSON object", final,
-                      operation="POST webhookOverride", expected=dict(final), actual=payload)]
+        return [
+            _fail(
+                "webhook_matches_final",
+                "the webhook payload is not a JSON object",
+                final,
+                operation="POST webhookOverride",
+                expected=dict(final),
+                actual=payload,
+            )
+        ]
     differ = sorted(k for k in set(payload) | set(final) if payload.get(k) != final.get(k))
-    return [_fail("webhook_matches_final",
-                  f"the webhook payload differs from the final GET body on {', '.join(differ)}",
-                  final, operation="POST webhookOverride", pointer=f"/{differ[0]}",
-                  expected=final.get(differ[0]), actual=payload.get(differ[0]))]
+    return [
+        _fail(
+            "webhook_matches_final",
+            f"the webhook payload differs from the final GET body on {', '.join(differ)}",
+            final,
+            operation="POST webhookOverride",
+            pointer=f"/{differ[0]}",
+            expected=final.get(differ[0]),
+            actual=payload.get(differ[0]),
+        )
+    ]
 
 
-def rejection_names_field(status_code: int, body: Any, *, rule: str, field: str,
-                          operation: str | None = None) -> list[ContractFailure]:
+def rejection_names_field(
+    status_code: int, body: Any, *, rule: str, field: str, operation: str | None = None
+) -> list[ContractFailure]:
     """A body that breaks one rule is refused with 400 and an error message that names the field."""
     if status_code != 400:
         verb = "accepted" if status_code < 300 else f"answered {status_code} to"
-        return [ContractFailure("rejection_names_field",
-                                f"the server {verb} a body that breaks rule {rule}; it must answer 400",
-                                operation, f"/{field}", 400, status_code)]
+        return [
+            ContractFailure(
+                "rejection_names_field",
+                f"the server {verb} a body that breaks rule {rule}; it must answer 400",
+                operation,
+                f"/{field}",
+                400,
+                status_code,
+            )
+        ]
     message = body.get("message") if isinstance(body, Mapping) else None
     text = " ".join(message) if isinstance(message, list) else str(message or "")
     if field.lower() in text.lower():
         return []
-    return [ContractFailure("rejection_names_field",
-                            f"the 400 for rule {rule} does not name the field {field!r}; say which field is wrong",
-                            operation, "/message", f"a message naming {field}", message)]
+    return [
+        ContractFailure(
+            "rejection_names_field",
+            f"the 400 for rule {rule} does not name the field {field!r}; say which field is wrong",
+            operation,
+            "/message",
+            f"a message naming {field}",
+            message,
+        )
+    ]
 
 
-def check_message(message: Message, *, n: int | None = None, message_id: str | None = None,
-                  ref: str | None = None, schema: str = "Message") -> list[ContractFailure]:
+def check_message(
+    message: Message,
+    *,
+    n: int | None = None,
+    message_id: str | None = None,
+    ref: str | None = None,
+    schema: str = "Message",
+) -> list[ContractFailure]:
     """Every single-message check: schema, progress range, DONE/FAIL rules, timestamps, identity, ref."""
     found = matches_schema(schema, message, operation=FETCH)
     found += progress_in_range(message)
@@ -283,11 +443,11 @@ def check_message(message: Message, *, n: int | None = None, message_id: str | N
     return found
 
 
-def check_history(history: Sequence[Message], *, n: int | None = None, message_id: str | None = None,
-                  ref: str | None = None) -> list[ContractFailure]:
+def check_history(
+    history: Sequence[Message], *, n: int | None = None, message_id: str | None = None, ref: str | None = None
+) -> list[ContractFailure]:
     """Every check over a job's polled bodies, oldest first: the per-message checks plus the ordering ones."""
-    found = [failure for message in history for failure in check_message(message, n=n, message_id=message_id,
-                                                                         ref=ref)]
+    found = [failure for message in history for failure in check_message(message, n=n, message_id=message_id, ref=ref)]
     found += status_moves_forward(history)
     found += progress_never_decreases(history)
     found += timestamps_never_go_back(history)

@@ -176,8 +176,10 @@ def run_schemathesis(
         _RUNS.pop(id(schema), None)
     for (phase, label), found in run.findings.items():
         _outcome(outcomes, phase, label).fail(found)
-    ordered = sorted(outcomes.values(), key=lambda o: (PHASES.index(o.name.split(":")[0])
-                                                        if o.name.split(":")[0] in PHASES else 9, o.name))
+    ordered = sorted(
+        outcomes.values(),
+        key=lambda o: (PHASES.index(o.name.split(":")[0]) if o.name.split(":")[0] in PHASES else 9, o.name),
+    )
     report.outcomes.extend(ordered)
     for name in sorted(set(PHASES) - settings.phases):
         report.notes.append(f"schemathesis phase {name} not run (not in --phases)")
@@ -234,6 +236,15 @@ def _failures(recorder: Any, seed: int, phase: str) -> list[ContractFailure]:
             steps = [step.curl for step in info.steps] or [info.code_sample]
             curl = "\n".join(steps).replace("'Authorization: [Filtered]'", AUTH_PLACEHOLDER)
             message = f"{failure.title}: {failure.message}".replace("\n", " ").strip()
-            found.append(ContractFailure(node.name, message, operation=failure.operation, curl=curl, seed=seed,
-                                         source=phase, notes=(f"schemathesis {failure.code}",)))
+            found.append(
+                ContractFailure(
+                    node.name,
+                    message,
+                    operation=failure.operation,
+                    curl=curl,
+                    seed=seed,
+                    source=phase,
+                    notes=(f"schemathesis {failure.code}",),
+                )
+            )
     return found

@@ -59,8 +59,9 @@ async def rejection_probes(caller: Caller, budget: JobBudget, operation_ids: tup
                 continue
             body = json_or_none(response)
             field = rule.field or next(k for k in rule.example if k not in _properties(operation_id))
-            found = checks.rejection_names_field(response.status_code, body, rule=rule.name, field=field,
-                                                 operation=operation)
+            found = checks.rejection_names_field(
+                response.status_code, body, rule=rule.name, field=field, operation=operation
+            )
             if response.status_code >= 400:
                 found += checks.error_has_nestjs_shape(response.status_code, body, operation=operation)
             notes = (f"this rule is the mock's choice (x-inferred): {rule.inferred}",) if rule.inferred else ()
@@ -77,14 +78,22 @@ def _properties(operation_id: str) -> dict[str, Any]:
 async def error_probes(caller: Caller, budget: JobBudget, seed: int) -> list[Outcome]:
     """Unknown id -> 404, malformed id -> 400, no credentials -> 401; each in the NestJS shape."""
     spec = contract()
-    unknown = str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
+    # Not Random(seed) itself: a server seeding its ids the same way (flux-mock does) would own this id.
+    unknown = str(uuid.UUID(int=random.Random(f"flux-mock-check unknown {seed}").getrandbits(128), version=4))
     inferred = spec.document["components"]["parameters"]["MessageId"]["schema"].get("x-inferred")
     probes: list[tuple[str, str, str, int, tuple[str, ...]]] = []
     for op_id in ("fetchMessage", "fetchMessageLegacy"):
         path = spec.operation(op_id).path
         probes.append((f"{op_id} unknown messageId -> 404", "GET", path.replace("{messageId}", unknown), 404, ()))
-        probes.append((f"{op_id} malformed messageId -> 400", "GET", path.replace("{messageId}", "not-a-uuid"), 400,
-                       (f"x-inferred: {inferred}",) if inferred else ()))
+        probes.append(
+            (
+                f"{op_id} malformed messageId -> 400",
+                "GET",
+                path.replace("{messageId}", "not-a-uuid"),
+                400,
+                (f"x-inferred: {inferred}",) if inferred else (),
+            )
+        )
     imagine = spec.operation("fluxImagine").path
     probes.append(("fluxImagine without credentials -> 401", "POST", imagine, 401, ()))
     outcomes = []
@@ -108,8 +117,16 @@ async def error_probes(caller: Caller, budget: JobBudget, seed: int) -> list[Out
         payload = json_or_none(response)
         found = []
         if response.status_code != expected:
-            found.append(ContractFailure("error_status", f"expected {expected}, got {response.status_code}",
-                                         operation, "", expected, response.status_code))
+            found.append(
+                ContractFailure(
+                    "error_status",
+                    f"expected {expected}, got {response.status_code}",
+                    operation,
+                    "",
+                    expected,
+                    response.status_code,
+                )
+            )
         if response.status_code >= 400:
             found += checks.error_has_nestjs_shape(response.status_code, payload, operation=operation)
         reproduce = caller.curl(method, path, body, auth=not anonymous)

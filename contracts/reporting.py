@@ -120,7 +120,7 @@ def render_summary(report: CheckReport, *, verbose: bool = False) -> str:
         lines.append(f"  {passed} passed")
     lines += ["", "cost (requests sent, jobs created):"]
     for part, cost in report.costs.items():
-        lines.append(f"  {part:<13} {cost.requests:>6} requests  {cost.jobs:>5} jobs")
+        lines.append(f"  {part:<22} {cost.requests:>6} requests  {cost.jobs:>5} jobs")
     if report.budget:
         lines.append(f"  budget: {report.budget}")
     lines += [f"note: {note}" for note in report.notes]
@@ -144,26 +144,42 @@ def render_summary(report: CheckReport, *, verbose: bool = False) -> str:
 
 def junit_xml(report: CheckReport) -> ET.Element:
     """The report as a JUnit ``<testsuites>`` element (one testsuite per suite)."""
-    root = ET.Element("testsuites", name="flux-mock check", tests=str(len(report.outcomes)),
-                      failures=str(report.count("failed")), errors=str(report.count("error")),
-                      skipped=str(report.count("skipped")), time=f"{report.seconds:.3f}")
+    root = ET.Element(
+        "testsuites",
+        name="flux-mock check",
+        tests=str(len(report.outcomes)),
+        failures=str(report.count("failed")),
+        errors=str(report.count("error")),
+        skipped=str(report.count("skipped")),
+        time=f"{report.seconds:.3f}",
+    )
     for suite in dict.fromkeys(o.suite for o in report.outcomes):
         members = [o for o in report.outcomes if o.suite == suite]
-        node = ET.SubElement(root, "testsuite", name=suite, tests=str(len(members)),
-                             failures=str(sum(o.status == "failed" for o in members)),
-                             errors=str(sum(o.status == "error" for o in members)),
-                             skipped=str(sum(o.status == "skipped" for o in members)),
-                             time=f"{sum(o.seconds for o in members):.3f}")
+        node = ET.SubElement(
+            root,
+            "testsuite",
+            name=suite,
+            tests=str(len(members)),
+            failures=str(sum(o.status == "failed" for o in members)),
+            errors=str(sum(o.status == "error" for o in members)),
+            skipped=str(sum(o.status == "skipped" for o in members)),
+            time=f"{sum(o.seconds for o in members):.3f}",
+        )
         props = ET.SubElement(node, "properties")
         for name, value in (("base_url", report.base_url), ("seed", str(report.seed)), ("budget", report.budget)):
             ET.SubElement(props, "property", name=name, value=value)
         for outcome in members:
-            case = ET.SubElement(node, "testcase", classname=f"flux-mock-check.{suite}", name=outcome.name,
-                                 time=f"{outcome.seconds:.3f}")
+            case = ET.SubElement(
+                node, "testcase", classname=f"flux-mock-check.{suite}", name=outcome.name, time=f"{outcome.seconds:.3f}"
+            )
             if outcome.status == "failed":
                 first = outcome.failures[0] if outcome.failures else None
-                failure = ET.SubElement(case, "failure", type=first.check if first else "failure",
-                                        message=first.title if first else outcome.detail)
+                failure = ET.SubElement(
+                    case,
+                    "failure",
+                    type=first.check if first else "failure",
+                    message=first.title if first else outcome.detail,
+                )
                 failure.text = "\n\n".join(f.render() for f in outcome.failures) or outcome.detail
             elif outcome.status == "error":
                 ET.SubElement(case, "error", message=outcome.detail or "error").text = outcome.detail

@@ -60,7 +60,8 @@ def rule_of(error: ValidationError) -> str:
     keyword = str(error.validator)
     path = [str(p) for p in error.absolute_path]
     if keyword == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [name for name in required if name not in error.instance]
         return ".".join([*path, missing[0] if missing else "?", "required"])
     if keyword == ADDITIONAL and not path:
         return ADDITIONAL
@@ -93,15 +94,19 @@ def _base_example(operation_id: str) -> dict[str, Any]:
     examples = [e["value"] for e in content.get("examples", {}).values()] + (
         [content["example"]] if "example" in content else []
     )
-    valid = [e for e in examples if not broken_rules(operation_id, e)]
+    valid: list[dict[str, Any]] = [e for e in examples if isinstance(e, dict) and not broken_rules(operation_id, e)]
     if not valid:
         raise ValueError(f"Operation {operation_id!r} has no valid request example to derive bad bodies from.")
-    return dict(min(valid, key=len))
+    smallest: dict[str, Any] = min(valid, key=len)
+    return dict(smallest)
 
 
 _PATTERN_PROBES = [" ", "\t \n", "ftp://example.com/a.png", "0:0", "101", "not valid", "x"]
-_BAD_FORMATS = {"uri": ["http://exa mple.com/", "https://bad host/x.png"], "uuid": ["not-a-uuid"],
-                "date-time": ["yesterday"]}
+_BAD_FORMATS = {
+    "uri": ["http://exa mple.com/", "https://bad host/x.png"],
+    "uuid": ["not-a-uuid"],
+    "date-time": ["yesterday"],
+}
 _GOOD_STRINGS = ["a red fox in the snow", "https://example.com/image.png", "1:1", "80", "x"]
 
 
@@ -127,11 +132,22 @@ def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Calla
     if "type" in prop:
         # A value of each JSON type the field does not allow; the realistic mistake first:
         # "2" for a number, 80 for a string, "true" for a boolean.
-        samples = {"string": "true" if "boolean" in allowed else "2", "integer": 80, "boolean": True,
-                   "null": None, "array": [], "object": {}}
-        others = {"string": st.text(max_size=8), "integer": st.integers(), "boolean": st.booleans(),
-                  "null": st.none(), "array": st.lists(st.integers(), max_size=2),
-                  "object": st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)}
+        samples: dict[str, Any] = {
+            "string": "true" if "boolean" in allowed else "2",
+            "integer": 80,
+            "boolean": True,
+            "null": None,
+            "array": [],
+            "object": {},
+        }
+        others = {
+            "string": st.text(max_size=8),
+            "integer": st.integers(),
+            "boolean": st.booleans(),
+            "null": st.none(),
+            "array": st.lists(st.integers(), max_size=2),
+            "object": st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+        }
         first = "integer" if "string" in allowed else "string"
         wrong = sorted((kind for kind in samples if kind not in allowed), key=lambda kind: kind != first)
         out["type"] = ([samples[k] for k in wrong], lambda: st.one_of(*(others[k] for k in wrong)))
@@ -139,12 +155,12 @@ def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Calla
         low = prop["minimum"]
         top = (low - 1) // step if step else low - 1
         scale = step or 1
-        out["minimum"] = ([top * scale], lambda t=top, m=scale: st.integers(max_value=t).map(lambda k: k * m))
+        out["minimum"] = ([top * scale], functools.partial(_multiples, None, top, scale))
     if "maximum" in prop:
         high = prop["maximum"]
         bottom = high // step + 1 if step else high + 1
         scale = step or 1
-        out["maximum"] = ([bottom * scale], lambda b=bottom, m=scale: st.integers(min_value=b).map(lambda k: k * m))
+        out["maximum"] = ([bottom * scale], functools.partial(_multiples, bottom, None, scale))
     if step and "minimum" in prop and "maximum" in prop:
         low, high = prop["minimum"], prop["maximum"]
         middle = next(v for v in range((low + high) // 2 + 1, high + step) if v % step)
@@ -157,7 +173,7 @@ def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Calla
         size = prop["maxLength"]
 
         def pad(extra: int) -> str:
-            return good + "a" * (size + extra - len(good))
+            return str(good) + "a" * (int(size) + extra - len(good))
 
         out["maxLength"] = ([pad(1)], lambda: st.integers(1, 64).map(pad))
     if "pattern" in prop:
@@ -175,9 +191,18 @@ def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Calla
     if "enum" in prop:
         choices = prop["enum"]
         names = ["unknown", "gif", "flux-2"]
-        out["enum"] = ([n for n in names if n not in choices],
-                       lambda: st.text(min_size=1, max_size=12).filter(lambda s: s not in choices))
+        out["enum"] = (
+            [n for n in names if n not in choices],
+            lambda: st.text(min_size=1, max_size=12).filter(lambda s: s not in choices),
+        )
     return out
+
+
+def _multiples(low: int | None, high: int | None, step: int) -> SearchStrategy[int]:
+    """k * step for every integer k in low..high (either bound may be open)."""
+    from hypothesis import strategies as st
+
+    return st.integers(min_value=low, max_value=high).map(lambda k: k * step)
 
 
 def _extra_key(properties: Mapping[str, Any]) -> list[str]:
@@ -196,8 +221,14 @@ def rules(operation_id: str) -> dict[str, Rule]:
     properties: dict[str, Any] = schema.get("properties", {})
     found: dict[str, Rule] = {}
 
-    def offer(name: str, field: str | None, keyword: str, bodies: list[dict[str, Any]],
-              values: Callable[[], SearchStrategy[Any]], inferred: str | None) -> None:
+    def offer(
+        name: str,
+        field: str | None,
+        keyword: str,
+        bodies: list[dict[str, Any]],
+        values: Callable[[], SearchStrategy[Any]],
+        inferred: str | None,
+    ) -> None:
         for body in bodies:
             if broken_rules(operation_id, body) == {name}:
                 found[name] = Rule(name, field, keyword, body, inferred, values)
@@ -214,9 +245,14 @@ def rules(operation_id: str) -> dict[str, Rule]:
                 offer(f"{field}.{keyword}", field, keyword, bodies, values, inferred)
     if schema.get(ADDITIONAL) is False:
         keys = _extra_key(properties)
-        offer(ADDITIONAL, None, ADDITIONAL, [{**base, key: True} for key in keys],
-              lambda: st.from_regex(r"[a-z][a-zA-Z]{0,11}", fullmatch=True).filter(lambda k: k not in properties),
-              schema.get("x-inferred"))
+        offer(
+            ADDITIONAL,
+            None,
+            ADDITIONAL,
+            [{**base, key: True} for key in keys],
+            lambda: st.from_regex(r"[a-z][a-zA-Z]{0,11}", fullmatch=True).filter(lambda k: k not in properties),
+            schema.get("x-inferred"),
+        )
     return found
 
 

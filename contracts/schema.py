@@ -34,7 +34,8 @@ WEBHOOK_PATH_PREFIX = "/__webhooks__/"
 
 def contract(path: str | None = None) -> Spec:
     """The loaded contract (the mock's cached loader; `path` None means the packaged openapi.yaml)."""
-    return load_spec(path)
+    # load_spec() and load_spec(None) are different lru_cache keys: call it as the mock does.
+    return load_spec() if path is None else load_spec(path)
 
 
 def document(path: str | None = None) -> dict[str, Any]:
@@ -60,7 +61,8 @@ def schema_names(path: str | None = None) -> list[str]:
 @functools.cache
 def _registry(path: str | None) -> Registry[Any]:
     resource = Resource.from_contents(contract(path).document, default_specification=DRAFT202012)
-    return Registry().with_resource(_URN, resource)
+    registry: Registry[Any] = Registry().with_resource(_URN, resource)
+    return registry
 
 
 @functools.cache

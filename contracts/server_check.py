@@ -46,7 +46,7 @@ from .budget import JobBudget
 from .calls import Caller, RealTimer, Timer
 from .fuzzing import PHASES as SCHEMATHESIS_PHASES
 from .fuzzing import FuzzSettings, run_schemathesis
-from .lifecycle import LifecycleSettings, WebhookInbox, run_jobs
+from .lifecycle_run import LifecycleSettings, WebhookInbox, run_jobs
 from .probes import error_probes, rejection_probes
 from .reporting import CheckReport
 from .schema import is_loopback
@@ -121,8 +121,9 @@ class CheckOptions:
         return None if self.loopback else REMOTE_MAX_JOBS
 
 
-def run_check(options: CheckOptions, *, app: Any = None, timer: Timer | None = None,
-              inbox: WebhookInbox | None = None) -> CheckReport:
+def run_check(
+    options: CheckOptions, *, app: Any = None, timer: Timer | None = None, inbox: WebhookInbox | None = None
+) -> CheckReport:
     """Run every selected part against the server and return the report (nothing is printed).
 
     Args:
@@ -150,19 +151,36 @@ def run_check(options: CheckOptions, *, app: Any = None, timer: Timer | None = N
     if chosen:
         negative_only = budget.limit is not None and budget.limit < FULL_FUZZING_MIN_JOBS
         if negative_only:
-            report.notes.append(f"--max-jobs {budget.limit} < {FULL_FUZZING_MIN_JOBS}: schemathesis sends imagine/"
-                                "upscale invalid bodies only and skips its stateful phase")
+            report.notes.append(
+                f"--max-jobs {budget.limit} < {FULL_FUZZING_MIN_JOBS}: schemathesis sends imagine/"
+                "upscale invalid bodies only and skips its stateful phase"
+            )
             chosen = chosen - {"stateful"}
-        fuzz = FuzzSettings(frozenset(chosen), options.max_examples, seed, token, negative_only,
-                            options.request_timeout, options.rate_limit)
+        fuzz = FuzzSettings(
+            frozenset(chosen),
+            options.max_examples,
+            seed,
+            token,
+            negative_only,
+            options.request_timeout,
+            options.rate_limit,
+        )
         run_schemathesis(report, budget, fuzz, base_url=base if app is None else None, app=app)
     report.budget = budget.describe()
     report.seconds = time.perf_counter() - started
     return report
 
 
-async def _kit_parts(options: CheckOptions, report: CheckReport, budget: JobBudget, token: str, seed: int,
-                     app: Any, timer: Timer, inbox: WebhookInbox | None) -> None:
+async def _kit_parts(
+    options: CheckOptions,
+    report: CheckReport,
+    budget: JobBudget,
+    token: str,
+    seed: int,
+    app: Any,
+    timer: Timer,
+    inbox: WebhookInbox | None,
+) -> None:
     transport = httpx.ASGITransport(app=app) if app is not None else None
     auth = {"Authorization": f"Bearer {token}"}
     async with (
@@ -178,6 +196,8 @@ async def _kit_parts(options: CheckOptions, report: CheckReport, budget: JobBudg
             caller = Caller(api, anonymous, base, timer, report.cost("probes"))
             report.outcomes += await error_probes(caller, budget, seed)
             report.outcomes += await rejection_probes(caller, budget, ("fluxImagine", "fluxUpscale"))
+    for outcome in report.outcomes:
+        outcome.failures = [f if f.seed is not None else f.with_context(seed=seed) for f in outcome.failures]
 
 
 class _ReceiverInbox:
@@ -202,8 +222,10 @@ def _receiver(options: CheckOptions, given: WebhookInbox | None, report: CheckRe
         yield given
         return
     if not options.loopback and options.webhook_receiver_host is None:
-        report.notes.append("webhooks not exercised: the server is not loopback; pass --webhook-receiver-host "
-                            "with an address of this machine the server can reach")
+        report.notes.append(
+            "webhooks not exercised: the server is not loopback; pass --webhook-receiver-host "
+            "with an address of this machine the server can reach"
+        )
         yield None
         return
     import mock_server

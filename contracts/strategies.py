@@ -58,13 +58,17 @@ def _generator() -> Any:
     raw = document()
     for name in ("Message", "webhook:messageUpdate"):
         for status in (None, *contract().status_enum):
-            raw["paths"][_path(name, status)] = {"post": {
-                "operationId": f"generate {name} {status}",
-                "security": [],
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": _body_schema(name, status)}}},
-                "responses": {"200": {"description": "generated"}},
-            }}
+            raw["paths"][_path(name, status)] = {
+                "post": {
+                    "operationId": f"generate {name} {status}",
+                    "security": [],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _body_schema(name, status)}},
+                    },
+                    "responses": {"200": {"description": "generated"}},
+                }
+            }
     config = {"generation": {"database": "none", "with-security-parameters": False}}
     return schemathesis.openapi.from_dict(raw, config=schemathesis.Config.from_dict(config))
 

@@ -80,26 +80,42 @@ class JobPlan:
 def job_plans(settings: LifecycleSettings, webhook_url: str | None) -> list[JobPlan]:
     """The jobs a check run creates, most valuable first."""
     tag = f"flux-mock-check-{settings.seed}"
-    first = {"prompt": f"a red fox in the snow ({tag})", "n": 2, "ref": tag, "timeout": settings.job_timeout,
-             "width": 512, "height": 512, "output_format": "webp"}
+    first = {
+        "prompt": f"a red fox in the snow ({tag})",
+        "n": 2,
+        "ref": tag,
+        "timeout": settings.job_timeout,
+        "width": 512,
+        "height": 512,
+        "output_format": "webp",
+    }
     if webhook_url:
         first["webhookOverride"] = webhook_url
     return [
         JobPlan("imagine n=2", "fluxImagine", first, n=2, ref=tag, webhook=webhook_url is not None),
-        JobPlan("imagine defaults", "fluxImagine", {"prompt": f"a lighthouse at dusk ({tag})",
-                                                     "timeout": settings.job_timeout}, n=1),
+        JobPlan(
+            "imagine defaults",
+            "fluxImagine",
+            {"prompt": f"a lighthouse at dusk ({tag})", "timeout": settings.job_timeout},
+            n=1,
+        ),
         JobPlan("upscale x2", "fluxUpscale", {"image": "", "scale": 2, "ref": tag}, ref=tag),
     ]
 
 
 def _paths() -> tuple[str, str, str, str]:
     spec = contract()
-    return (spec.operation("fluxImagine").path, spec.operation("fluxUpscale").path,
-            spec.operation("fetchMessage").path, spec.operation("fetchMessageLegacy").path)
+    return (
+        spec.operation("fluxImagine").path,
+        spec.operation("fluxUpscale").path,
+        spec.operation("fetchMessage").path,
+        spec.operation("fetchMessageLegacy").path,
+    )
 
 
-async def run_jobs(caller: Caller, budget: JobBudget, settings: LifecycleSettings, *,
-                   inbox: WebhookInbox | None = None, count: int = 3) -> list[Outcome]:
+async def run_jobs(
+    caller: Caller, budget: JobBudget, settings: LifecycleSettings, *, inbox: WebhookInbox | None = None, count: int = 3
+) -> list[Outcome]:
     """Create up to `count` jobs (budget permitting), follow each to the end, and return one outcome per job."""
     plans = job_plans(settings, inbox.url if inbox else None)[:count]
     outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
@@ -122,8 +138,14 @@ async def run_jobs(caller: Caller, budget: JobBudget, settings: LifecycleSetting
     return list(outcomes.values())
 
 
-async def _follow(caller: Caller, budget: JobBudget, settings: LifecycleSettings, plan: JobPlan,
-                  outcome: Outcome, inbox: WebhookInbox | None) -> None:
+async def _follow(
+    caller: Caller,
+    budget: JobBudget,
+    settings: LifecycleSettings,
+    plan: JobPlan,
+    outcome: Outcome,
+    inbox: WebhookInbox | None,
+) -> None:
     started = caller.timer.now()
     found: list[ContractFailure] = []
     try:
@@ -135,8 +157,15 @@ async def _follow(caller: Caller, budget: JobBudget, settings: LifecycleSettings
         outcome.fail(found)
 
 
-async def _run(caller: Caller, budget: JobBudget, settings: LifecycleSettings, plan: JobPlan, outcome: Outcome,
-               inbox: WebhookInbox | None, found: list[ContractFailure]) -> None:
+async def _run(
+    caller: Caller,
+    budget: JobBudget,
+    settings: LifecycleSettings,
+    plan: JobPlan,
+    outcome: Outcome,
+    inbox: WebhookInbox | None,
+    found: list[ContractFailure],
+) -> None:
     imagine_path, upscale_path, fetch_path, legacy_path = _paths()
     path = imagine_path if plan.operation_id == "fluxImagine" else upscale_path
     create = f"POST {path}"
@@ -179,14 +208,24 @@ async def _run(caller: Caller, budget: JobBudget, settings: LifecycleSettings, p
                 break
         else:
             note(_fetch_failed(answer.status_code, message, message_id))
-            if answer.status_code == 404 or polls > 3 and not history:
+            if answer.status_code == 404 or (polls > 3 and not history):
                 break
         if caller.timer.now() > deadline:
             last = history[-1].get("status") if history else "unknown"
-            note([ContractFailure("finishes_within_timeout",
-                                  f"the job is still {last} {settings.job_timeout + settings.grace:.0f} s after "
-                                  f"creation; a job must end in DONE or FAIL within its timeout "
-                                  f"({settings.job_timeout} s)", checks.FETCH, "/status", "DONE or FAIL", last)])
+            note(
+                [
+                    ContractFailure(
+                        "finishes_within_timeout",
+                        f"the job is still {last} {settings.job_timeout + settings.grace:.0f} s after "
+                        f"creation; a job must end in DONE or FAIL within its timeout "
+                        f"({settings.job_timeout} s)",
+                        checks.FETCH,
+                        "/status",
+                        "DONE or FAIL",
+                        last,
+                    )
+                ]
+            )
             break
         await caller.timer.sleep(settings.poll_interval)
     if history and history[-1].get("status") in FINAL:
@@ -203,19 +242,37 @@ async def _run(caller: Caller, budget: JobBudget, settings: LifecycleSettings, p
 def _refused(status: int, body: Any, operation: str, reproduce: str) -> list[ContractFailure]:
     message = body.get("message") if isinstance(body, dict) else body
     check = "not_a_server_error" if status >= 500 else "valid_request_accepted"
-    found = [ContractFailure(check, f"a valid body got {status} instead of 200 (server said: {message!r})",
-                             operation, "", 200, status, curl=reproduce)]
+    found = [
+        ContractFailure(
+            check,
+            f"a valid body got {status} instead of 200 (server said: {message!r})",
+            operation,
+            "",
+            200,
+            status,
+            curl=reproduce,
+        )
+    ]
     if status >= 400:
-        found += [f.with_context(curl=reproduce) for f in checks.error_has_nestjs_shape(status, body,
-                                                                                         operation=operation)]
+        found += [
+            f.with_context(curl=reproduce) for f in checks.error_has_nestjs_shape(status, body, operation=operation)
+        ]
     return found
 
 
 def _created_ok(body: Any, operation: str) -> list[ContractFailure]:
     found = checks.matches_schema("CreateResponse", body, operation=operation)
     if isinstance(body, dict) and body.get("success") is not True:
-        found.append(ContractFailure("create_response_ok", "a created job must answer success: true",
-                                     operation, "/success", True, body.get("success")))
+        found.append(
+            ContractFailure(
+                "create_response_ok",
+                "a created job must answer success: true",
+                operation,
+                "/success",
+                True,
+                body.get("success"),
+            )
+        )
     return found
 
 
@@ -232,8 +289,12 @@ def _fetch_failed(status: int, body: Any, message_id: str) -> list[ContractFailu
     return found
 
 
-async def _final(caller: Caller, fetches: tuple[str, str], history: list[dict[str, Any]],
-                 note: Callable[[list[ContractFailure]], None]) -> dict[str, Any]:
+async def _final(
+    caller: Caller,
+    fetches: tuple[str, str],
+    history: list[dict[str, Any]],
+    note: Callable[[list[ContractFailure]], None],
+) -> dict[str, Any]:
     """Fetch the final message on both paths (appended to history) and compare them."""
     bodies = []
     for path in fetches:
@@ -243,8 +304,18 @@ async def _final(caller: Caller, fetches: tuple[str, str], history: list[dict[st
             history.append(body)
             bodies.append(body)
         else:
-            note([ContractFailure("fetch_finds_job", f"fetching a final job answered {answer.status_code}",
-                                  f"GET {path}", "", 200, answer.status_code)])
+            note(
+                [
+                    ContractFailure(
+                        "fetch_finds_job",
+                        f"fetching a final job answered {answer.status_code}",
+                        f"GET {path}",
+                        "",
+                        200,
+                        answer.status_code,
+                    )
+                ]
+            )
     if len(bodies) == 2:
         note(checks.progress_paths_agree(bodies[0], bodies[1]))
     return bodies[0] if bodies else history[-1]
@@ -252,31 +323,47 @@ async def _final(caller: Caller, fetches: tuple[str, str], history: list[dict[st
 
 async def _images(caller: Caller, final: dict[str, Any]) -> list[ContractFailure]:
     found = []
-    urls = final.get("images") if isinstance(final.get("images"), list) else []
-    for url in [u for u in urls if isinstance(u, str)][:4]:
+    images = final.get("images")
+    urls = [u for u in images if isinstance(u, str)] if isinstance(images, list) else []
+    for url in urls[:4]:
         try:
             status, kind = await caller.peek(url)
         except Exception as exc:  # any transport error is the finding: the URL cannot be downloaded
             status, kind = 0, f"{type(exc).__name__}: {exc}"
         if status != 200 or not kind.startswith("image/"):
-            found.append(ContractFailure("images_are_fetchable", f"image {url} cannot be downloaded (status "
-                                         f"{status}, Content-Type {kind!r})", "GET <image URL>", "/images",
-                                         "200 with an image/* Content-Type", f"{status} {kind}",
-                                         message_id=final.get("messageId")))
+            found.append(
+                ContractFailure(
+                    "images_are_fetchable",
+                    f"image {url} cannot be downloaded (status {status}, Content-Type {kind!r})",
+                    "GET <image URL>",
+                    "/images",
+                    "200 with an image/* Content-Type",
+                    f"{status} {kind}",
+                    message_id=final.get("messageId"),
+                )
+            )
     return found
 
 
-async def _webhook(caller: Caller, settings: LifecycleSettings, inbox: WebhookInbox, message_id: str,
-                   final: dict[str, Any]) -> list[ContractFailure]:
+async def _webhook(
+    caller: Caller, settings: LifecycleSettings, inbox: WebhookInbox, message_id: str, final: dict[str, Any]
+) -> list[ContractFailure]:
     waited = 0.0
     while not inbox.payloads_for(message_id) and waited < settings.webhook_wait:
         await caller.timer.sleep(0.1)
         waited += 0.1
     payloads = inbox.payloads_for(message_id)
     if not payloads:
-        return [ContractFailure("webhook_delivered", f"no webhook arrived at webhookOverride within "
-                                f"{settings.webhook_wait:g} s of the job ending", "POST webhookOverride",
-                                message_id=message_id)]
+        return [
+            ContractFailure(
+                "webhook_delivered",
+                f"no webhook arrived at webhookOverride within {settings.webhook_wait:g} s of the job ending",
+                "POST webhookOverride",
+                message_id=message_id,
+            )
+        ]
     last = payloads[-1]
-    return [*checks.matches_schema("webhook:messageUpdate", last, operation="POST webhookOverride"),
-            *checks.webhook_matches_final(last, final)]
+    return [
+        *checks.matches_schema("webhook:messageUpdate", last, operation="POST webhookOverride"),
+        *checks.webhook_matches_final(last, final),
+    ]

@@ -19,33 +19,33 @@ from .strategies import (
 )
 
 __all__ = [
+    # checks and failures
+    "CHECKS",
     # checking a server (flux-mock check)
     "CheckOptions",
     "CheckReport",
+    "ContractFailure",
+    "ContractViolation",
     "Outcome",
     "RealTimer",
     "VirtualTimer",
-    "render_summary",
-    "run_check",
-    "write_junit",
-    # checks and failures
-    "CHECKS",
-    "ContractFailure",
-    "ContractViolation",
     "check_history",
     "check_message",
-    "raise_for",
     # the contract
     "contract",
-    "load_schema",
-    "schema_errors",
-    "validator_for",
     # strategies
     "imagine_requests",
     "imagine_rule_names",
     "invalid_imagine_requests",
     "invalid_upscale_requests",
+    "load_schema",
     "messages",
+    "raise_for",
+    "render_summary",
+    "run_check",
+    "schema_errors",
     "upscale_requests",
+    "validator_for",
     "webhook_payloads",
+    "write_junit",
 ]

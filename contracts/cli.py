@@ -28,7 +28,7 @@ import click
     type=click.IntRange(min=0),
     default=None,
     metavar="N",
-    help="Most jobs the run may create (default: 3 unless the URL is loopback, then no cap).",
+    help="Most jobs the run may create (default: 5 unless the URL is loopback, then no cap).",
 )
 @click.option("--seed", type=int, default=None, help="Seed of every generated case (default: random, printed).")
 @click.option(

@@ -150,7 +150,14 @@ def _config(settings: FuzzSettings, creating: Iterable[str]) -> dict[str, Any]:
     if settings.rate_limit:
         config["rate-limit"] = settings.rate_limit
     if settings.negative_only:
-        config["operations"] = [{"include-operation-id": sorted(creating), "generation": {"mode": "negative"}}]
+        # Invalid bodies only: negative generation, and no examples phase (the spec's examples are valid bodies).
+        config["operations"] = [
+            {
+                "include-operation-id": sorted(creating),
+                "generation": {"mode": "negative"},
+                "phases": {"examples": {"enabled": False}},
+            }
+        ]
     return config
 
 

@@ -23,11 +23,14 @@ fuzzing         <= 2 x --max-examples per operation          up to --max-example
 stateful        ~6 calls per scenario, dozens of scenarios   one per scenario that starts with a creation
 ==============  ===========================================  ===========================================
 
-Safety against a real, paid API: a job-creating request (POST imagine/upscale) is sent only while
-the ``--max-jobs`` budget has room, and a 2xx answer counts as one job. When the URL is not
-loopback the default budget is 3, the lifecycle jobs run first and take it, and schemathesis gives
-the creating operations only invalid bodies and skips its stateful phase (which needs new jobs);
-give ``--max-jobs`` a large value to lift both limits.
+Safety against a real, paid API: every request to imagine/upscale, valid or not, is sent only while
+the ``--max-jobs`` budget has room, and each 2xx answer counts as one job, so a server that wrongly
+accepts invalid bodies cannot run up a bill either. When the URL is not loopback the default budget
+is 5: the lifecycle jobs run first and take 3, the other 2 are spare for invalid bodies a server
+accepts by mistake (each is also a reported failure; once they are spent, the remaining invalid
+bodies are held back and reported as skipped). Schemathesis then gives the creating operations
+only invalid bodies and skips its stateful phase (which needs new jobs). A ``--max-jobs`` of 1000
+or more lifts both limits.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ from .schema import is_loopback
 
 KIT_PHASES = ("lifecycle", "probes")
 ALL_PHASES = (*KIT_PHASES, *SCHEMATHESIS_PHASES)
-REMOTE_MAX_JOBS = 3
+# 3 for the lifecycle jobs, 2 spare: a server that wrongly accepts invalid bodies (the x-inferred rules
+# are the likeliest) spends the spare ones, and then invalid bodies to imagine/upscale are held back.
+REMOTE_MAX_JOBS = 5
 # Below this budget, schemathesis sends job-creating operations invalid bodies only (a full run
 # against flux-mock creates about 150-250 jobs at the default --max-examples).
 FULL_FUZZING_MIN_JOBS = 1000
@@ -67,7 +72,7 @@ class CheckOptions:
     Attributes:
         base_url: the server to check, e.g. ``http://127.0.0.1:8080``.
         token: the Bearer API key (required unless the URL is loopback).
-        max_jobs: most jobs the run may create; None: 3 for a non-loopback URL, no cap on loopback.
+        max_jobs: most jobs the run may create; None: 5 for a non-loopback URL, no cap on loopback.
         seed: seed of every generated case; None picks one (printed, so a run can be replayed).
         phases: which parts run (`ALL_PHASES`).
         max_examples: Hypothesis examples per schemathesis operation and phase.

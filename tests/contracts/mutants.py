@@ -182,8 +182,22 @@ def _default_prompt(body: dict[str, Any]) -> None:
 
 
 def _drop_unknown(body: dict[str, Any]) -> None:
-    known = {"prompt", "ref", "webhookOverride", "timeout", "n", "height", "width", "aspect_ratio", "output_format",
-             "output_quality", "model", "disableCdn", "image", "scale"}
+    known = {
+        "prompt",
+        "ref",
+        "webhookOverride",
+        "timeout",
+        "n",
+        "height",
+        "width",
+        "aspect_ratio",
+        "output_format",
+        "output_quality",
+        "model",
+        "disableCdn",
+        "image",
+        "scale",
+    }
     for key in set(body) - known:
         del body[key]
 
@@ -315,51 +329,134 @@ def _images_gone(call: Call, status: int, body: Any) -> tuple[int, Any]:
 
 
 MUTANTS: list[Mutant] = [
-    Mutant("accepts-n-5", "n=5 is accepted (served as 4)", frozenset({"rejection_names_field", "negative_data_rejection"}),
-           request=_body_rule(_clamp_n)),
-    Mutant("accepts-width-1001", "widths not divisible by 8 are accepted (rounded down)",
-           frozenset({"rejection_names_field", "negative_data_rejection"}), request=_body_rule(_round_width)),
-    Mutant("accepts-missing-prompt", "a missing prompt gets a default", frozenset({"rejection_names_field"}),
-           request=_body_rule(_default_prompt)),
-    Mutant("accepts-unknown-fields", "unknown keys are dropped silently", frozenset({"rejection_names_field"}),
-           request=_body_rule(_drop_unknown)),
-    Mutant("accepts-any-key", "requests without credentials are served", frozenset({"error_status", "ignored_auth"}),
-           headers=_any_key_accepted),
-    Mutant("progress-backwards", "progress falls back to 10 once it has shown 30 or more", frozenset({"progress_never_decreases"}),
-           response=_on_message(_progress_backwards)),
-    Mutant("uri-not-first-image", "uri != images[0]", frozenset({"done_has_images"}),
-           response=_on_message(_uri_not_first)),
-    Mutant("done-without-images", "DONE without images", frozenset({"done_has_images"}),
-           response=_on_message(_done_without_images)),
-    Mutant("wrong-image-count", "DONE lists 1 image whatever n was", frozenset({"done_has_images"}),
-           response=_on_message(_one_image)),
-    Mutant("done-then-processing", "a DONE job is PROCESSING again on the next poll",
-           frozenset({"status_moves_forward"}), response=_on_message(_done_then_processing)),
-    Mutant("fail-without-error", "jobs end in FAIL without an error", frozenset({"fail_has_error"}),
-           response=_on_message(_fail_without_error)),
-    Mutant("never-finishes", "jobs stay PROCESSING past their timeout", frozenset({"finishes_within_timeout"}),
-           response=_on_message(_never_finishes)),
-    Mutant("updated-before-created", "updatedAt is before createdAt", frozenset({"timestamps_are_ordered"}),
-           response=_on_message(_updated_before_created)),
-    Mutant("unparseable-timestamps", "createdAt is not ISO 8601", frozenset({"matches_schema", "timestamps_are_ordered"}),
-           response=_on_message(_unparseable_time)),
-    Mutant("progress-101", "DONE reports progress 101", frozenset({"matches_schema", "progress_in_range"}),
-           response=_on_message(_progress_101)),
-    Mutant("legacy-path-differs", "the legacy path serves a different uri", frozenset({"progress_paths_agree"}),
-           response=_on_message(_legacy_differs)),
-    Mutant("wrong-message-id", "fetch answers with another messageId", frozenset({"message_id_matches"}),
-           response=_on_message(_other_message_id)),
+    Mutant(
+        "accepts-n-5",
+        "n=5 is accepted (served as 4)",
+        frozenset({"rejection_names_field", "negative_data_rejection"}),
+        request=_body_rule(_clamp_n),
+    ),
+    Mutant(
+        "accepts-width-1001",
+        "widths not divisible by 8 are accepted (rounded down)",
+        frozenset({"rejection_names_field", "negative_data_rejection"}),
+        request=_body_rule(_round_width),
+    ),
+    Mutant(
+        "accepts-missing-prompt",
+        "a missing prompt gets a default",
+        frozenset({"rejection_names_field"}),
+        request=_body_rule(_default_prompt),
+    ),
+    Mutant(
+        "accepts-unknown-fields",
+        "unknown keys are dropped silently",
+        frozenset({"rejection_names_field"}),
+        request=_body_rule(_drop_unknown),
+    ),
+    Mutant(
+        "accepts-any-key",
+        "requests without credentials are served",
+        frozenset({"error_status", "ignored_auth"}),
+        headers=_any_key_accepted,
+    ),
+    Mutant(
+        "progress-backwards",
+        "progress falls back to 10 once it has shown 30 or more",
+        frozenset({"progress_never_decreases"}),
+        response=_on_message(_progress_backwards),
+    ),
+    Mutant(
+        "uri-not-first-image", "uri != images[0]", frozenset({"done_has_images"}), response=_on_message(_uri_not_first)
+    ),
+    Mutant(
+        "done-without-images",
+        "DONE without images",
+        frozenset({"done_has_images"}),
+        response=_on_message(_done_without_images),
+    ),
+    Mutant(
+        "wrong-image-count",
+        "DONE lists 1 image whatever n was",
+        frozenset({"done_has_images"}),
+        response=_on_message(_one_image),
+    ),
+    Mutant(
+        "done-then-processing",
+        "a DONE job is PROCESSING again on the next poll",
+        frozenset({"status_moves_forward"}),
+        response=_on_message(_done_then_processing),
+    ),
+    Mutant(
+        "fail-without-error",
+        "jobs end in FAIL without an error",
+        frozenset({"fail_has_error"}),
+        response=_on_message(_fail_without_error),
+    ),
+    Mutant(
+        "never-finishes",
+        "jobs stay PROCESSING past their timeout",
+        frozenset({"finishes_within_timeout"}),
+        response=_on_message(_never_finishes),
+    ),
+    Mutant(
+        "updated-before-created",
+        "updatedAt is before createdAt",
+        frozenset({"timestamps_are_ordered"}),
+        response=_on_message(_updated_before_created),
+    ),
+    Mutant(
+        "unparseable-timestamps",
+        "createdAt is not ISO 8601",
+        frozenset({"matches_schema", "timestamps_are_ordered"}),
+        response=_on_message(_unparseable_time),
+    ),
+    Mutant(
+        "progress-101",
+        "DONE reports progress 101",
+        frozenset({"matches_schema", "progress_in_range"}),
+        response=_on_message(_progress_101),
+    ),
+    Mutant(
+        "legacy-path-differs",
+        "the legacy path serves a different uri",
+        frozenset({"progress_paths_agree"}),
+        response=_on_message(_legacy_differs),
+    ),
+    Mutant(
+        "wrong-message-id",
+        "fetch answers with another messageId",
+        frozenset({"message_id_matches"}),
+        response=_on_message(_other_message_id),
+    ),
     Mutant("ref-dropped", "the ref is not echoed", frozenset({"ref_is_echoed"}), response=_on_message(_drop_ref)),
-    Mutant("express-error-shape", "errors are {error, status} instead of NestJS",
-           frozenset({"error_has_nestjs_shape", "response_schema_conformance"}), response=_express_errors),
-    Mutant("status-code-mismatch", "error bodies always say statusCode 400", frozenset({"error_has_nestjs_shape"}),
-           response=_status_code_400),
-    Mutant("500-on-valid-body", "a valid body with n=2 gets 500",
-           frozenset({"not_a_server_error"}), response=_crash_on_n2),
-    Mutant("create-without-message-id", "the create answer has no messageId",
-           frozenset({"matches_schema", "response_schema_conformance"}), response=_missing_message_id),
-    Mutant("fetch-404", "fetch answers 404 for jobs it just created", frozenset({"fetch_finds_job"}),
-           response=_fetch_404),
-    Mutant("images-404", "image URLs of DONE jobs cannot be downloaded", frozenset({"images_are_fetchable"}),
-           response=_images_gone),
+    Mutant(
+        "express-error-shape",
+        "errors are {error, status} instead of NestJS",
+        frozenset({"error_has_nestjs_shape", "response_schema_conformance"}),
+        response=_express_errors,
+    ),
+    Mutant(
+        "status-code-mismatch",
+        "error bodies always say statusCode 400",
+        frozenset({"error_has_nestjs_shape"}),
+        response=_status_code_400,
+    ),
+    Mutant(
+        "500-on-valid-body", "a valid body with n=2 gets 500", frozenset({"not_a_server_error"}), response=_crash_on_n2
+    ),
+    Mutant(
+        "create-without-message-id",
+        "the create answer has no messageId",
+        frozenset({"matches_schema", "response_schema_conformance"}),
+        response=_missing_message_id,
+    ),
+    Mutant(
+        "fetch-404", "fetch answers 404 for jobs it just created", frozenset({"fetch_finds_job"}), response=_fetch_404
+    ),
+    Mutant(
+        "images-404",
+        "image URLs of DONE jobs cannot be downloaded",
+        frozenset({"images_are_fetchable"}),
+        response=_images_gone,
+    ),
 ]

@@ -18,13 +18,16 @@ def test_job_creating_operations_come_from_the_spec() -> None:
 
 def test_reserve_and_settle_never_exceed_the_limit() -> None:
     budget = JobBudget(2)
-    assert budget.reserve() and budget.reserve()
+    assert budget.reserve()
+    assert budget.reserve()
     assert not budget.reserve()  # two in flight fill the budget even before they are answered
     budget.settle(created=False)  # refused by the server: no job, the room comes back
     assert budget.reserve()
     budget.settle(created=True)
     budget.settle(created=True)
-    assert budget.created == 2 and budget.remaining == 0 and budget.held_back == 1
+    assert budget.created == 2
+    assert budget.remaining == 0
+    assert budget.held_back == 1
     assert not budget.has_room()
     assert budget.held_back == 2
     assert "2 job(s) created (max 2); 2 job-creating request(s) held back" in budget.describe()
@@ -35,12 +38,15 @@ def test_no_limit_still_counts() -> None:
     for _ in range(50):
         assert budget.has_room()
         budget.record(created=True)
-    assert budget.created == 50 and budget.remaining is None and "max no cap" in budget.describe()
+    assert budget.created == 50
+    assert budget.remaining is None
+    assert "max no cap" in budget.describe()
 
 
 def test_zero_allows_no_job_creating_request() -> None:
     budget = JobBudget(0)
-    assert not budget.has_room() and not budget.reserve()
+    assert not budget.has_room()
+    assert not budget.reserve()
 
 
 def test_negative_limit_is_refused() -> None:
@@ -66,4 +72,6 @@ def test_concurrent_reservations_respect_the_limit() -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert budget.created == 5 and sum(granted) == 5 and budget.held_back == 75
+    assert budget.created == 5
+    assert sum(granted) == 5
+    assert budget.held_back == 75

@@ -47,7 +47,8 @@ def test_status_moving_back_is_named_with_the_polls() -> None:
     assert failure.check == "status_moves_forward"
     assert "DONE to PROCESSING between poll 2 and 3" in failure.message
     assert "final status must never change" in failure.message
-    assert failure.pointer == "/status" and failure.message_id == MID
+    assert failure.pointer == "/status"
+    assert failure.message_id == MID
 
 
 def test_done_then_fail_is_a_change_of_final_status() -> None:
@@ -57,7 +58,8 @@ def test_done_then_fail_is_a_change_of_final_status() -> None:
 def test_progress_must_not_decrease() -> None:
     [failure] = checks.progress_never_decreases([message(progress=50), message(progress=30), message(progress=30)])
     assert "from 50 to 30" in failure.message
-    assert failure.expected == ">= 50" and failure.actual == 30
+    assert failure.expected == ">= 50"
+    assert failure.actual == 30
 
 
 @pytest.mark.parametrize("value", [-1, 101, 50.5, "50", True])
@@ -77,9 +79,11 @@ def test_done_needs_n_images_and_uri_first() -> None:
     two = [IMG, IMG.replace(".png", "-1.png")]
     assert checks.done_has_images(message("DONE", images=two, uri=two[0]), n=2) == []
     [count] = checks.done_has_images(message("DONE"), n=2)
-    assert "n=2" in count.message and count.actual == 1
+    assert "n=2" in count.message
+    assert count.actual == 1
     [uri] = checks.done_has_images(message("DONE", uri=two[1], images=two), n=2)
-    assert uri.pointer == "/uri" and uri.expected == two[0]
+    assert uri.pointer == "/uri"
+    assert uri.expected == two[0]
     [missing] = checks.done_has_images({k: v for k, v in message("DONE").items() if k != "images"})
     assert "images is missing" in missing.message
 
@@ -103,13 +107,15 @@ def test_timestamps_parse_and_are_ordered() -> None:
     [order] = checks.timestamps_are_ordered(message(updatedAt="2026-02-22T07:43:36+00:00"))
     assert "earlier than createdAt" in order.message
     [bad] = checks.timestamps_are_ordered(message(createdAt="22/02/2026"))
-    assert bad.pointer == "/createdAt" and "not an ISO 8601" in bad.message
+    assert bad.pointer == "/createdAt"
+    assert "not an ISO 8601" in bad.message
 
 
 def test_parse_timestamp_accepts_leap_seconds_and_reads_naive_as_utc() -> None:
     assert checks.parse_timestamp("2016-12-31T23:59:60Z") is not None
     naive = checks.parse_timestamp("2026-02-22T07:43:37")
-    assert naive is not None and naive.utcoffset() is not None
+    assert naive is not None
+    assert naive.utcoffset() is not None
     assert checks.parse_timestamp(1234) is None
 
 
@@ -139,7 +145,8 @@ def test_identity_and_ref() -> None:
 )
 def test_error_shape_violations(status: int, body: Any, pointer: str) -> None:
     [failure] = checks.error_has_nestjs_shape(status, body)
-    assert failure.pointer == pointer and "NestJS" in failure.message
+    assert failure.pointer == pointer
+    assert "NestJS" in failure.message
 
 
 @pytest.mark.parametrize(
@@ -158,19 +165,25 @@ def test_progress_paths_agree_fully_once_final_and_on_identity_before() -> None:
     [who] = checks.progress_paths_agree(message(), message(prompt="other"))
     assert who.pointer == "/prompt"
     [final] = checks.progress_paths_agree(message("DONE"), message("DONE", uri=IMG + "?x"))
-    assert "disagree on uri" in final.message and final.operation == checks.FETCH_LEGACY
+    assert "disagree on uri" in final.message
+    assert final.operation == checks.FETCH_LEGACY
 
 
 def test_webhook_must_equal_final_get() -> None:
     final = message("DONE")
     assert checks.webhook_matches_final(dict(final), final) == []
     [diff] = checks.webhook_matches_final(dict(final, progress=99), final)
-    assert diff.pointer == "/progress" and diff.expected == 100 and diff.actual == 99
+    assert diff.pointer == "/progress"
+    assert diff.expected == 100
+    assert diff.actual == 99
     assert names(checks.webhook_matches_final("nope", final)) == {"webhook_matches_final"}
 
 
 def test_rejection_must_be_400_naming_the_field() -> None:
-    assert checks.rejection_names_field(400, {"message": ["n must not be greater than 4"]}, rule="n.maximum", field="n") == []
+    assert (
+        checks.rejection_names_field(400, {"message": ["n must not be greater than 4"]}, rule="n.maximum", field="n")
+        == []
+    )
     [accepted] = checks.rejection_names_field(200, {}, rule="n.maximum", field="n")
     assert "accepted a body that breaks rule n.maximum" in accepted.message
     [vague] = checks.rejection_names_field(400, {"message": "Bad Request"}, rule="width.multipleOf", field="width")
@@ -179,7 +192,8 @@ def test_rejection_must_be_400_naming_the_field() -> None:
 
 def test_matches_schema_names_pointer_and_keyword() -> None:
     [failure] = checks.matches_schema("Message", message(progress=101))
-    assert failure.pointer == "/progress" and "maximum" in failure.message
+    assert failure.pointer == "/progress"
+    assert "maximum" in failure.message
     assert checks.matches_schema("webhook:messageUpdate", message("DONE")) == []
 
 
@@ -203,7 +217,9 @@ def test_the_mock_passes_check_history_over_a_whole_job() -> None:
 
     async def follow() -> list[dict[str, Any]]:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers={"Authorization": "Bearer sk-test"}) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers={"Authorization": "Bearer sk-test"}
+        ) as c:
             created = (await c.post("/api/v1/flux/imagine", json={"prompt": "a fox", "n": 3, "ref": "r"})).json()
             history = []
             while not history or history[-1]["status"] not in ("DONE", "FAIL"):
@@ -212,5 +228,6 @@ def test_the_mock_passes_check_history_over_a_whole_job() -> None:
             return history
 
     history = asyncio.run(follow())
-    assert len(history) > 5 and history[-1]["status"] == "DONE"
+    assert len(history) > 5
+    assert history[-1]["status"] == "DONE"
     assert checks.check_history(history, n=3, message_id=history[0]["messageId"], ref="r") == []

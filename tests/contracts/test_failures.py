@@ -24,8 +24,10 @@ def test_render_shows_where_what_and_how_to_reproduce() -> None:
     assert text.splitlines()[0] == (
         "[done_has_images] GET /api/v1/message/fetch/{messageId} (messageId m-1): uri must be the first image"
     )
-    assert '  expected: "https://a/1.png"' in text and '  actual:   "https://a/2.png"' in text
-    assert "  at: /uri" in text and "  note: x-inferred" in text
+    assert '  expected: "https://a/1.png"' in text
+    assert '  actual:   "https://a/2.png"' in text
+    assert "  at: /uri" in text
+    assert "  note: x-inferred" in text
     assert "  reproduce (seed 42):\n    curl -X POST ...\n    curl -X GET ..." in text
     assert str(failure) == text
 
@@ -33,8 +35,10 @@ def test_render_shows_where_what_and_how_to_reproduce() -> None:
 def test_none_is_shown_but_not_given_is_not() -> None:
     shown = ContractFailure("c", "m", actual=None).render()
     hidden = ContractFailure("c", "m").render()
-    assert "actual:   null" in shown and "actual" not in hidden
-    assert not NOT_GIVEN and repr(NOT_GIVEN) == "NOT_GIVEN"
+    assert "actual:   null" in shown
+    assert "actual" not in hidden
+    assert not NOT_GIVEN
+    assert repr(NOT_GIVEN) == "NOT_GIVEN"
 
 
 def test_long_values_are_cut() -> None:
@@ -52,5 +56,6 @@ def test_violation_is_an_assertion_error_with_every_failure() -> None:
         raise_for(found)
     assert isinstance(info.value, ContractViolation)
     assert info.value.failures == tuple(found)
-    assert "[a]: first" in str(info.value) and "[b]: second" in str(info.value)
+    assert "[a]: first" in str(info.value)
+    assert "[b]: second" in str(info.value)
     raise_for([])

@@ -20,7 +20,9 @@ def report() -> CheckReport:
             failing,
             Outcome("lifecycle", "rejects fluxImagine n.maximum"),
             Outcome("schemathesis", "stateful: (phase)", status="skipped", detail="phase skipped: not_applicable"),
-            Outcome("schemathesis", "coverage: POST /api/v1/flux/imagine", status="error", detail="ConnectError: refused"),
+            Outcome(
+                "schemathesis", "coverage: POST /api/v1/flux/imagine", status="error", detail="ConnectError: refused"
+            ),
         ],
         budget="1 job(s) created (max 3)",
         seconds=4.2,
@@ -31,19 +33,22 @@ def report() -> CheckReport:
 
 def test_failures_are_deduplicated_and_fail_the_outcome() -> None:
     [outcome, *_] = report().outcomes
-    assert outcome.status == "failed" and len(outcome.failures) == 1
+    assert outcome.status == "failed"
+    assert len(outcome.failures) == 1
 
 
 def test_escalate_keeps_the_worst_status() -> None:
     outcome = Outcome("s", "n", status="failed")
     outcome.escalate("skipped", "why")
-    assert outcome.status == "failed" and outcome.detail == "why"
+    assert outcome.status == "failed"
+    assert outcome.detail == "why"
 
 
 def test_exit_code_is_zero_only_without_failures_and_errors() -> None:
     assert report().exit_code == 1
     clean = CheckReport("http://x", 1, outcomes=[Outcome("s", "a"), Outcome("s", "b", status="skipped")])
-    assert clean.ok and clean.exit_code == 0
+    assert clean.ok
+    assert clean.exit_code == 0
     assert not CheckReport("http://x", 1, outcomes=[Outcome("s", "e", status="error")]).ok
 
 
@@ -54,7 +59,8 @@ def test_summary_lists_problems_costs_and_the_replay_command() -> None:
     assert "rejects fluxImagine n.maximum" in render_summary(report(), verbose=True)
     assert "lifecycle                  12 requests      1 jobs" in text
     assert "budget: 1 job(s) created (max 3)" in text
-    assert "reproduce (seed 9):" in text and "curl -X GET x" in text
+    assert "reproduce (seed 9):" in text
+    assert "curl -X GET x" in text
     assert "flux-mock check --base-url http://127.0.0.1:8080 --seed 9" in text
     assert "error in schemathesis / coverage: POST /api/v1/flux/imagine: ConnectError: refused" in text
     assert text.rstrip().endswith("FAILED: 1 passed, 1 failed, 1 errors, 1 skipped in 4.2 s")
@@ -68,9 +74,11 @@ def test_junit_file(tmp_path: Path) -> None:
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert set(suites) == {"lifecycle", "schemathesis"}
     props = {p.get("name"): p.get("value") for p in suites["lifecycle"].iter("property")}
-    assert props["seed"] == "9" and props["base_url"] == "http://127.0.0.1:8080"
+    assert props["seed"] == "9"
+    assert props["base_url"] == "http://127.0.0.1:8080"
     [failure] = list(suites["lifecycle"].iter("failure"))
     assert failure.get("type") == "done_has_images"
-    assert failure.text is not None and "curl -X GET x" in failure.text
+    assert failure.text is not None
+    assert "curl -X GET x" in failure.text
     assert suites["schemathesis"].find("testcase/skipped") is not None
     assert suites["schemathesis"].find("testcase/error") is not None

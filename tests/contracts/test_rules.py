@@ -10,8 +10,18 @@ IMAGINE = rules.rules("fluxImagine")
 
 
 def test_the_rules_the_issue_names_exist() -> None:
-    wanted = {"n.maximum", "n.minimum", "timeout.minimum", "timeout.maximum", "width.multipleOf", "height.multipleOf",
-              "prompt.required", "n.type", "width.type", "additionalProperties"}
+    wanted = {
+        "n.maximum",
+        "n.minimum",
+        "timeout.minimum",
+        "timeout.maximum",
+        "width.multipleOf",
+        "height.multipleOf",
+        "prompt.required",
+        "n.type",
+        "width.type",
+        "additionalProperties",
+    }
     assert wanted <= set(IMAGINE)
 
 
@@ -51,12 +61,15 @@ def test_rules_that_cannot_break_alone_are_not_offered() -> None:
 
 
 def test_inferred_rules_carry_the_specs_reason() -> None:
-    assert IMAGINE["width.maximum"].inferred and "1440" in IMAGINE["width.maximum"].inferred
+    assert IMAGINE["width.maximum"].inferred
+    assert "1440" in IMAGINE["width.maximum"].inferred
     assert IMAGINE["n.maximum"].inferred is None
 
 
 def test_unknown_rule_names_the_closest_and_lists_all() -> None:
-    with pytest.raises(ValueError, match=r"Unknown rule 'n\.max' for fluxImagine\. Did you mean 'n\.maximum'\?") as info:
+    with pytest.raises(
+        ValueError, match=r"Unknown rule 'n\.max' for fluxImagine\. Did you mean 'n\.maximum'\?"
+    ) as info:
         rules.rule("fluxImagine", "n.max")
     assert "width.multipleOf" in str(info.value)
 

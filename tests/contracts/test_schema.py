@@ -54,7 +54,7 @@ def test_schema_errors_locate_each_violation(name: str, bad: dict[str, object], 
 
 
 def test_unknown_schema_name_lists_the_known_ones() -> None:
-    with pytest.raises(ValueError, match="Unknown schema 'Mesage'.*Message.*webhook:messageUpdate"):
+    with pytest.raises(ValueError, match=r"Unknown schema 'Mesage'.*Message.*webhook:messageUpdate"):
         schema.validator_for("Mesage")
 
 
@@ -78,7 +78,8 @@ def test_load_schema_for_a_url_sets_base_url_and_config() -> None:
     loaded = schema.load_schema(base_url="http://127.0.0.1:9/", config={"seed": 3})
     assert loaded.get_base_url() == "http://127.0.0.1:9"
     labels = {op.ok().label for op in loaded.get_all_operations()}
-    assert "POST /api/v1/flux/imagine" in labels and not any("__webhooks__" in label for label in labels)
+    assert "POST /api/v1/flux/imagine" in labels
+    assert not any("__webhooks__" in label for label in labels)
 
 
 def test_load_schema_in_process_and_with_webhooks_as_paths() -> None:

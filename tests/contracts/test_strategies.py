@@ -24,6 +24,8 @@ SEEDED = settings(derandomize=True, database=None, deadline=None, suppress_healt
 def seeded(max_examples: int) -> settings:
     """The seeded settings with this many examples."""
     return settings(SEEDED, max_examples=max_examples)
+
+
 KEY = "sk-strategies"
 APP = create_app(Settings(api_keys=(KEY,), job_seconds=1), clock=VirtualClock())
 
@@ -106,7 +108,7 @@ def test_messages_of_one_status(status: str) -> None:
 
 
 def test_unknown_status_is_refused_eagerly() -> None:
-    with pytest.raises(ValueError, match="Unknown status 'SUCCESS'.*QUEUED, PROCESSING, DONE, FAIL"):
+    with pytest.raises(ValueError, match=r"Unknown status 'SUCCESS'.*QUEUED, PROCESSING, DONE, FAIL"):
         strategies.messages(status="SUCCESS")
 
 
@@ -126,11 +128,17 @@ def test_all_statuses_and_optional_keys_are_generated() -> None:
 
 
 def test_make_coherent_repairs_a_schema_valid_but_incoherent_body() -> None:
-    body = {"messageId": "2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001", "status": "DONE", "progress": 3,
-            "createdAt": "2026-02-22T07:43:49+00:00", "updatedAt": "2026-02-22T07:43:37+00:00"}
+    body = {
+        "messageId": "2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001",
+        "status": "DONE",
+        "progress": 3,
+        "createdAt": "2026-02-22T07:43:49+00:00",
+        "updatedAt": "2026-02-22T07:43:37+00:00",
+    }
     fixed = strategies.make_coherent(body)
     assert checks.check_message(fixed) == []
-    assert fixed["uri"] == fixed["images"][0] and fixed["progress"] == 100
+    assert fixed["uri"] == fixed["images"][0]
+    assert fixed["progress"] == 100
 
 
 def test_generation_speed() -> None:

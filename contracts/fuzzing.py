@@ -28,6 +28,7 @@ from .schema import contract, load_schema
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 SUITE = "schemathesis"
 AUTH_PLACEHOLDER = '"Authorization: Bearer $IMAGINEPRO_API_KEY"'
+AUTH_CHECKS = frozenset({"ignored_auth", "missing_required_header"})
 
 
 class JobBudgetSpent(Exception):
@@ -241,7 +242,12 @@ def _failures(recorder: Any, seed: int, phase: str) -> list[ContractFailure]:
                 continue
             failure = info.failure
             steps = [step.curl for step in info.steps] or [info.code_sample]
-            curl = "\n".join(steps).replace("'Authorization: [Filtered]'", AUTH_PLACEHOLDER)
+            notes = [f"schemathesis {failure.code}"]
+            last = steps[-1]
+            if node.name in AUTH_CHECKS:  # the failing request carried bad credentials on purpose: keep them bad
+                last = last.replace("'Authorization: [Filtered]'", "'Authorization: Bearer not-a-valid-key'")
+                notes.append("the last request was sent with deliberately invalid or missing credentials")
+            curl = "\n".join([*steps[:-1], last]).replace("'Authorization: [Filtered]'", AUTH_PLACEHOLDER)
             message = f"{failure.title}: {failure.message}".replace("\n", " ").strip()
             found.append(
                 ContractFailure(
@@ -251,7 +257,7 @@ def _failures(recorder: Any, seed: int, phase: str) -> list[ContractFailure]:
                     curl=curl,
                     seed=seed,
                     source=phase,
-                    notes=(f"schemathesis {failure.code}",),
+                    notes=tuple(notes),
                 )
             )
     return found

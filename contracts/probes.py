@@ -24,7 +24,7 @@ from .failures import ContractFailure
 from .reporting import Outcome
 from .schema import contract
 
-SUITE = "lifecycle"
+SUITE = "probes"
 
 
 async def _post(caller: Caller, budget: JobBudget, path: str, body: Any, *, auth: bool = True) -> httpx.Response | None:

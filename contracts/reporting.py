@@ -126,14 +126,22 @@ def render_summary(report: CheckReport, *, verbose: bool = False) -> str:
     lines += [f"note: {note}" for note in report.notes]
     failures = report.failures
     if failures:
-        lines += ["", f"{len(failures)} failure(s):"]
-        for index, failure in enumerate(failures, start=1):
-            text = failure.render().replace("\n", "\n   ")
+        # One entry per check and operation: the same bug found by several phases or jobs is shown once.
+        groups: dict[tuple[str, str | None], list[ContractFailure]] = {}
+        for failure in failures:
+            groups.setdefault((failure.check, failure.operation), []).append(failure)
+        lines += ["", f"{len(failures)} failure(s), {len(groups)} distinct:"]
+        for index, similar in enumerate(groups.values(), start=1):
+            text = similar[0].render().replace("\n", "\n   ")
             lines.append(f"{index:>2}. {text}")
+            if len(similar) > 1:
+                lines.append(f"    (+{len(similar) - 1} more of this check on this operation; all are in --junit)")
         lines.append(f"\nRerun the same cases: flux-mock check --base-url {report.base_url} --seed {report.seed}")
     errors = [o for o in report.outcomes if o.status == "error"]
-    for outcome in errors:
+    for outcome in errors[:5]:
         lines.append(f"error in {outcome.suite} / {outcome.name}: {outcome.detail}")
+    if len(errors) > 5:
+        lines.append(f"... and {len(errors) - 5} more errors (all are in --junit)")
     verdict = "PASSED" if report.ok else "FAILED"
     lines.append(
         f"\n{verdict}: {report.count('passed')} passed, {report.count('failed')} failed, "

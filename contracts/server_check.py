@@ -149,6 +149,9 @@ def run_check(
     budget = JobBudget(options.job_limit)
     token = options.token or LOOPBACK_TOKEN
     started = time.perf_counter()
+    if app is None and not _reachable(options, report):
+        report.seconds = time.perf_counter() - started
+        return report
     with _receiver(options, inbox, report) as receiver:
         if options.phases & set(KIT_PHASES):
             asyncio.run(_kit_parts(options, report, budget, token, seed, app, timer or RealTimer(), receiver))
@@ -174,6 +177,20 @@ def run_check(
     report.budget = budget.describe()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _reachable(options: CheckOptions, report: CheckReport) -> bool:
+    """One request before anything else, so an unreachable server gives one clear error, not one per check."""
+    from .reporting import Outcome
+
+    try:
+        httpx.get(options.base_url, timeout=options.request_timeout)
+    except httpx.TransportError as exc:
+        outcome = Outcome("connection", options.base_url)
+        outcome.escalate("error", f"cannot reach the server: {type(exc).__name__}: {exc}")
+        report.outcomes.append(outcome)
+        return False
+    return True
 
 
 async def _kit_parts(

@@ -142,14 +142,15 @@ class Mutant:
     response: ResponseRule | None = None
     headers: HeaderRule | None = None
 
-    def build(self, clock: Clock, job_seconds: float = 3.0) -> ASGIApp:
-        base = faithful(clock, job_seconds)
+    def build(self, clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> Rewrite:
+        base = faithful(clock, job_seconds, public_url)
         return Rewrite(base, request=self.request, response=self.response, headers=self.headers)
 
 
-def faithful(clock: Clock, job_seconds: float = 3.0) -> ASGIApp:
+def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
     """The mock itself, with the same settings as the mutants (the control: check must pass)."""
-    return create_app(Settings(job_seconds=job_seconds, seed=7, api_keys=(API_KEY,)), clock=clock)
+    settings = Settings(job_seconds=job_seconds, seed=7, api_keys=(API_KEY,), public_url=public_url)
+    return create_app(settings, clock=clock)
 
 
 # --- rules -----------------------------------------------------------------------------------------

@@ -59,11 +59,23 @@ def test_summary_lists_problems_costs_and_the_replay_command() -> None:
     assert "rejects fluxImagine n.maximum" in render_summary(report(), verbose=True)
     assert "lifecycle                  12 requests      1 jobs" in text
     assert "budget: 1 job(s) created (max 3)" in text
+    assert "1 failure(s), 1 distinct:" in text
     assert "reproduce (seed 9):" in text
     assert "curl -X GET x" in text
     assert "flux-mock check --base-url http://127.0.0.1:8080 --seed 9" in text
     assert "error in schemathesis / coverage: POST /api/v1/flux/imagine: ConnectError: refused" in text
     assert text.rstrip().endswith("FAILED: 1 passed, 1 failed, 1 errors, 1 skipped in 4.2 s")
+
+
+def test_summary_groups_the_same_check_on_the_same_operation() -> None:
+    result = report()
+    more = Outcome("schemathesis", "fuzzing: POST /api/v1/flux/imagine")
+    more.fail([ContractFailure("not_a_server_error", f"500 number {i}", operation="POST /x") for i in range(3)])
+    result.outcomes.append(more)
+    text = render_summary(result)
+    assert "4 failure(s), 2 distinct:" in text
+    assert "500 number 0" in text and "500 number 1" not in text
+    assert "(+2 more of this check on this operation; all are in --junit)" in text
 
 
 def test_junit_file(tmp_path: Path) -> None:

@@ -108,6 +108,17 @@ def test_schemathesis_alone_catches(name: str, caught_by: str) -> None:
     assert all(f.source in ("coverage", "stateful") and f.curl for f in report.failures)
 
 
+def test_auth_failures_reproduce_with_the_bad_credentials() -> None:
+    mutant = next(m for m in MUTANTS if m.name == "accepts-any-key")
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(mutant.build(clock, job_seconds=0), clock, phases=frozenset({"examples"}))
+    [failure, *_] = [f for f in report.failures if f.check == "ignored_auth"]
+    assert failure.curl is not None
+    # never the real key placeholder: the request that got in had no valid credentials
+    assert "$IMAGINEPRO_API_KEY" not in failure.curl.splitlines()[-1]
+    assert "deliberately invalid or missing credentials" in " ".join(failure.notes)
+
+
 def test_a_remote_url_gets_a_small_budget_and_no_positive_fuzzing() -> None:
     clock = VirtualClock(start=1_750_000_000.0)
     app = faithful(clock)
@@ -258,7 +269,10 @@ def test_cli_passes_against_a_live_mock_and_writes_junit(tmp_path: Path) -> None
 
 def test_cli_fails_against_a_broken_live_server_with_a_reproduction() -> None:
     mutant = next(m for m in MUTANTS if m.name == "uri-not-first-image")
-    with LiveServer(mutant.build(SystemClock(), job_seconds=0.3)) as server:
+    app = mutant.build(SystemClock())
+    server = LiveServer(app)
+    app.app = mutant.build(SystemClock(), job_seconds=0.3, public_url=server.url).app  # image URLs on this port
+    with server:
         result = CliRunner().invoke(
             main,
             [
@@ -282,6 +296,17 @@ def test_cli_fails_against_a_broken_live_server_with_a_reproduction() -> None:
     assert '"Authorization: Bearer $IMAGINEPRO_API_KEY"' in result.output
     assert API_KEY not in result.output
     assert "reproduce (seed 5):" in result.output
+    assert "images_are_fetchable" not in result.output  # the only bug is the one the mutant has
+
+
+def test_cli_reports_an_unreachable_server_once() -> None:
+    with LiveServer(create_app(Settings())) as server:
+        url = server.url  # a loopback port that was just closed
+    result = CliRunner().invoke(main, ["check", "--base-url", url, "--request-timeout", "2"])
+    assert result.exit_code == 1
+    assert result.output.count("ERR ") == 1
+    assert "cannot reach the server: ConnectError" in result.output
+    assert "FAILED: 0 passed, 0 failed, 1 errors" in result.output
 
 
 def test_cli_refuses_a_remote_url_without_a_token() -> None:

@@ -46,6 +46,15 @@ CHECKS: dict[str, str] = {
     "progress_paths_agree": "both progress paths (current and legacy) return the same message",
     "webhook_matches_final": "the last webhook payload equals the final GET body",
     "rejection_names_field": "a body breaking one rule gets 400 with a message naming the field",
+    # Applied by `flux-mock check` to what it sees on the wire (no function of their own):
+    "valid_request_accepted": "a valid create body gets 200 (flux-mock check's lifecycle jobs)",
+    "create_response_ok": "a created job answers success: true",
+    "not_a_server_error": "no 5xx answer to a valid request",
+    "fetch_finds_job": "the progress endpoint finds every messageId the server returned",
+    "finishes_within_timeout": "a job reaches DONE or FAIL within its timeout (plus a grace period)",
+    "images_are_fetchable": "every image URL of a DONE job downloads with an image/* Content-Type",
+    "webhook_delivered": "a job with webhookOverride delivers a webhook once it ends",
+    "error_status": "unknown id -> 404, malformed id -> 400, no credentials -> 401",
 }
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from .app import create_app
 from .clock import Clock, SystemClock, VirtualClock
-from .errors import JobNotFound, MockServerError, SettingsError, SpecError, UnknownScenario
+from .control import MockControl
+from .errors import (
+    ConnectionDropped,
+    JobNotFound,
+    MockServerError,
+    ScenarioError,
+    SettingsError,
+    SpecError,
+    UnknownScenario,
+)
 from .journal import Journal, RequestRecorded
 from .lifecycle import JobStatus
 from .problems import Violation
@@ -17,13 +26,16 @@ __version__ = "0.1.0"
 __all__ = [
     # time
     "Clock",
+    "ConnectionDropped",
     # errors
     "JobNotFound",
     # domain
     "JobStatus",
     "Journal",
+    "MockControl",
     "MockServerError",
     "RequestRecorded",
+    "ScenarioError",
     # app
     "Services",
     "Settings",

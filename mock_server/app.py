@@ -1,7 +1,8 @@
 """`create_app(settings)`: the only way to build the mock's ASGI app.
 
 It wires the contract, the services, the routes and the middleware; it holds no request logic.
-Middleware order, outermost first: errors → journal → router → (per route) auth → endpoint.
+Middleware order, outermost first: errors → journal → rate limit → scenario selection → faults → router
+→ (per route) auth → endpoint; ``/__mock`` is a mount behind its own admin guard.
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .admin import admin_mount
 from .clock import Clock, SystemClock
+from .control import MockControl
 from .endpoints import json_response
+from .faults import FaultMiddleware
 from .middleware import JournalMiddleware
 from .problems import HttpError, error_body
+from .ratelimit import RateLimitMiddleware
 from .routes import api_routes, image_routes
+from .selection import SelectionMiddleware
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec
@@ -63,9 +69,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         return json_response(error_body(500, "Internal server error"), 500)
 
     app = Starlette(
-        routes=[*api_routes(spec, settings), *image_routes()],
-        middleware=[Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock)],
+        routes=[*api_routes(spec, settings), *image_routes(), admin_mount(settings.admin_token)],
+        middleware=[
+            Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
+            *([Middleware(RateLimitMiddleware, limiter=svc.limiter)] if settings.rate_limit == "documented" else []),
+            Middleware(SelectionMiddleware, engine=svc.scenarios, max_body=settings.max_body_bytes),
+            Middleware(FaultMiddleware, engine=svc.scenarios, store=svc.store, credits=svc.credits, clock=svc.clock),
+        ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
     )
     app.state.services = svc
+    app.state.control = MockControl(svc)
     return app

@@ -89,6 +89,16 @@ class SystemClock(_Notifier):
         """Whether time is frozen."""
         return self._frozen_at is not None
 
+    @property
+    def offset(self) -> float:
+        """Seconds skipped ahead of wall-clock time by `advance()`."""
+        return self._offset
+
+    def reset(self) -> None:
+        """Back to wall-clock time: no offset, not frozen (listeners stay subscribed)."""
+        self._offset = 0.0
+        self._frozen_at = None
+
 
 class VirtualClock(_Notifier):
     """A clock that only moves when told to: the clock for tests.
@@ -100,6 +110,7 @@ class VirtualClock(_Notifier):
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         super().__init__()
+        self._start = float(start)
         self._now = float(start)
 
     def now(self) -> float:
@@ -113,5 +124,14 @@ class VirtualClock(_Notifier):
         self._now += seconds
         self._notify(self._now)
         return self._now
+
+    def reset(self) -> None:
+        """Back to the start time (listeners stay subscribed)."""
+        self._now = self._start
+
+    @property
+    def offset(self) -> float:
+        """Seconds advanced since the start."""
+        return self._now - self._start
 
     frozen = True

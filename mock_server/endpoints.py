@@ -10,11 +10,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .credits import cost
 from .images import CONTENT_TYPES, ImageSpec
 from .jobs import Job, Timing
 from .lifecycle import JobStatus
 from .messages import CreateBody, format_timestamp, message_body
 from .problems import HttpError, from_violations
+from .selection import admit
 from .services import Services
 from .validation import normalise
 
@@ -69,7 +71,9 @@ async def create_job(request: Request, operation_id: str) -> Response:
     if problems:
         raise from_violations(problems)
     fields = _job_fields(operation_id, body, validator.schema)
-    timing = Timing(duration=svc.settings.job_seconds)
+    # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
+    fields, timing = admit(svc.scenarios, request.scope, fields, Timing(duration=svc.settings.job_seconds))
+    svc.credits.charge(request.state.account, cost(str(fields["kind"]), int(fields.get("n", 1))))
     job = svc.store.submit(account=request.state.account, timing=timing, **fields)
     request.state.message_id = job.message_id
     created: CreateBody = {
@@ -124,6 +128,8 @@ def render_message(svc: Services, job: Job, now: float | None = None) -> dict[st
         images=urls,
         timestamp_format=svc.settings.timestamp_format,
     )
+    if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
+        body["status"] = job.timing.queued_status  # status-variant: outside the contract's enum on purpose
     return dict(body)
 
 

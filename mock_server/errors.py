@@ -6,6 +6,8 @@ Hierarchy::
     ├── SpecError               the OpenAPI document cannot be loaded or lacks an operation
     ├── SettingsError(ValueError)   a setting has a bad value
     ├── UnknownScenario(LookupError) a scenario name is not registered
+    ├── ScenarioError(ValueError)    a scenario argument, rule or scenario file is invalid
+    ├── ConnectionDropped(ConnectionError) the disconnect scenario dropped a request (in-process only)
     └── JobNotFound(LookupError)     no job has that messageId
 """
 
@@ -29,6 +31,14 @@ class SettingsError(MockServerError, ValueError):
 
 class UnknownScenario(MockServerError, LookupError):
     """Raised when a scenario name is not registered."""
+
+
+class ScenarioError(MockServerError, ValueError):
+    """Raised when a scenario argument, an armed rule or a scenario file is invalid."""
+
+
+class ConnectionDropped(MockServerError, ConnectionError):
+    """Raised in-process when the disconnect scenario drops a request; a real server closes the socket instead."""
 
 
 class JobNotFound(MockServerError, LookupError):

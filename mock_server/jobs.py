@@ -41,6 +41,7 @@ class Job:
     webhook_url: str | None = None
     scenario: str | None = None
     forced: Snapshot | None = None  # set by the admin API; wins over the plan
+    timing: Timing | None = None  # the knobs the job was planned with (scenarios read not_found_for etc.)
 
     def snapshot(self, now: float) -> Snapshot:
         """The job's state at `now`."""
@@ -57,6 +58,9 @@ class Timing:
     error: str | None = None
     stall_at: int | None = None
     honour_timeout: bool = True
+    not_found_for: float = 0.0  # progress answers 404 for this many seconds after creation (not-yet)
+    queued_status: str | None = None  # shown instead of QUEUED, e.g. "SUBMITTED" (status-variant)
+    flaky_every: int | None = None  # every k-th progress poll answers 503 (flaky)
 
 
 class IdGenerator:
@@ -107,7 +111,15 @@ class JobStore:
             heapq.heapreplace(slots, job_plan.ends_at)
         else:
             heapq.heappush(slots, job_plan.ends_at)
-        job = Job(message_id=self._ids(), kind=kind, account=account, plan=job_plan, timeout=timeout, **fields)  # type: ignore[arg-type]
+        job = Job(
+            message_id=self._ids(),
+            kind=kind,
+            account=account,
+            plan=job_plan,
+            timeout=timeout,
+            timing=timing,
+            **fields,  # type: ignore[arg-type]
+        )
         self._jobs[job.message_id] = job
         return job
 

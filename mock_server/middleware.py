@@ -51,7 +51,7 @@ class JournalMiddleware:
                     method=scope["method"],
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
-                    status=status,
+                    status=0 if state.get("dropped") else status,  # 0: closed without a response (disconnect)
                     duration_ms=(time.perf_counter() - started) * 1000,
                     account=state.get("account"),
                     operation_id=state.get("operation_id"),

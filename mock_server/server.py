@@ -38,6 +38,7 @@ def banner(settings: Settings) -> str:
     """The start-up text: where the mock is and how to point a client at it."""
     url = settings.base_url
     key = settings.api_keys[0] if settings.api_keys else "sk-anything"
+    admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
     return "\n".join(
         [
             f"flux-mock serving the ImaginePro Flux API at {url}",
@@ -46,6 +47,8 @@ def banner(settings: Settings) -> str:
             "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
             f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
             f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+            f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
+            f"(admin API spec: {url}/__mock/openapi.yaml; {admin})",
         ]
     )
 
@@ -54,7 +57,11 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None
     """Serve until interrupted (what ``flux-mock serve`` does)."""
     sock = bind_socket(settings.host, settings.port)
     settings = settings.replace(port=sock.getsockname()[1])
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
+        raise
     (echo or (lambda text: print(text, file=sys.stderr, flush=True)))(banner(settings))
     config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])

@@ -6,9 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clock import Clock
+from .credits import Credits
 from .images import ImageCache
 from .jobs import JobStore
 from .journal import Journal
+from .ratelimit import RateLimiter
+from .scenario_file import load_rules
+from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
 from .validation import SchemaValidator
@@ -16,7 +20,7 @@ from .validation import SchemaValidator
 
 @dataclass(slots=True)
 class Services:
-    """Everything with state in one server: settings, clock, contract, jobs, journal, images."""
+    """Everything with state in one server: settings, clock, contract, jobs, journal, images, scenarios, credits."""
 
     settings: Settings
     clock: Clock
@@ -24,6 +28,9 @@ class Services:
     store: JobStore
     journal: Journal
     images: ImageCache
+    scenarios: ScenarioEngine
+    credits: Credits
+    limiter: RateLimiter
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
 
@@ -43,6 +50,13 @@ class Services:
             store=JobStore(clock, seed=settings.seed, concurrency=settings.concurrency),
             journal=Journal(settings.journal_size),
             images=ImageCache(),
+            scenarios=ScenarioEngine(
+                seed=settings.seed,
+                default=settings.scenario,
+                file_rules=load_rules(settings.scenarios_file) if settings.scenarios_file else None,
+            ),
+            credits=Credits(settings.credits),
+            limiter=RateLimiter(clock),
             validators=validators,
         )
 

@@ -16,11 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from .errors import SettingsError, did_you_mean
+from .errors import MockServerError, SettingsError, did_you_mean
+from .scenarios import parse_list
 
 ENV_PREFIX = "FLUX_MOCK_"
 
 TimestampFormat = Literal["ms-z", "offset"]
+RateLimit = Literal["off", "documented"]
 
 # Named pacings for --job-seconds, so "realistic" needs no magic number.
 JOB_SECONDS_PRESETS: dict[str, float] = {"instant": 0.0, "demo": 3.0, "realistic": 12.0}
@@ -78,6 +80,36 @@ class Settings:
     journal_size: int = field(
         default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
     )
+    scenario: str | None = field(
+        default=None,
+        metadata=_opt(
+            "Server-wide default scenario(s) when a request chooses none, e.g. 'fail' or 'latency:200,flaky:3'.",
+            metavar="NAME[:ARG],...",
+        ),
+    )
+    scenarios_file: str | None = field(
+        default=None, metadata=_opt("YAML file of standing scenario rules, validated at start.", metavar="FILE")
+    )
+    rate_limit: RateLimit = field(
+        default="off",
+        metadata=_opt(
+            "documented: 1 request per 3 s (general) and 10/s (message endpoint) per API key, 429 + Retry-After.",
+            choices=("off", "documented"),
+        ),
+    )
+    admin_token: str | None = field(
+        default=None,
+        metadata=_opt(
+            "Require this token on /__mock (Bearer or X-Mock-Admin-Token); without it: loopback only.", metavar="TOKEN"
+        ),
+    )
+    credits: int | None = field(
+        default=None,
+        metadata=_opt(
+            "Starting credit balance of every API key (6 per Flux image, 2 per upscale). Default: unlimited.",
+            metavar="N",
+        ),
+    )
     log_level: str = field(
         default="info",
         metadata=_opt("uvicorn log level.", choices=("critical", "error", "warning", "info", "debug", "trace")),
@@ -93,6 +125,11 @@ class Settings:
         allowed = get_args(TimestampFormat)
         _check(self.timestamp_format in allowed, "timestamp_format", self.timestamp_format, f"one of {allowed}")
         _check(all(k.strip() for k in self.api_keys), "api_keys", self.api_keys, "non-empty keys")
+        _check(self.rate_limit in get_args(RateLimit), "rate_limit", self.rate_limit, "off or documented")
+        _check(self.credits is None or self.credits >= 0, "credits", self.credits, "an integer >= 0 (omit: unlimited)")
+        _check(self.admin_token is None or bool(self.admin_token.strip()), "admin_token", self.admin_token, "non-empty")
+        if self.scenario is not None:
+            _check_scenario(self.scenario)
         if self.public_url is not None:
             ok = self.public_url.startswith(("http://", "https://"))
             _check(ok, "public_url", self.public_url, "an http:// or https:// URL")
@@ -140,6 +177,13 @@ def _check(ok: bool, name: str, value: object, rule: str) -> None:
         raise SettingsError(f"Setting {name!r} has value {value!r}; it must be {rule}.")
 
 
+def _check_scenario(value: str) -> None:
+    try:
+        parse_list(value)
+    except MockServerError as exc:
+        raise SettingsError(f"Setting 'scenario' has value {value!r}; {exc}") from None
+
+
 def field_type(name: str) -> str:
     """The field's annotation as text (annotations are strings under PEP 563)."""
     return str(Settings.__dataclass_fields__[name].type)
@@ -147,7 +191,7 @@ def field_type(name: str) -> str:
 
 def parse_value(name: str, raw: str, *, source: str) -> Any:
     """Parse one setting from text (environment or CLI), naming `source` on failure."""
-    kind = field_type(name)
+    kind = field_type(name).removesuffix(" | None")
     try:
         if name == "job_seconds":
             return JOB_SECONDS_PRESETS[raw] if raw in JOB_SECONDS_PRESETS else float(raw)

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from mock_server import Settings
-from mock_server.cli import main, settings_from_cli
+from mock_server.cli import _FLAG_NAMES, main, settings_from_cli
 from mock_server.server import banner
 
 
@@ -16,7 +16,7 @@ def test_serve_help_lists_every_setting_with_its_env_var() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     for f in dataclasses.fields(Settings):
-        flag = "--api-key" if f.name == "api_keys" else "--" + f.name.replace("_", "-")
+        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
         assert flag in result.output
         assert "FLUX_MOCK_" + f.name.upper() in result.output.replace("\n", "").replace(" ", "")
 

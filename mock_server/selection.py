@@ -1,0 +1,314 @@
+"""Which scenarios apply to a request: four ways to choose, one engine.
+
+Sources, first match wins (a lower source is not consulted, and an armed count is not used up):
+
+1. the ``X-Mock-Scenario: fail, latency:200`` header, or its alias ``Prefer: scenario=fail``;
+2. ``[mock:fail]`` directives inside the prompt (stripped from the stored prompt);
+3. armed rules (admin API or `MockControl.arm`), oldest first, then the ``--scenarios`` file's rules;
+4. the server-wide ``--scenario`` default.
+
+A rule is scoped by what its scenarios act on: a rule with any job scenario is used only by requests
+that create a job ("the next N jobs"); a rule of wire scenarios only is used by any API request
+("the next N requests"). A ``prompt_regex`` rule matches only creates whose prompt matches (re.search).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import MockServerError
+from .jobs import Timing
+from .problems import HttpError
+from .rules import RequestKind, Rule, make_rule
+from .scenarios import JobContext, Scenario, WireEffect, job_timing, parse_list, wire_effect
+
+Sleep = Callable[[float], Any]
+
+DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]", re.IGNORECASE)
+_MAYBE_DIRECTIVE = re.compile(rb"\[mock:", re.IGNORECASE)
+_DIRECTIVE_WITH_SPACE = re.compile(r"\s*\[mock:[^\]]*\]\s*", re.IGNORECASE)
+_PREFER_ITEM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*(?:=\s*("[^"]*"|[^,;]*))?[^,]*(?:,|$)')
+BODY_EXCERPT = 4096  # as much of a body as the journal keeps
+CREATE_PATHS = frozenset({"/api/v1/flux/imagine", "/api/v1/flux/upscale"})
+POLL_PATH = re.compile(r"^/api/v1/(?:message/fetch|midjourney/message)/(?P<id>[^/]+)$")
+
+
+def is_api_path(path: str) -> bool:
+    """Scenarios, faults and rate limits act on the API only: never on /__mock or image downloads."""
+    return path.startswith("/api/")
+
+
+def request_kind(method: str, path: str) -> RequestKind:
+    """create (POST imagine/upscale), poll (GET a message) or other."""
+    if method == "POST" and path in CREATE_PATHS:
+        return "create"
+    if method == "GET" and POLL_PATH.match(path):
+        return "poll"
+    return "other"
+
+
+def applies(kind: RequestKind, scenario: Scenario) -> bool:
+    """Job scenarios shape jobs, so only creates use them (flaky also counts the polls it is sent on)."""
+    return kind == "create" or scenario.kind == "wire" or (kind == "poll" and scenario.name == "flaky")
+
+
+def add_tag(scope: Scope, tag: str) -> None:
+    """Note a tag for the journal entry of this request."""
+    scope.setdefault("state", {}).setdefault("tags", []).append(tag)
+
+
+def strip_directives(prompt: str) -> str:
+    """The prompt without ``[mock:...]`` directives (whitespace around them collapses to one space)."""
+    return _DIRECTIVE_WITH_SPACE.sub(" ", prompt).strip()
+
+
+def prefer_scenarios(value: str) -> list[str]:
+    """The ``scenario=`` preferences of a Prefer header (RFC 7240), e.g. ``respond-async, scenario=fail``."""
+    found = []
+    for match in _PREFER_ITEM.finditer(value):
+        if match.group(1).lower() == "scenario" and match.group(2):
+            found.append(match.group(2).strip().strip('"'))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The scenarios chosen for one request and where they came from."""
+
+    scenarios: tuple[Scenario, ...] = ()
+    source: str = "none"  # header, prompt, rule:<id>, default, none
+    wire: WireEffect = field(default_factory=WireEffect)
+
+    @property
+    def text(self) -> str:
+        """E.g. ``fail:50,latency:100``."""
+        return ",".join(s.text for s in self.scenarios)
+
+
+class ScenarioEngine:
+    """Armed rules, the server default, and the one seeded generator every scenario draws from."""
+
+    def __init__(self, *, seed: int = 0, default: str | None = None, file_rules: list[Rule] | None = None) -> None:
+        self.seed = seed
+        self.default = parse_list(default) if default else ()
+        self._file_rules = list(file_rules or [])
+        self._lock = threading.Lock()
+        self.sleep: Sleep = anyio.sleep  # injectable: tests replace it so latency costs no real time
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the start: only the scenario file's rules (counts restored), a fresh generator, no poll counts."""
+        with self._lock:
+            self.rng = random.Random(f"flux-mock-scenarios:{self.seed}")
+            self._ids = itertools.count(len(self._file_rules) + 1)
+            self._rules: list[Rule] = [
+                Rule(r.id, r.scenarios, r.remaining, r.prompt_regex, r.source) for r in self._file_rules
+            ]
+            self._polls: dict[str, int] = {}
+
+    # --- rules ---------------------------------------------------------------------------------------------
+
+    def arm(self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None) -> Rule:
+        """Arm `scenario` for the next `count` matching requests and/or prompts matching `prompt_regex`."""
+        with self._lock:
+            rule = make_rule(next(self._ids), scenario, count=count, prompt_regex=prompt_regex)
+            # Admin rules go before the file's rules (both oldest first).
+            position = sum(1 for r in self._rules if r.source == "admin")
+            self._rules.insert(position, rule)
+        return rule
+
+    @property
+    def idle(self) -> bool:
+        """No rule armed and no default: a request without a header or directive selects nothing."""
+        return not self._rules and not self.default
+
+    @property
+    def wants_prompt(self) -> bool:
+        """Whether some rule matches by prompt (so creates' prompts must be read)."""
+        return any(r.prompt_regex is not None for r in self._rules)
+
+    @property
+    def rules(self) -> list[Rule]:
+        """Rules still in force, in the order they are consulted."""
+        with self._lock:
+            return [r for r in self._rules if r.remaining is None or r.remaining > 0]
+
+    def clear(self) -> int:
+        """Disarm every rule (the file's rules come back with `reset`); returns how many were dropped."""
+        with self._lock:
+            dropped = len([r for r in self._rules if r.remaining is None or r.remaining > 0])
+            self._rules.clear()
+        return dropped
+
+    # --- selection -----------------------------------------------------------------------------------------
+
+    def select(self, kind: RequestKind, header: list[str], prompt: str | None) -> Selection:
+        """Resolve the scenarios of one request (see the module docstring for the order)."""
+        if header:
+            chosen, source = parse_list(header), "header"
+        elif prompt is not None and DIRECTIVE.search(prompt):
+            chosen, source = parse_list(m.group(1) for m in DIRECTIVE.finditer(prompt)), "prompt"
+        else:
+            chosen, source = self._from_rules(kind, prompt)
+            if not chosen and self.default:
+                chosen, source = self.default, "default"
+        if not chosen:
+            return Selection()
+        with self._lock:
+            wire = wire_effect(chosen, self.rng)
+        return Selection(chosen, source, wire)
+
+    def _from_rules(self, kind: RequestKind, prompt: str | None) -> tuple[tuple[Scenario, ...], str]:
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(kind, prompt):
+                    if rule.remaining is not None:
+                        rule.remaining -= 1
+                        if rule.remaining == 0:
+                            self._rules.remove(rule)  # used up (and the engine may be idle again)
+                    return rule.scenarios, f"rule:{rule.id}"
+        return (), "none"
+
+    def timing(self, selection: Selection, base: Timing, *, kind: str, timeout: float, n: int) -> Timing:
+        """The Timing of a job created under `selection`."""
+        with self._lock:
+            return job_timing(selection.scenarios, base, JobContext(kind, timeout, n, self.rng))
+
+    def count_poll(self, message_id: str) -> int:
+        """Count one progress poll of a job; returns its 1-based number."""
+        with self._lock:
+            count = self._polls.get(message_id, 0) + 1
+            self._polls[message_id] = count
+            return count
+
+
+class SelectionMiddleware:
+    """Resolve each API request's scenarios into ``scope["state"]["selection"]``; a bad name answers 400.
+
+    For creates it reads the JSON body first (bounded by `max_body`) to find prompt directives and match
+    prompt rules, then replays it to the endpoint untouched.
+    """
+
+    def __init__(self, app: ASGIApp, engine: ScenarioEngine, max_body: int) -> None:
+        self.app = app
+        self.engine = engine
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_api_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        kind = request_kind(scope["method"], scope["path"])
+        headers = _header_values(scope)
+        if not headers and kind != "create" and self.engine.idle:
+            await self.app(scope, receive, send)
+            return
+        prompt, raw = None, None
+        if kind == "create":
+            receive, raw = await self._read_body(receive)
+            # Parse only when a directive may be inside or a prompt rule needs the text (the endpoint parses anyway).
+            if raw is not None and (_MAYBE_DIRECTIVE.search(raw) or self.engine.wants_prompt):
+                prompt = _prompt_of(raw)
+        try:
+            selection = self.engine.select(kind, headers, prompt)
+        except MockServerError as exc:
+            where = "X-Mock-Scenario/Prefer header" if headers else "prompt directive [mock:...]"
+            add_tag(scope, "bad-scenario")
+            error = HttpError(400, f"Bad scenario in the {where}: {exc}")
+            await send_json(send, error.status, error.body())
+            return
+        applicable = [s for s in selection.scenarios if applies(kind, s)]
+        if applicable:
+            state = scope.setdefault("state", {})
+            state["selection"] = selection
+            if raw is not None:  # the journal shows the body even when a fault answers before the endpoint reads it
+                state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
+            add_tag(scope, f"via:{selection.source}")
+        for s in selection.scenarios:
+            if s in applicable:
+                add_tag(scope, s.text)
+            elif selection.source in ("header", "prompt"):
+                add_tag(scope, f"ignored:{s.text}")  # e.g. `fail` sent on a poll: say so instead of staying silent
+        await self.app(scope, receive, send)
+
+    async def _read_body(self, receive: Receive) -> tuple[Receive, bytes | None]:
+        """Read the body (None if over `max_body`: the endpoint answers 413) and a receive that replays it."""
+        messages: list[Message] = []
+        size, more = 0, True
+        while more and size <= self.max_body:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw = None
+        if not more and size <= self.max_body:
+            raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        return Replay(messages, receive), raw
+
+
+class Replay:
+    """A receive callable that first hands back the messages already read, then defers to `original`."""
+
+    def __init__(self, messages: list[Message], original: Receive) -> None:
+        self._pending = list(messages)
+        self.original = original
+
+    async def __call__(self) -> Message:
+        if self._pending:
+            return self._pending.pop(0)
+        return await self.original()
+
+
+def _prompt_of(raw: bytes) -> str | None:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    prompt = body.get("prompt") if isinstance(body, dict) else None
+    return prompt if isinstance(prompt, str) else None
+
+
+def _header_values(scope: Scope) -> list[str]:
+    values: list[str] = []
+    for name, raw in scope["headers"]:
+        if name == b"x-mock-scenario":
+            values.append(raw.decode("latin-1"))
+        elif name == b"prefer":
+            values.extend(prefer_scenarios(raw.decode("latin-1")))
+    return [v for v in values if v.strip()]
+
+
+async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    """Send a complete JSON answer from middleware."""
+    payload = orjson.dumps(body)
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def admit(engine: ScenarioEngine, scope: Scope, fields: dict[str, Any], base: Timing) -> tuple[dict[str, Any], Timing]:
+    """For a create: strip prompt directives, record the scenario text, and plan the job's Timing."""
+    fields = dict(fields)
+    if isinstance(fields.get("prompt"), str):
+        fields["prompt"] = strip_directives(fields["prompt"])
+    selection: Selection | None = scope.get("state", {}).get("selection")
+    if selection is None:
+        return fields, base
+    fields["scenario"] = selection.text
+    timing = engine.timing(
+        selection, base, kind=str(fields["kind"]), timeout=float(fields["timeout"]), n=int(fields.get("n", 1))
+    )
+    return fields, timing

@@ -179,12 +179,10 @@ def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Calla
     if "pattern" in prop:
         regex = re.compile(prop["pattern"])
         bad = [p for p in _PATTERN_PROBES if not regex.search(p)]
-        out["pattern"] = (
-            bad,
-            lambda: st.one_of(st.sampled_from(bad), st.text(max_size=12), st.text(" \t\n", min_size=1)).filter(
-                lambda s: not regex.search(s)
-            ),
-        )
+        sources = [st.sampled_from(bad), st.text(max_size=12), st.text(" \t\n", min_size=1)]
+        if prop.get("format") == "uri":  # a pattern on a URI: other schemes are the values that keep the format
+            sources.append(st.from_regex(r"[a-z][a-z0-9+.-]{0,7}://[a-z]{1,10}\.test/[a-z0-9]{0,8}", fullmatch=True))
+        out["pattern"] = (bad, lambda: st.one_of(*sources).filter(lambda s: not regex.search(s)))
     if "format" in prop and prop["format"] in _BAD_FORMATS:
         values = _BAD_FORMATS[prop["format"]]
         out["format"] = (values, lambda: st.sampled_from(values))

@@ -84,6 +84,14 @@ import click
     help="Host the server uses to reach this machine's receiver (default: only for a loopback server).",
 )
 @click.option(
+    "--webhook-wait",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for the webhook once a job has ended.",
+)
+@click.option(
     "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a JUnit XML report here."
 )
 @click.option("-v", "--verbose", is_flag=True, help="List passed checks too.")

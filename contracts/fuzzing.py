@@ -13,6 +13,7 @@ Two hooks tie the engine to the kit:
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable
@@ -47,6 +48,7 @@ class FuzzSettings:
         negative_only: give job-creating operations only invalid bodies (a budgeted run).
         request_timeout: seconds per request.
         rate_limit: schemathesis rate limit such as ``"1/3s"`` (None: unlimited).
+        webhook_sink: where valid generated ``webhookOverride`` values are pointed instead.
     """
 
     phases: frozenset[str]
@@ -56,6 +58,7 @@ class FuzzSettings:
     negative_only: bool = False
     request_timeout: float = 30.0
     rate_limit: str | None = None
+    webhook_sink: str = "http://127.0.0.1:9/flux-mock-check"
 
 
 @dataclass
@@ -65,6 +68,7 @@ class _Run:
     seed: int
     creating: dict[str, str]
     fetching: set[str]
+    webhook_sink: str
     findings: dict[tuple[str, str], list[ContractFailure]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,10 +78,32 @@ _REGISTERED = threading.Event()
 
 
 def before_call(context: Any, case: Any, kwargs: Any) -> None:
-    """Global schemathesis hook: refuse to send a job-creating request when the run's budget is spent."""
+    """Global schemathesis hook for runs of `run_schemathesis` (other schemas pass through untouched).
+
+    - Holds back a job-creating request when the run's budget is spent.
+    - Points a valid generated ``webhookOverride`` at the run's sink, so a fuzzed server never posts webhooks
+      to random internet hosts (``https://0.com``); invalid values are left alone, they are the test.
+    """
     run = _RUNS.get(id(case.operation.schema))
-    if run is not None and case.operation.label in run.creating and not run.budget.has_room():
+    if run is None or case.operation.label not in run.creating:
+        return
+    if not run.budget.has_room():
         raise JobBudgetSpent(f"{case.operation.label} held back: the --max-jobs budget is spent")
+    body = case.body
+    if isinstance(body, dict) and _valid_webhook_url(body.get("webhookOverride")):
+        body["webhookOverride"] = run.webhook_sink
+
+
+def _valid_webhook_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(_webhook_url_validator().is_valid(value))
+
+
+@functools.cache
+def _webhook_url_validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    prop = contract().schema("ImagineRequest")["properties"]["webhookOverride"]
+    return Draft202012Validator(prop, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _ensure_hook() -> None:
@@ -171,7 +197,7 @@ def run_schemathesis(
     creating = job_creating_operations()
     fetching = {f"{op.method} {op.path}" for op in contract().operations.values() if op.path_parameters}
     schema = load_schema(base_url=base_url, app=app, config=_config(settings, creating.values()))
-    run = _Run(budget, report, settings.seed, creating, fetching)
+    run = _Run(budget, report, settings.seed, creating, fetching, settings.webhook_sink)
     schema.hook(_make_after_call(run))
     _ensure_hook()
     _RUNS[id(schema)] = run

@@ -233,9 +233,11 @@ async def _run(
         plan.result = final
         if final.get("status") == "DONE":
             note(await _images(caller, final))
-        if plan.webhook and inbox is not None:
-            note(await _webhook(caller, settings, inbox, message_id, final))
         outcome.detail = f"{final.get('status')} after {polls} polls, messageId {message_id}"
+        if plan.webhook and inbox is not None:
+            problems = await _webhook(caller, settings, inbox, message_id, final)
+            note(problems)
+            outcome.detail += "; webhook checked" if problems else "; webhook == final GET"
     note(checks.check_history(history, n=plan.n, message_id=message_id, ref=plan.ref))
 
 

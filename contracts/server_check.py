@@ -63,6 +63,10 @@ REMOTE_MAX_JOBS = 5
 # against flux-mock creates about 150-250 jobs at the default --max-examples).
 FULL_FUZZING_MIN_JOBS = 1000
 LOOPBACK_TOKEN = "sk-flux-mock-check"
+# Where schemathesis' valid webhookOverride values point instead of random hosts: the discard port on the
+# server's own loopback (flux-mock allows loopback hosts), or a reserved domain (RFC 2606) for a remote server.
+LOOPBACK_SINK = "http://127.0.0.1:9/flux-mock-check"
+REMOTE_SINK = "https://example.com/flux-mock-check"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,7 @@ class CheckOptions:
         webhooks: exercise webhooks through a local receiver when the server can reach it.
         webhook_receiver_host: the host the server must use to reach this machine (default: only
             when the server is loopback, at 127.0.0.1).
+        webhook_wait: seconds to wait for the webhook once a job has ended.
     """
 
     base_url: str
@@ -97,6 +102,7 @@ class CheckOptions:
     rate_limit: str | None = None
     webhooks: bool = True
     webhook_receiver_host: str | None = None
+    webhook_wait: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
@@ -137,7 +143,8 @@ def run_check(
             is then only used for display and image URLs).
         timer: how lifecycle polling waits (`RealTimer` by default; `VirtualTimer(clock)` for an
             in-process mock on a `VirtualClock`).
-        inbox: a webhook receiver to use; by default one is started when the server can reach it.
+        inbox: a webhook receiver to use; by default one is started when the server can reach it (not for
+            an in-process `app`, whose webhooks go wherever its settings send them).
 
     Example:
         report = run_check(CheckOptions("http://127.0.0.1:8080", seed=1))
@@ -152,7 +159,7 @@ def run_check(
     if app is None and not _reachable(options, report):
         report.seconds = time.perf_counter() - started
         return report
-    with _receiver(options, inbox, report) as receiver:
+    with _receiver(options, inbox, report, in_process=app is not None) as receiver:
         if options.phases & set(KIT_PHASES):
             asyncio.run(_kit_parts(options, report, budget, token, seed, app, timer or RealTimer(), receiver))
     chosen = options.phases & set(SCHEMATHESIS_PHASES)
@@ -172,6 +179,7 @@ def run_check(
             negative_only,
             options.request_timeout,
             options.rate_limit,
+            LOOPBACK_SINK if options.loopback else REMOTE_SINK,
         )
         run_schemathesis(report, budget, fuzz, base_url=base if app is None else None, app=app)
     report.budget = budget.describe()
@@ -212,7 +220,9 @@ async def _kit_parts(
         base = options.base_url.rstrip("/")
         if "lifecycle" in options.phases:
             caller = Caller(api, anonymous, base, timer, report.cost("lifecycle"))
-            settings = LifecycleSettings(seed, options.job_timeout, options.poll_interval)
+            settings = LifecycleSettings(
+                seed, options.job_timeout, options.poll_interval, webhook_wait=options.webhook_wait
+            )
             report.outcomes += await run_jobs(caller, budget, settings, inbox=inbox)
         if "probes" in options.phases:
             caller = Caller(api, anonymous, base, timer, report.cost("probes"))
@@ -239,9 +249,15 @@ class _ReceiverInbox:
 
 
 @contextlib.contextmanager
-def _receiver(options: CheckOptions, given: WebhookInbox | None, report: CheckReport) -> Iterator[WebhookInbox | None]:
+def _receiver(
+    options: CheckOptions, given: WebhookInbox | None, report: CheckReport, *, in_process: bool
+) -> Iterator[WebhookInbox | None]:
     if given is not None or not options.webhooks or "lifecycle" not in options.phases:
         yield given
+        return
+    if in_process:
+        report.notes.append("webhooks not exercised: an in-process app gets a receiver only through inbox=")
+        yield None
         return
     if not options.loopback and options.webhook_receiver_host is None:
         report.notes.append(

@@ -149,8 +149,13 @@ class Mutant:
 
 def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
     """The mock itself, with the same settings as the mutants (the control: check must pass)."""
-    settings = Settings(job_seconds=job_seconds, seed=7, api_keys=(API_KEY,), public_url=public_url)
+    settings = Settings(job_seconds=job_seconds, seed=7, api_keys=(API_KEY,), public_url=public_url, **dry_webhooks())
     return create_app(settings, clock=clock)
+
+
+def dry_webhooks() -> dict[str, Any]:
+    """Webhooks recorded, not sent, in-process (issue 4's settings, on a flux-mock that has them)."""
+    return {"webhook_transport": "record"} if "webhook_transport" in Settings.__dataclass_fields__ else {}
 
 
 # --- rules -----------------------------------------------------------------------------------------

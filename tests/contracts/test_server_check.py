@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from mutants import API_KEY, MUTANTS, Call, Mutant, Rewrite, faithful
 
+import mock_server
 from contracts import CheckOptions, CheckReport, VirtualTimer, run_check
 from contracts.reporting import render_summary
 from mock_server import Settings, SystemClock, VirtualClock, create_app
@@ -133,6 +134,23 @@ def test_auth_failures_reproduce_with_the_bad_credentials() -> None:
     assert "deliberately invalid or missing credentials" in " ".join(failure.notes)
 
 
+def test_generated_webhook_urls_point_at_the_sink_and_invalid_ones_stay() -> None:
+    sent: list[Any] = []
+
+    def spy(call: Call, body: Any) -> Any:
+        if call.is_create and isinstance(body, dict) and "webhookOverride" in body:
+            sent.append(body["webhookOverride"])
+        return body
+
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(Rewrite(faithful(clock), request=spy), clock, phases=frozenset({"examples", "coverage"}))
+    assert report.ok, render_summary(report)
+    urls = [u for u in sent if isinstance(u, str) and u.startswith(("http://", "https://"))]
+    assert "http://127.0.0.1:9/flux-mock-check" in urls
+    assert not any("0.com" in u for u in urls)  # the spec's example host never goes out
+    assert any(u is not None and not str(u).startswith("http") for u in sent)  # invalid values are still sent
+
+
 def test_a_remote_url_gets_a_small_budget_and_no_positive_fuzzing() -> None:
     clock = VirtualClock(start=1_750_000_000.0)
     app = faithful(clock)
@@ -221,6 +239,39 @@ def test_a_webhook_that_never_arrives_is_a_failure() -> None:
         inbox=EchoInbox(),
     )
     assert {f.check for f in report.failures} == {"webhook_delivered"}
+
+
+# The real receiver and the mock's webhook delivery come with issue 4 (mock_server.WebhookReceiver).
+needs_webhooks = pytest.mark.skipif(
+    "WebhookReceiver" not in mock_server.__all__, reason="this flux-mock has no webhook delivery yet"
+)
+
+
+def live_lifecycle(**settings: Any) -> CheckReport:
+    with LiveServer(settings=Settings(job_seconds=0.5, api_keys=(API_KEY,), **settings)) as server:
+        options = CheckOptions(
+            server.url, token=API_KEY, seed=4, poll_interval=0.2, webhook_wait=2.0, phases=frozenset({"lifecycle"})
+        )
+        return run_check(options)
+
+
+@needs_webhooks
+def test_webhooks_through_the_real_receiver_match_the_final_get() -> None:
+    report = live_lifecycle()
+    assert report.ok, render_summary(report)
+    [job] = [o for o in report.outcomes if o.name == "job imagine n=2"]
+    assert job.detail.endswith("webhook == final GET")
+    assert not any("webhooks not exercised" in note for note in report.notes)
+
+
+@needs_webhooks
+@pytest.mark.parametrize(
+    ("fault", "caught_by"),
+    [("drop", "webhook_delivered"), ("corrupt", "webhook_matches_final"), ("out-of-order", "webhook_matches_final")],
+)
+def test_webhook_faults_are_caught(fault: str, caught_by: str) -> None:
+    report = live_lifecycle(webhook_fault=fault)
+    assert caught_by in {f.check for f in report.failures}, render_summary(report)
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,10 @@ def check(junit: Path | None, verbose: bool, phases: str, **values: Any) -> None
     curl reproduction and the seed for every failure, and what the run cost. Exits 0 only when
     nothing failed.
     """
+    import tempfile
+
+    from hypothesis import configuration
+
     from .reporting import render_summary, write_junit
     from .server_check import CheckOptions, run_check
 
@@ -110,7 +114,13 @@ def check(junit: Path | None, verbose: bool, phases: str, **values: Any) -> None
         options = CheckOptions(phases=frozenset(p.strip() for p in phases.split(",") if p.strip()), **values)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    report = run_check(options)
+    # Hypothesis' storage goes to a temporary folder: nothing replays from, or is left in, the caller's directory.
+    with tempfile.TemporaryDirectory(prefix="flux-mock-check-") as home:
+        configuration.set_hypothesis_home_dir(home)
+        try:
+            report = run_check(options)
+        finally:
+            configuration.set_hypothesis_home_dir(None)
     click.echo(render_summary(report, verbose=verbose))
     if junit is not None:
         click.echo(f"JUnit report written to {write_junit(report, junit)}")

@@ -298,7 +298,18 @@ def test_default_budget_depends_on_loopback() -> None:
 CLI_PHASES = "lifecycle,probes,examples"
 
 
-def test_cli_passes_against_a_live_mock_and_writes_junit(tmp_path: Path) -> None:
+def test_cli_passes_against_a_live_mock_and_writes_junit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hypothesis import configuration
+
+    homes: list[Any] = []
+    original = configuration.set_hypothesis_home_dir
+
+    def spy(directory: Any) -> None:
+        homes.append(directory and Path(directory).name)
+        original(directory)
+
+    monkeypatch.setattr(configuration, "set_hypothesis_home_dir", spy)
+    monkeypatch.chdir(tmp_path)
     junit = tmp_path / "check.xml"
     settings = Settings(job_seconds=0.6, api_keys=(API_KEY,))
     with LiveServer(settings=settings) as server:
@@ -327,6 +338,9 @@ def test_cli_passes_against_a_live_mock_and_writes_junit(tmp_path: Path) -> None
     assert time.monotonic() - started < 60
     assert f"flux-mock check {server.url}  (seed 5)" in result.output
     assert "PASSED" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.xml"]  # no .schemathesis/ or reports left
+    assert homes[0].startswith("flux-mock-check-")  # Hypothesis' storage went to a temporary folder
+    assert homes[-1] is None
     root = ET.parse(junit).getroot()
     assert root.get("failures") == "0"
     assert int(root.get("tests", "0")) > 40

@@ -16,7 +16,7 @@ part            requests                                     jobs created by a c
 ==============  ===========================================  ===========================================
 lifecycle jobs  2 + about 2 x (job time / poll interval)      3 (imagine n=2, imagine defaults, upscale)
                 per job, + 1 per image
-probes          1 per rule (45 today) + 5                    0 (each accepted body is a bug, and a job)
+probes          1 per rule (46 today) + 5                    0 (each accepted body is a bug, and a job)
 examples        one per documented example and operation     3 (the spec's request examples)
 coverage        ~250 (one per boundary/keyword violation)    ~60 (its valid boundary bodies)
 fuzzing         <= 2 x --max-examples per operation          up to --max-examples per creating operation

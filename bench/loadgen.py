@@ -85,7 +85,8 @@ def run_wrk(
     cpu: int | None = None,
 ) -> WrkResult:
     """Run wrk once against `url` (bounded by `seconds`) and parse its report."""
-    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency", "-s", str(script), url]
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "--latency"]
+    cmd += ["-s", str(script), url]
     if cpu is not None:
         cmd = ["taskset", "-c", str(cpu), *cmd]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False)

@@ -96,7 +96,8 @@ def measure(jobs: int) -> dict[str, Any]:
     journal_size = svc.settings.journal_size
     fill_journal(svc, journal_size)
     after_journal = settled_rss()
-    assert len(svc.store) == jobs and len(svc.journal) == journal_size
+    assert len(svc.store) == jobs
+    assert len(svc.journal) == journal_size
     return {
         "jobs": jobs,
         "submit_seconds": round(fill_seconds, 3),

@@ -20,6 +20,7 @@ from .problems import Violation
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec, spec_path
+from .webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = [
     "Journal",
     "MockControl",
     "MockServerError",
+    "ReceivedWebhook",
     "RequestRecorded",
     "ScenarioError",
     # app
@@ -47,6 +49,9 @@ __all__ = [
     "UnknownScenario",
     "Violation",
     "VirtualClock",
+    "WebhookAttempted",
+    "WebhookReceiver",
+    "WebhookReply",
     "__version__",
     "create_app",
     "load_spec",

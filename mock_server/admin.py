@@ -31,6 +31,7 @@ from .problems import HttpError, error_body
 from .rules import Rule
 from .scenarios import catalogue
 from .selection import send_json
+from .webhooks.routes import webhook_admin_routes
 
 PREFIX = "/__mock"
 SPEC_FILE = "admin_openapi.yaml"
@@ -340,11 +341,6 @@ async def reset(request: Request) -> Response:
     return json_response({"reset": True})
 
 
-async def list_webhooks(request: Request) -> Response:
-    """GET /__mock/webhooks: a placeholder in the webhook journal's shape until webhook delivery is wired in."""
-    return json_response({"attempts": [], "pending": 0, "inFlight": 0})
-
-
 def _find(control: MockControl, message_id: str) -> Job:
     try:
         return control.job(message_id)
@@ -353,9 +349,8 @@ def _find(control: MockControl, message_id: str) -> Job:
 
 
 def _webhook_routes() -> list[BaseRoute]:
-    # HOOK(issue 4): once mock_server/webhooks/ is on main, return `webhooks.routes.webhook_admin_routes()` here
-    # (and drop app.py's temporary Mount("/__mock", ...)); the answer's shape is the same.
-    return [Route("/webhooks", list_webhooks, methods=["GET"])]
+    # GET /__mock/webhooks: the webhook journal (mock_server/webhooks/routes.py), behind the same guard.
+    return webhook_admin_routes()
 
 
 ROUTES: list[BaseRoute] = [

@@ -7,7 +7,9 @@ Middleware order, outermost first: errors → journal → rate limit → scenari
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -68,6 +70,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def server_error(request: Request, exc: Exception) -> Response:
         return json_response(error_body(500, "Internal server error"), 500)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Timers fire on real time from here on; on shutdown, pending webhooks get the grace period.
+        svc.webhooks.start()
+        try:
+            yield
+        finally:
+            await svc.webhooks.aclose()
+
     app = Starlette(
         routes=[*api_routes(spec, settings), *image_routes(), admin_mount(settings.admin_token)],
         middleware=[
@@ -77,7 +88,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             Middleware(FaultMiddleware, engine=svc.scenarios, store=svc.store, credits=svc.credits, clock=svc.clock),
         ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
+        lifespan=lifespan,
     )
     app.state.services = svc
     app.state.control = MockControl(svc)
+    app.state.control.on_reset(svc.webhooks.reset)  # forget tracked jobs and the webhook journal
     return app

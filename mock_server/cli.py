@@ -13,7 +13,7 @@ from . import __version__
 from .errors import MockServerError
 from .settings import ENV_PREFIX, Settings, field_type, parse_value
 
-_FLAG_NAMES = {"api_keys": "--api-key", "scenarios_file": "--scenarios"}
+_FLAG_NAMES = {"api_keys": "--api-key", "scenarios_file": "--scenarios", "webhook_allow_hosts": "--webhook-allow-host"}
 
 
 def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .clock import Clock, SystemClock, VirtualClock
-from .endpoints import render_message
 from .jobs import Job
 from .journal import RequestRecorded
 from .lifecycle import JobStatus
+from .messages import render_message
 from .problems import Violation
 from .rules import Rule
 from .selection import Sleep
@@ -138,9 +138,7 @@ class MockControl:
 
     def release(self, message_id: str) -> Job:
         """Undo `force`: the job follows its plan again."""
-        job = self.job(message_id)
-        job.forced = None
-        return job
+        return self.services.store.release(message_id)
 
     # --- journal ---------------------------------------------------------------------------------------------
 

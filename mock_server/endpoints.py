@@ -12,16 +12,17 @@ from starlette.responses import Response
 
 from .credits import cost
 from .images import CONTENT_TYPES, ImageSpec
-from .jobs import Job, Timing
+from .jobs import Timing
 from .lifecycle import JobStatus
-from .messages import CreateBody, format_timestamp, message_body
+from .messages import IMAGE_PATH as IMAGE_PATH  # routes.py names the image path through this module
+from .messages import CreateBody, format_timestamp, render_message
 from .problems import HttpError, from_violations
 from .selection import admit
 from .services import Services
 from .validation import normalise
+from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
-IMAGE_PATH = "/storage/v1/object/public/cdn"
 _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg)$")
 _BODY_EXCERPT = 4096
 
@@ -38,7 +39,8 @@ def services(request: Request) -> Services:
 
 async def read_json_body(request: Request, limit: int) -> Any:
     """The parsed JSON body, or an HttpError saying exactly what is wrong with it."""
-    declared = request.headers.get("content-length")
+    headers = request.headers
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise HttpError(413, f"Request body is {declared} bytes; the limit is {limit} bytes.")
     chunks: list[bytes] = []
@@ -49,10 +51,10 @@ async def read_json_body(request: Request, limit: int) -> Any:
             raise HttpError(413, f"Request body is over the {limit}-byte limit.")
         chunks.append(chunk)
     raw = b"".join(chunks)
-    request.state.body_text = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
+    request.scope["state"]["body_text"] = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
     if not raw.strip():
         raise HttpError(400, 'Request body is missing; send a JSON object such as {"prompt": "a red fox"}.')
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
     if media != JSON and not (media.startswith("application/") and media.endswith("+json")):
         sent = media or "no Content-Type"
         raise HttpError(415, f"Content-Type must be application/json (got {sent}); send the body as JSON.")
@@ -64,18 +66,24 @@ async def read_json_body(request: Request, limit: int) -> Any:
 
 async def create_job(request: Request, operation_id: str) -> Response:
     svc = services(request)
-    request.state.operation_id = operation_id
+    state = request.scope.setdefault("state", {})  # the dict behind request.state, without its wrapper's cost
+    state["operation_id"] = operation_id
     body = await read_json_body(request, svc.settings.max_body_bytes)
     validator = svc.validator(operation_id)
     problems = validator.violations(body)
     if problems:
         raise from_violations(problems)
     fields = _job_fields(operation_id, body, validator.schema)
+    # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400, before credits.
+    fault = svc.webhooks.check_request(fields["webhook_url"], request.headers.get(WEBHOOK_FAULT_HEADER))
     # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
     fields, timing = admit(svc.scenarios, request.scope, fields, Timing(duration=svc.settings.job_seconds))
-    svc.credits.charge(request.state.account, cost(str(fields["kind"]), int(fields.get("n", 1))))
-    job = svc.store.submit(account=request.state.account, timing=timing, **fields)
-    request.state.message_id = job.message_id
+    svc.credits.charge(state["account"], cost(str(fields["kind"]), int(fields.get("n", 1))))
+    if fault is not None:
+        fields["webhook_fault"] = fault
+        state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
+    job = svc.store.submit(account=state["account"], timing=timing, **fields)
+    state["message_id"] = job.message_id
     created: CreateBody = {
         "success": True,
         "messageId": job.message_id,
@@ -115,42 +123,27 @@ async def upscale(request: Request) -> Response:
     return await create_job(request, "fluxUpscale")
 
 
-def render_message(svc: Services, job: Job, now: float | None = None) -> dict[str, Any]:
-    """The Message JSON for `job` at `now` (default: the clock's now)."""
-    snap = job.snapshot(svc.clock.now() if now is None else now)
-    urls = image_urls(svc, job) if snap.status is JobStatus.DONE else []
-    body = message_body(
-        message_id=job.message_id,
-        prompt=job.prompt,
-        ref=job.ref,
-        created_at=job.plan.created_at,
-        snap=snap,
-        images=urls,
-        timestamp_format=svc.settings.timestamp_format,
-    )
-    if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
-        body["status"] = job.timing.queued_status  # status-variant: outside the contract's enum on purpose
-    return dict(body)
-
-
-def image_urls(svc: Services, job: Job) -> list[str]:
-    """Where the job's images are served: on the mock itself, named like the real CDN's."""
-    base = f"{svc.settings.base_url}{IMAGE_PATH}/{job.message_id}"
-    return [f"{base}.{job.fmt}" if i == 0 else f"{base}-{i}.{job.fmt}" for i in range(job.n)]
-
-
 async def fetch_message(request: Request) -> Response:
-    """GET /api/v1/message/fetch/{messageId} and its legacy twin."""
+    """GET /api/v1/message/fetch/{messageId}."""
+    return _fetch(request, "fetchMessage")
+
+
+async def fetch_message_legacy(request: Request) -> Response:
+    """GET /api/v1/midjourney/message/{messageId}: the same answer on the older path."""
+    return _fetch(request, "fetchMessageLegacy")
+
+
+def _fetch(request: Request, operation_id: str) -> Response:
     svc = services(request)
-    operation_id = "fetchMessage" if request.url.path.startswith("/api/v1/message/") else "fetchMessageLegacy"
-    request.state.operation_id = operation_id
+    state = request.scope.setdefault("state", {})
+    state["operation_id"] = operation_id
     message_id = request.path_params["messageId"]
     problems = svc.validator(f"{operation_id}:messageId").violations(message_id)
     if problems:
         raise from_violations(problems)
-    request.state.message_id = message_id
+    state["message_id"] = message_id
     job = svc.store.find(message_id)
-    if job is None or job.account != request.state.account:
+    if job is None or job.account != state.get("account"):
         raise HttpError(404, "Message not found")
     return json_response(render_message(svc, job))
 

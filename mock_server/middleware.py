@@ -12,7 +12,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .clock import Clock
-from .journal import Journal, RequestRecorded
+from .journal import Journal
 from .problems import Violation, unauthorized
 
 
@@ -43,23 +43,15 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            state: dict[str, Any] = scope.get("state", {})
-            self.journal.append(
-                RequestRecorded(
-                    seq=seq,
-                    at=arrived,
-                    method=scope["method"],
-                    path=scope["path"],
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    status=0 if state.get("dropped") else status,  # 0: closed without a response (disconnect)
-                    duration_ms=(time.perf_counter() - started) * 1000,
-                    account=state.get("account"),
-                    operation_id=state.get("operation_id"),
-                    message_id=state.get("message_id"),
-                    violations=tuple(state.get("violations", ())),
-                    body=state.get("body_text"),
-                    tags=tuple(state.get("tags", ())),
-                )
+            self.journal.record(
+                seq,
+                arrived,
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                status,
+                (time.perf_counter() - started) * 1000,
+                scope.get("state", {}),
             )
 
 

@@ -25,7 +25,7 @@ HANDLERS: dict[str, Endpoint] = {
     "fluxImagine": endpoints.imagine,
     "fluxUpscale": endpoints.upscale,
     "fetchMessage": endpoints.fetch_message,
-    "fetchMessageLegacy": endpoints.fetch_message,
+    "fetchMessageLegacy": endpoints.fetch_message_legacy,
 }
 
 

@@ -10,12 +10,15 @@ from .credits import Credits
 from .images import ImageCache
 from .jobs import JobStore
 from .journal import Journal
+from .messages import render_message
 from .ratelimit import RateLimiter
 from .scenario_file import load_rules
+from .scheduler import Scheduler
 from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
 from .validation import SchemaValidator
+from .webhooks.service import WebhookService
 
 
 @dataclass(slots=True)
@@ -31,6 +34,8 @@ class Services:
     scenarios: ScenarioEngine
     credits: Credits
     limiter: RateLimiter
+    scheduler: Scheduler  # timers on the mock's clock (fires on real time and on clock jumps)
+    webhooks: WebhookService
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
 
@@ -43,11 +48,17 @@ class Services:
                 validators[op.operation_id] = SchemaValidator(op.request_schema, location="body")
             for name, schema in op.path_parameters.items():
                 validators[f"{op.operation_id}:{name}"] = SchemaValidator(schema, location="path", name=name)
-        return cls(
+        svc: Services
+        scheduler = Scheduler(clock)
+        store = JobStore(clock, seed=settings.seed, concurrency=settings.concurrency)
+        # The webhook body is rendered by the same function as GET progress, so both are byte-for-byte equal.
+        webhooks = WebhookService(settings, clock, scheduler, lambda job, at: render_message(svc, job, at))
+        store.listeners.append(webhooks.track)
+        svc = cls(
             settings=settings,
             clock=clock,
             spec=spec,
-            store=JobStore(clock, seed=settings.seed, concurrency=settings.concurrency),
+            store=store,
             journal=Journal(settings.journal_size),
             images=ImageCache(),
             scenarios=ScenarioEngine(
@@ -57,8 +68,11 @@ class Services:
             ),
             credits=Credits(settings.credits),
             limiter=RateLimiter(clock),
+            scheduler=scheduler,
+            webhooks=webhooks,
             validators=validators,
         )
+        return svc
 
     def validator(self, key: str) -> SchemaValidator:
         """The compiled validator for an operation body (`operationId`) or a path parameter (`operationId:name`)."""

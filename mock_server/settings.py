@@ -23,6 +23,8 @@ ENV_PREFIX = "FLUX_MOCK_"
 
 TimestampFormat = Literal["ms-z", "offset"]
 RateLimit = Literal["off", "documented"]
+WebhookEvents = Literal["final", "progress"]
+WebhookTransport = Literal["http", "record"]
 
 # Named pacings for --job-seconds, so "realistic" needs no magic number.
 JOB_SECONDS_PRESETS: dict[str, float] = {"instant": 0.0, "demo": 3.0, "realistic": 12.0}
@@ -115,6 +117,74 @@ class Settings:
         metadata=_opt("uvicorn log level.", choices=("critical", "error", "warning", "info", "debug", "trace")),
     )
 
+    # --- webhooks (README "Webhooks"; the contract's docs are silent on all of this, so each choice is a setting) ---
+    webhook_url: str | None = field(
+        default=None,
+        metadata=_opt(
+            "Default webhook URL for jobs without webhookOverride (stands for the one configured in your account).",
+            metavar="URL",
+        ),
+    )
+    webhook_events: WebhookEvents = field(
+        default="final",
+        metadata=_opt(
+            "final: one webhook at DONE/FAIL; progress: also one on every status/progress change.",
+            choices=("final", "progress"),
+        ),
+    )
+    webhook_retries: int = field(
+        default=5,
+        metadata=_opt("Maximum attempts per webhook delivery, the first included (1 = never retry).", metavar="N"),
+    )
+    webhook_timeout_s: float = field(
+        default=5.0, metadata=_opt("Time limit of one delivery attempt, connect to last byte.", metavar="SECONDS")
+    )
+    webhook_backoff_s: float = field(
+        default=1.0,
+        metadata=_opt("Base of the exponential retry backoff: base * 2^(n-1), jittered to 50-100%.", metavar="SECONDS"),
+    )
+    webhook_backoff_max_s: float = field(
+        default=60.0, metadata=_opt("Longest backoff between two attempts (before jitter).", metavar="SECONDS")
+    )
+    webhook_concurrency: int = field(
+        default=8, metadata=_opt("Delivery attempts in flight at once per receiver (scheme, host, port).", metavar="N")
+    )
+    webhook_secret: str | None = field(
+        default=None,
+        metadata=_opt(
+            "Sign webhooks per Standard Webhooks with this whsec_<base64> secret (mock extension; off by default).",
+            metavar="SECRET",
+        ),
+    )
+    webhook_allow_hosts: tuple[str, ...] = field(
+        default=("127.0.0.1", "localhost", "::1"),
+        metadata=_opt(
+            "Host webhooks may be sent to (repeatable; env: comma-separated; *.domain for subdomains, * for any).",
+            metavar="HOST",
+        ),
+    )
+    webhook_fault: str | None = field(
+        default=None,
+        metadata=_opt(
+            "Webhook fault for every job without an X-Mock-Webhook header: "
+            "drop, delay=N, duplicate, out-of-order, early, corrupt (comma-separated).",
+            metavar="FAULTS",
+        ),
+    )
+    webhook_grace_s: float = field(
+        default=5.0,
+        metadata=_opt(
+            "On shutdown, time to finish pending webhooks; the rest are journalled abandoned.", metavar="SECONDS"
+        ),
+    )
+    webhook_transport: WebhookTransport = field(
+        default="http",
+        metadata=_opt(
+            "http: send webhooks; record: journal them without sending (dry run, e.g. for fuzzing).",
+            choices=("http", "record"),
+        ),
+    )
+
     def __post_init__(self) -> None:
         _check(0 <= self.port <= 65535, "port", self.port, "an integer from 0 to 65535")
         _check(self.concurrency >= 1, "concurrency", self.concurrency, "an integer >= 1")
@@ -133,6 +203,7 @@ class Settings:
         if self.public_url is not None:
             ok = self.public_url.startswith(("http://", "https://"))
             _check(ok, "public_url", self.public_url, "an http:// or https:// URL")
+        _check_webhooks(self)
 
     @property
     def base_url(self) -> str:
@@ -170,6 +241,36 @@ class Settings:
             raise SettingsError(f"Unknown setting {bad!r}.{did_you_mean(bad, names)}")
         values.update(overrides)
         return cls(**values)
+
+
+def _check_webhooks(s: Settings) -> None:
+    # Imported here, not at the top: the webhooks package imports this module (a cycle at import time).
+    from .webhooks.faults import parse_faults
+    from .webhooks.signing import SECRET_HINT, secret_problem
+    from .webhooks.targets import check_pattern, refusal
+
+    _check(s.webhook_events in get_args(WebhookEvents), "webhook_events", s.webhook_events, "final or progress")
+    transport = s.webhook_transport
+    _check(transport in get_args(WebhookTransport), "webhook_transport", transport, "http or record")
+    _check(1 <= s.webhook_retries <= 100, "webhook_retries", s.webhook_retries, "1..100 attempts")
+    _check(0 < s.webhook_timeout_s <= 600, "webhook_timeout_s", s.webhook_timeout_s, "more than 0 and at most 600 s")
+    _check(0 <= s.webhook_backoff_s <= 3600, "webhook_backoff_s", s.webhook_backoff_s, "0..3600 s")
+    floor = f"at least webhook_backoff_s ({s.webhook_backoff_s:g})"
+    _check(s.webhook_backoff_max_s >= s.webhook_backoff_s, "webhook_backoff_max_s", s.webhook_backoff_max_s, floor)
+    _check(s.webhook_concurrency >= 1, "webhook_concurrency", s.webhook_concurrency, "an integer >= 1")
+    _check(0 <= s.webhook_grace_s <= 600, "webhook_grace_s", s.webhook_grace_s, "0..600 s")
+    bad = [p for p in s.webhook_allow_hosts if not check_pattern(p)]
+    _check(not bad, "webhook_allow_hosts", s.webhook_allow_hosts, "host names, IP addresses, *.domain or *")
+    if s.webhook_url is not None:
+        reason = refusal(s.webhook_url, s.webhook_allow_hosts)
+        _check(reason is None, "webhook_url", s.webhook_url, f"an allowed http(s) URL ({reason})")
+    if s.webhook_secret is not None:
+        problem = secret_problem(s.webhook_secret)
+        _check(problem is None, "webhook_secret", "<hidden>", f"{SECRET_HINT} ({problem})")
+    try:
+        parse_faults(s.webhook_fault)
+    except ValueError as exc:
+        raise SettingsError(f"Setting 'webhook_fault' has value {s.webhook_fault!r}; {exc}.") from None
 
 
 def _check(ok: bool, name: str, value: object, rule: str) -> None:

@@ -67,3 +67,19 @@ def test_contracts_use_only_the_public_mock_api() -> None:
                 assert node.module == "mock_server", f"{path}: imports internal {node.module}"
                 for alias in node.names:
                     assert alias.name in mock_server.__all__, f"{path}: {alias.name} is not public"
+
+
+def test_pure_timer_and_webhook_modules_import_no_web_framework() -> None:
+    # signing, faults, events, retry and journal are pure; targets uses httpx's URL parser on purpose (the
+    # allow-list must read a URL exactly as the sender will).
+    names = (
+        "scheduler.py",
+        "webhooks/events.py",
+        "webhooks/faults.py",
+        "webhooks/signing.py",
+        "webhooks/retry.py",
+        "webhooks/journal.py",
+    )
+    for name in names:
+        imports = _imports(ROOT / "mock_server" / name)
+        assert not any(i.split(".")[0] in {"starlette", "httpx", "uvicorn"} for i in imports), name

@@ -1,0 +1,47 @@
+"""``GET /__mock/webhooks``: the webhook journal over HTTP.
+
+The routes are relative to the ``/__mock`` admin namespace, so the admin module mounts them with its own
+guard: ``Mount("/__mock", routes=[*webhook_admin_routes(), ...])``.
+
+Query parameters: ``messageId`` (one job), ``deliveryId`` (one delivery), ``since`` (sequence number;
+only later attempts). The answer: ``{"attempts": [...], "pending": N, "inFlight": N}``.
+"""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ..problems import error_body
+from .service import WebhookService
+
+
+def _service(request: Request) -> WebhookService:
+    webhooks: WebhookService = request.app.state.services.webhooks
+    return webhooks
+
+
+async def list_attempts(request: Request) -> Response:
+    """Every journalled webhook attempt, oldest first, optionally filtered."""
+    service = _service(request)
+    query = request.query_params
+    since_text = query.get("since", "0")
+    if not since_text.isdigit():
+        body = error_body(400, f"since must be a non-negative integer sequence number (got {since_text!r}).")
+        return Response(orjson.dumps(body), status_code=400, media_type="application/json")
+    attempts = service.journal.entries(
+        message_id=query.get("messageId"), delivery_id=query.get("deliveryId"), since=int(since_text)
+    )
+    content = {
+        "attempts": [a.as_dict() for a in attempts],
+        "pending": service.dispatcher.pending,
+        "inFlight": service.dispatcher.in_flight,
+    }
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+def webhook_admin_routes() -> list[BaseRoute]:
+    """The webhook routes of the admin namespace, relative to ``/__mock``."""
+    return [Route("/webhooks", list_attempts, methods=["GET"], name="mock_webhooks")]

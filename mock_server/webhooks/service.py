@@ -1,0 +1,211 @@
+"""The webhook service: turns job state changes into deliveries.
+
+It listens to the job store (new jobs, admin-forced states), computes when each job's visible state
+changes (`events.next_change`), and at those instants of the mock's clock renders the Message exactly as
+GET progress would at that instant and hands it to the `Dispatcher`.
+
+Which events are sent:
+
+- ``webhook_events=final`` (default): one webhook when the job reaches DONE or FAIL;
+- ``webhook_events=progress``: also one on every later status or progress change (not on creation).
+
+Where: the job's ``webhookOverride``, else ``webhook_url`` (the stand-in for "the default webhook
+configured in your account"); jobs with neither send nothing and cost nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ..clock import Clock
+from ..jobs import Job
+from ..lifecycle import JobStatus
+from ..problems import Violation, from_violations
+from ..scheduler import Scheduler
+from ..settings import Settings
+from .delivery import Delivery, Dispatcher
+from .events import State, final_at, next_change
+from .faults import HEADER, WebhookFaults, corrupt, parse_faults
+from .journal import EventKind, WebhookJournal
+from .targets import RULE, refusal
+
+Renderer = Callable[[Job, float], dict[str, Any]]  # orjson serialises dicts, exactly as GET does
+_ID_NAMESPACE = uuid.UUID("6f1d3c1e-8f2a-4a57-9b36-2f4f3d7a9c10")
+
+
+@dataclass(slots=True)
+class _Tracked:
+    """What the service remembers about one job with a webhook target."""
+
+    job: Job
+    url: str
+    faults: WebhookFaults
+    progress_events: bool
+    last: State | None = None
+    final_sent: bool = False
+    generation: int = 0
+    events: int = 0
+    held: list[tuple[EventKind, bytes]] = field(default_factory=list)
+
+
+class WebhookService:
+    """Everything webhook-related one server owns: the journal, the dispatcher and the per-job trackers."""
+
+    def __init__(self, settings: Settings, clock: Clock, scheduler: Scheduler, render: Renderer) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.scheduler = scheduler
+        self.render = render
+        self.journal = WebhookJournal(settings.journal_size)
+        self.dispatcher = Dispatcher(settings, scheduler, self.journal)
+        self.default_faults = parse_faults(settings.webhook_fault)
+        self._tracked: dict[str, _Tracked] = {}
+        self._lock = threading.Lock()
+
+    # --- create time -------------------------------------------------------------------------------------------
+
+    def check_request(self, webhook_override: str | None, fault_header: str | None) -> str | None:
+        """Refuse a create request whose webhook cannot be honoured (400); return the job's fault text.
+
+        Raises HttpError 400 naming the rule when `webhook_override` is off the allow-list or the
+        ``X-Mock-Webhook`` header names an unknown fault.
+        """
+        allow = self.settings.webhook_allow_hosts
+        if webhook_override is not None:
+            reason = refusal(webhook_override, allow)
+            if reason is not None:
+                raise from_violations([_refused(webhook_override, reason, allow)])
+        if fault_header is None:
+            return None
+        try:
+            parse_faults(fault_header)
+        except ValueError as exc:
+            raise from_violations([_bad_fault(fault_header, str(exc))]) from None
+        return fault_header.strip()
+
+    # --- job tracking ------------------------------------------------------------------------------------------
+
+    def track(self, job: Job) -> None:
+        """JobStore listener: a job was created or its state was forced; plan its webhook events."""
+        url = job.webhook_url or self.settings.webhook_url
+        if not url:
+            return
+        with self._lock:
+            tracked = self._tracked.get(job.message_id)
+            initial = tracked is None
+            if tracked is None:
+                text = job.webhook_fault
+                faults = parse_faults(text) if text is not None else self.default_faults
+                progress = self.settings.webhook_events == "progress" or faults.out_of_order
+                tracked = _Tracked(job, url, faults, progress)
+                self._tracked[job.message_id] = tracked
+            tracked.generation += 1
+            generation = tracked.generation
+        at = job.plan.created_at if initial else self.clock.now()
+        self._at(tracked, at, generation, initial=initial)
+
+    def _at(self, tr: _Tracked, at: float, generation: int, *, initial: bool = False) -> None:
+        """Evaluate the job at instant `at` once the mock's clock gets there."""
+        self.scheduler.call_at(at, lambda: self._evaluate(tr, at, generation, initial))
+
+    def _evaluate(self, tr: _Tracked, at: float, generation: int, initial: bool = False) -> None:
+        if generation != tr.generation:
+            return  # superseded by a forced state
+        job = tr.job
+        snap = job.snapshot(at)
+        state: State = (snap.status, snap.progress)
+        changed = initial or state != tr.last
+        tr.last = state
+        if changed and snap.status.terminal:
+            if not tr.final_sent:
+                self._emit(tr, "final", at)
+            for kind, body in tr.held:  # out-of-order: the held progress events trail the final one
+                self._send(tr, kind, body, at)
+            tr.held.clear()
+        elif changed:
+            ends = final_at(job.plan)
+            if tr.faults.early and snap.status is JobStatus.PROCESSING and not tr.final_sent and ends is not None:
+                self._emit(tr, "final", at, render_at=ends)
+            if tr.progress_events and not initial:
+                self._emit(tr, "progress", at)
+        if snap.status.terminal or job.forced is not None:
+            return  # a forced state never changes by itself; the next change comes through track()
+        if tr.progress_events or (tr.faults.early and snap.status is JobStatus.QUEUED):
+            nxt = next_change(job.plan, at)
+        else:
+            nxt = final_at(job.plan)
+        if nxt is not None and nxt > at:
+            self._at(tr, nxt, generation)
+
+    def _emit(self, tr: _Tracked, kind: EventKind, at: float, *, render_at: float | None = None) -> None:
+        body = orjson.dumps(self.render(tr.job, at if render_at is None else render_at))
+        if kind == "final":
+            tr.final_sent = True
+        if kind == "progress" and tr.faults.out_of_order and not tr.final_sent:
+            tr.held.append((kind, body))
+            return
+        self._send(tr, kind, body, at)
+
+    def _send(self, tr: _Tracked, kind: EventKind, body: bytes, at: float) -> None:
+        tr.events += 1
+        delivery_id = str(uuid.uuid5(_ID_NAMESPACE, f"{self.settings.seed}:{tr.job.message_id}:{tr.events}"))
+        if tr.faults.corrupt:
+            body = corrupt(body)
+        self.dispatcher.submit(Delivery(delivery_id, tr.job.message_id, kind, tr.url, body, tr.faults, at=at))
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind timers to the running loop (the app's lifespan calls this)."""
+        self.scheduler.start()
+
+    async def aclose(self, grace_s: float | None = None) -> int:
+        """Fire what is due, finish deliveries within the grace period, journal the rest; returns abandoned count."""
+        self.scheduler.fire_due()
+        grace = self.settings.webhook_grace_s if grace_s is None else grace_s
+        abandoned = await self.dispatcher.aclose(grace)
+        await self.scheduler.aclose()
+        return abandoned
+
+    def forget(self) -> None:
+        """Stop tracking every job: their future events are not sent; journalled attempts stay."""
+        with self._lock:
+            for tracked in self._tracked.values():
+                tracked.generation += 1
+            self._tracked.clear()
+
+    def reset(self) -> None:
+        """Admin reset (``POST /__mock/reset``): forget tracked jobs and empty the webhook journal.
+
+        Deliveries already handed to the dispatcher finish (or are abandoned at shutdown) as usual; what
+        they journal from now on lands in the emptied journal.
+        """
+        self.forget()
+        self.journal.clear()
+
+
+def _refused(url: str, reason: str, allow: tuple[str, ...]) -> Violation:
+    hint = (
+        "send webhookOverride to an allowed host, or start flux-mock with --webhook-allow-host <host> "
+        "(env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS) to allow it"
+    )
+    return Violation("body", "/webhookOverride", RULE, list(allow), url, f"webhookOverride refused: {reason}", hint)
+
+
+def _bad_fault(header: str, problem: str) -> Violation:
+    expected = "drop, delay=N, duplicate, out-of-order, early, corrupt or none (comma-separated)"
+    return Violation(
+        "header",
+        f"/{HEADER}",
+        "x-mock-webhook-fault",
+        expected,
+        header,
+        f"{HEADER} header: {problem}",
+        "fix the header value or remove the header",
+    )

@@ -1,0 +1,81 @@
+"""Tests for mock_server.webhooks.targets: the allow-list that keeps the mock from being an open proxy."""
+
+from __future__ import annotations
+
+import pytest
+
+from mock_server.webhooks.targets import LOOPBACK_HOSTS, check_pattern, host_allowed, refusal, target_host
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x",
+        "http://localhost/",
+        "http://LOCALHOST:80/a?b",
+        "http://[::1]:8000/h",
+        "https://u:p@localhost/",
+    ],
+)
+def test_loopback_urls_are_allowed_by_default(url: str) -> None:
+    assert refusal(url, LOOPBACK_HOSTS) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://example.com/hook", "example.com"),
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+        ("http://localhost.evil.test/", "localhost.evil.test"),
+        ("http://127.0.0.1.nip.io/", "127.0.0.1.nip.io"),
+        # Parser confusion: these *look* like loopback to a naive reader; httpx (which sends) connects to evil.com.
+        ("http://127.0.0.1\\@evil.com/x", "evil.com"),
+        ("http://evil.com#@localhost/", "evil.com"),
+        ("http://localhost./", "localhost."),
+    ],
+)
+def test_other_hosts_are_refused_naming_the_host_and_the_rule(url: str, host: str) -> None:
+    reason = refusal(url, LOOPBACK_HOSTS)
+    assert reason is not None
+    assert repr(host) in reason
+    assert "allow-list" in reason
+    assert target_host(url) == host
+
+
+def test_refusal_of_a_non_http_url() -> None:
+    reason = refusal("ftp://localhost/x", LOOPBACK_HOSTS)
+    assert reason is not None
+    assert "http" in reason
+
+
+@pytest.mark.parametrize(
+    ("host", "patterns", "allowed"),
+    [
+        ("hooks.example.test", ("*.example.test",), True),
+        ("a.b.example.test", ("*.example.test",), True),
+        ("example.test", ("*.example.test",), False),
+        ("badexample.test", ("*.example.test",), False),
+        ("anything.at.all", ("*",), True),
+        ("::1", ("[::1]",), True),
+        ("10.0.0.5", (), False),
+    ],
+)
+def test_host_patterns(host: str, patterns: tuple[str, ...], allowed: bool) -> None:
+    assert host_allowed(host, patterns) is allowed
+
+
+@pytest.mark.parametrize(
+    ("pattern", "ok"),
+    [
+        ("localhost", True),
+        ("*", True),
+        ("*.x.test", True),
+        ("", False),
+        ("a b", False),
+        ("*x", False),
+        ("http://x", False),
+        ("*.", False),
+    ],
+)
+def test_check_pattern(pattern: str, ok: bool) -> None:
+    assert check_pattern(pattern) is ok

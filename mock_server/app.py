@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import collector
 from .admin import admin_mount
 from .clock import Clock, SystemClock
 from .control import MockControl
@@ -74,13 +75,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Timers fire on real time from here on; on shutdown, pending webhooks get the grace period.
         svc.webhooks.start()
+        collector.install(svc.store)  # a served app only: keeps GC pauses of a big job store off p99
         try:
             yield
         finally:
             await svc.webhooks.aclose()
 
     app = Starlette(
-        routes=[*api_routes(spec, settings), *image_routes(), admin_mount(settings.admin_token)],
+        routes=[*api_routes(spec, svc), *image_routes(), admin_mount(settings.admin_token)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
             *([Middleware(RateLimitMiddleware, limiter=svc.limiter)] if settings.rate_limit == "documented" else []),

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from .credits import cost
 from .images import CONTENT_TYPES, ImageSpec
@@ -25,6 +26,7 @@ from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 JSON = "application/json"
 _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg)$")
 _BODY_EXCERPT = 4096
+_WEBHOOK_FAULT_KEY = WEBHOOK_FAULT_HEADER.lower().encode("latin-1")
 
 
 def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
@@ -37,24 +39,37 @@ def services(request: Request) -> Services:
     return svc
 
 
-async def read_json_body(request: Request, limit: int) -> Any:
+async def send_json(send: Send, status: int, content: Any) -> None:
+    """Send a complete JSON answer straight to the ASGI server (no Response object on the hot path)."""
+    payload = orjson.dumps(content)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def read_json_body(receive: Receive, headers: dict[bytes, bytes], limit: int, state: dict[str, Any]) -> Any:
     """The parsed JSON body, or an HttpError saying exactly what is wrong with it."""
-    headers = request.headers
-    declared = headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"Request body is {declared} bytes; the limit is {limit} bytes.")
+    declared = headers.get(b"content-length", b"")
+    if declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"Request body is {declared.decode()} bytes; the limit is {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away mid-body
+            break
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise HttpError(413, f"Request body is over the {limit}-byte limit.")
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    request.scope["state"]["body_text"] = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
+        if not message.get("more_body", False):
+            break
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    state["body_text"] = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
     if not raw.strip():
         raise HttpError(400, 'Request body is missing; send a JSON object such as {"prompt": "a red fox"}.')
-    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    media = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
     if media != JSON and not (media.startswith("application/") and media.endswith("+json")):
         sent = media or "no Content-Type"
         raise HttpError(415, f"Content-Type must be application/json (got {sent}); send the body as JSON.")
@@ -64,41 +79,55 @@ async def read_json_body(request: Request, limit: int) -> Any:
         raise HttpError(400, f"Request body is not valid JSON: {exc}.") from None
 
 
-async def create_job(request: Request, operation_id: str) -> Response:
-    svc = services(request)
-    state = request.scope.setdefault("state", {})  # the dict behind request.state, without its wrapper's cost
-    state["operation_id"] = operation_id
-    body = await read_json_body(request, svc.settings.max_body_bytes)
-    validator = svc.validator(operation_id)
-    problems = validator.violations(body)
-    if problems:
-        raise from_violations(problems)
-    fields = _job_fields(operation_id, body, validator.schema)
-    # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400, before credits.
-    fault = svc.webhooks.check_request(fields["webhook_url"], request.headers.get(WEBHOOK_FAULT_HEADER))
-    # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
-    fields, timing = admit(svc.scenarios, request.scope, fields, Timing(duration=svc.settings.job_seconds))
-    svc.credits.charge(state["account"], cost(str(fields["kind"]), int(fields.get("n", 1))))
-    if fault is not None:
-        fields["webhook_fault"] = fault
-        state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
-    job = svc.store.submit(account=state["account"], timing=timing, **fields)
-    state["message_id"] = job.message_id
-    created: CreateBody = {
-        "success": True,
-        "messageId": job.message_id,
-        "createdAt": format_timestamp(job.plan.created_at, svc.settings.timestamp_format),
-    }
-    return json_response(created)
+class CreateJob:
+    """POST /api/v1/flux/imagine and /upscale, as a plain ASGI app bound to one server's services.
+
+    Plain ASGI rather than a Starlette request/response function: this is the hottest path and the
+    Request/Response wrappers cost more than the work itself. Errors are raised as HttpError and rendered
+    by the app's exception handler like everywhere else.
+    """
+
+    def __init__(self, svc: Services, operation_id: str) -> None:
+        self.svc = svc
+        self.operation_id = operation_id
+        self.validator = svc.validator(operation_id)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        svc = self.svc
+        state = scope.setdefault("state", {})
+        state["operation_id"] = self.operation_id
+        headers = dict(scope["headers"])
+        body = await read_json_body(receive, headers, svc.settings.max_body_bytes, state)
+        problems = self.validator.violations(body)
+        if problems:
+            raise from_violations(problems)
+        fields = _job_fields(self.operation_id, body, self.validator.schema)
+        # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400,
+        # before credits.
+        asked = headers.get(_WEBHOOK_FAULT_KEY)
+        fault = svc.webhooks.check_request(fields["webhook_url"], None if asked is None else asked.decode("latin-1"))
+        # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
+        fields, timing = admit(svc.scenarios, scope, fields, Timing(duration=svc.settings.job_seconds))
+        svc.credits.charge(state["account"], cost(str(fields["kind"]), int(fields.get("n", 1))))
+        if fault is not None:
+            fields["webhook_fault"] = fault
+            state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
+        job = svc.store.submit(account=state["account"], timing=timing, **fields)
+        state["message_id"] = job.message_id
+        created: CreateBody = {
+            "success": True,
+            "messageId": job.message_id,
+            "createdAt": format_timestamp(job.plan.created_at, svc.settings.timestamp_format),
+        }
+        await send_json(send, 200, created)
 
 
 def _job_fields(operation_id: str, raw: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     body = normalise(raw, schema)
     common = {"ref": body.get("ref"), "webhook_url": body.get("webhookOverride")}
     if operation_id == "fluxUpscale":
-        side = 512 * int(
-            body["scale"]
-        )  # the source is never fetched; the result has the scaled size of a 512 px square
+        # The source is never fetched; the result has the scaled size of a 512 px square.
+        side = 512 * int(body["scale"])
         return {"kind": "upscale", "timeout": 900, "width": side, "height": side, **common}
     return {
         "kind": "imagine",
@@ -113,39 +142,26 @@ def _job_fields(operation_id: str, raw: dict[str, Any], schema: dict[str, Any]) 
     }
 
 
-async def imagine(request: Request) -> Response:
-    """POST /api/v1/flux/imagine."""
-    return await create_job(request, "fluxImagine")
+class FetchMessage:
+    """GET /api/v1/message/fetch/{messageId} and the legacy /api/v1/midjourney/message/{messageId} (plain ASGI)."""
 
+    def __init__(self, svc: Services, operation_id: str) -> None:
+        self.svc = svc
+        self.operation_id = operation_id
+        self.validator = svc.validator(f"{operation_id}:messageId")
 
-async def upscale(request: Request) -> Response:
-    """POST /api/v1/flux/upscale."""
-    return await create_job(request, "fluxUpscale")
-
-
-async def fetch_message(request: Request) -> Response:
-    """GET /api/v1/message/fetch/{messageId}."""
-    return _fetch(request, "fetchMessage")
-
-
-async def fetch_message_legacy(request: Request) -> Response:
-    """GET /api/v1/midjourney/message/{messageId}: the same answer on the older path."""
-    return _fetch(request, "fetchMessageLegacy")
-
-
-def _fetch(request: Request, operation_id: str) -> Response:
-    svc = services(request)
-    state = request.scope.setdefault("state", {})
-    state["operation_id"] = operation_id
-    message_id = request.path_params["messageId"]
-    problems = svc.validator(f"{operation_id}:messageId").violations(message_id)
-    if problems:
-        raise from_violations(problems)
-    state["message_id"] = message_id
-    job = svc.store.find(message_id)
-    if job is None or job.account != state.get("account"):
-        raise HttpError(404, "Message not found")
-    return json_response(render_message(svc, job))
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        state["operation_id"] = self.operation_id
+        message_id = scope["path_params"]["messageId"]
+        problems = self.validator.violations(message_id)
+        if problems:
+            raise from_violations(problems)
+        state["message_id"] = message_id
+        job = self.svc.store.find(message_id)
+        if job is None or job.account != state.get("account"):
+            raise HttpError(404, "Message not found")
+        await send_json(send, 200, render_message(self.svc, job))
 
 
 async def image(request: Request) -> Response:

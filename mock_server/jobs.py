@@ -75,7 +75,7 @@ class IdGenerator:
     def __call__(self) -> str:
         # Same value as str(uuid.UUID(int=..., version=4)), without building the UUID object (~2 µs per job).
         value = self._rng.getrandbits(128) & _CLEAR_VERSION_VARIANT | _SET_VERSION_VARIANT
-        h = "%032x" % value
+        h = f"{value:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -6,7 +6,6 @@ Pure ASGI (no BaseHTTPMiddleware) keeps the per-request cost to a few microsecon
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -6,35 +6,33 @@ handler is a start-up error, so the spec and the mock cannot drift apart silentl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from . import endpoints
 from .errors import SpecError
 from .middleware import BearerAuthMiddleware
-from .settings import Settings
+from .services import Services
 from .spec import Spec
 
-Endpoint = Callable[[Request], Awaitable[Response]]
-
-HANDLERS: dict[str, Endpoint] = {
-    "fluxImagine": endpoints.imagine,
-    "fluxUpscale": endpoints.upscale,
-    "fetchMessage": endpoints.fetch_message,
-    "fetchMessageLegacy": endpoints.fetch_message_legacy,
+# operationId -> endpoint class; each is built once per app, bound to that app's services.
+HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {
+    "fluxImagine": endpoints.CreateJob,
+    "fluxUpscale": endpoints.CreateJob,
+    "fetchMessage": endpoints.FetchMessage,
+    "fetchMessageLegacy": endpoints.FetchMessage,
 }
 
 
-def api_routes(spec: Spec, settings: Settings) -> list[BaseRoute]:
+def api_routes(spec: Spec, svc: Services) -> list[BaseRoute]:
     """One Starlette route per documented operation, with Bearer auth applied after routing."""
     missing = sorted(set(spec.operations) - set(HANDLERS))
     if missing:
         raise SpecError(f"openapi.yaml documents operations the mock does not implement: {', '.join(missing)}.")
-    auth = [Middleware(BearerAuthMiddleware, keys=settings.api_keys)]
+    auth = [Middleware(BearerAuthMiddleware, keys=svc.settings.api_keys)]
     by_path: dict[str, list[str]] = {}
     for op in spec.operations.values():
         by_path.setdefault(op.path, []).append(op.operation_id)
@@ -42,7 +40,8 @@ def api_routes(spec: Spec, settings: Settings) -> list[BaseRoute]:
     for path, operation_ids in by_path.items():
         for operation_id in operation_ids:
             op = spec.operations[operation_id]
-            routes.append(Route(path, HANDLERS[operation_id], methods=[op.method], middleware=auth, name=operation_id))
+            endpoint = HANDLERS[operation_id](svc, operation_id)
+            routes.append(Route(path, endpoint, methods=[op.method], middleware=auth, name=operation_id))
     return routes
 
 

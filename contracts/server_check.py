@@ -41,7 +41,7 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -53,6 +53,9 @@ from .lifecycle_run import LifecycleSettings, WebhookInbox, run_jobs
 from .probes import error_probes, rejection_probes
 from .reporting import CheckReport
 from .schema import is_loopback
+
+if TYPE_CHECKING:
+    from mock_server import WebhookReceiver
 
 KIT_PHASES = ("lifecycle", "probes")
 ALL_PHASES = (*KIT_PHASES, *SCHEMATHESIS_PHASES)
@@ -235,7 +238,7 @@ async def _kit_parts(
 class _ReceiverInbox:
     """Adapts `mock_server.WebhookReceiver` (whose arrivals carry raw bodies) to `WebhookInbox`."""
 
-    def __init__(self, receiver: Any, url: str) -> None:
+    def __init__(self, receiver: WebhookReceiver, url: str) -> None:
         self.receiver = receiver
         self._url = url
 
@@ -266,13 +269,9 @@ def _receiver(
         )
         yield None
         return
-    import mock_server
+    from mock_server import WebhookReceiver
 
-    if "WebhookReceiver" not in mock_server.__all__:
-        report.notes.append("webhooks not exercised: this flux-mock has no WebhookReceiver")
-        yield None
-        return
-    receiver = getattr(mock_server, "WebhookReceiver")()  # noqa: B009 (absent from older flux-mock releases)
+    receiver = WebhookReceiver()
     receiver.start()
     try:
         url = receiver.url

@@ -154,8 +154,8 @@ def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = No
 
 
 def dry_webhooks() -> dict[str, Any]:
-    """Webhooks recorded, not sent, in-process (issue 4's settings, on a flux-mock that has them)."""
-    return {"webhook_transport": "record"} if "webhook_transport" in Settings.__dataclass_fields__ else {}
+    """Webhooks recorded, not sent: the mutants run in-process, and check's EchoInbox stands in for delivery."""
+    return {"webhook_transport": "record"}
 
 
 # --- rules -----------------------------------------------------------------------------------------

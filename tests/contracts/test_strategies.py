@@ -29,12 +29,8 @@ def seeded(max_examples: int) -> settings:
 KEY = "sk-strategies"
 # The contract allows any http(s) webhookOverride; a flux-mock with webhook delivery refuses hosts off its
 # allow-list (a mock extension) unless told to accept every host and only record the webhooks.
-_ANY_HOST = (
-    {"webhook_allow_hosts": ("*",), "webhook_transport": "record"}
-    if "webhook_transport" in Settings.__dataclass_fields__
-    else {}
-)
-APP = create_app(Settings(api_keys=(KEY,), job_seconds=1, **_ANY_HOST), clock=VirtualClock())
+SETTINGS = Settings(api_keys=(KEY,), job_seconds=1, webhook_allow_hosts=("*",), webhook_transport="record")
+APP = create_app(SETTINGS, clock=VirtualClock())
 
 
 def post(path: str, body: Any) -> tuple[int, Any]:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import load_spec
-from mock_server.validation import SchemaValidator, normalise
+from mock_server.validation import SchemaValidator
 
 SPEC = load_spec()
 IMAGINE = SPEC.operation("fluxImagine").request_schema
@@ -104,7 +104,7 @@ def test_all_violations_reported_at_once() -> None:
 def test_null_means_default_and_integral_floats_are_integers() -> None:
     body = {"prompt": "x", "n": 4.0, "width": None, "timeout": 10.0}
     assert SchemaValidator(IMAGINE).violations(body) == []
-    out = normalise(body, IMAGINE)
+    out = SchemaValidator(IMAGINE).normalise(body)
     assert out["n"] == 4
     assert type(out["n"]) is int
     assert out["width"] == 1024

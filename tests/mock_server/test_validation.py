@@ -90,6 +90,15 @@ def test_class_validator_wording(body: dict[str, Any], message: str) -> None:
     assert message in [v.message for v in SchemaValidator(IMAGINE).violations(body)]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "valid"),
+    [("a", True), ("\x1e", True), ("\x85", True), (" ", False), ("\t\n", False), ("\ufeff", False), ("\u3000", False)],
+)
+def test_blank_prompt_means_ecma_whitespace(prompt: str, valid: bool) -> None:
+    # JSON Schema patterns are ECMA-262: U+001C..U+001F are not whitespace there, though Python's \\s says they are.
+    assert SchemaValidator(IMAGINE).is_valid({"prompt": prompt}) is valid
+
+
 def test_typo_gets_did_you_mean() -> None:
     (violation,) = SchemaValidator(IMAGINE).violations({"prompt": "x", "aspectRatio": "1:1"})
     assert violation.pointer == "/aspectRatio"

@@ -311,12 +311,13 @@ async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] 
 
 def admit(engine: ScenarioEngine, scope: Scope, fields: dict[str, Any], base: Timing) -> tuple[dict[str, Any], Timing]:
     """For a create: strip prompt directives, record the scenario text, and plan the job's Timing."""
-    fields = dict(fields)
-    if isinstance(fields.get("prompt"), str):
-        fields["prompt"] = strip_directives(fields["prompt"])
+    prompt = fields.get("prompt")
+    if isinstance(prompt, str) and "[mock:" in prompt.lower():
+        fields = {**fields, "prompt": strip_directives(prompt)}
     selection: Selection | None = scope.get("state", {}).get("selection")
     if selection is None:
         return fields, base
+    fields = dict(fields)
     fields["scenario"] = selection.text
     timing = engine.timing(
         selection, base, kind=str(fields["kind"]), timeout=float(fields["timeout"]), n=int(fields.get("n", 1))

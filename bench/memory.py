@@ -56,10 +56,10 @@ def body(i: int) -> dict[str, Any]:
 
 
 def fill_store(svc: Services, jobs: int) -> None:
-    schema = svc.validator("fluxImagine").schema
+    validator = svc.validator("fluxImagine")
     timing = Timing(duration=svc.settings.job_seconds)
     for i in range(jobs):
-        fields = _job_fields("fluxImagine", body(i), schema)
+        fields = _job_fields("fluxImagine", validator.normalise(body(i)))
         svc.store.submit(account=ACCOUNT, timing=timing, **fields)
 
 

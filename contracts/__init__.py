@@ -11,13 +11,53 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .calls import RealTimer, VirtualTimer
+    from .checks import CHECKS, check_history, check_message
     from .client_checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, client_check, run_checks
     from .client_verify import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
+    from .failures import ContractFailure, ContractViolation, raise_for
     from .plugin import FluxMock, FluxMockASGI
+    from .reporting import CheckReport, Outcome, render_summary, write_junit
+    from .schema import contract, load_schema, schema_errors, validator_for
+    from .server_check import CheckOptions, run_check
+    from .strategies import (
+        imagine_requests,
+        imagine_rule_names,
+        invalid_imagine_requests,
+        invalid_upscale_requests,
+        messages,
+        upscale_requests,
+        webhook_payloads,
+    )
     from .verify_report import format_report, junit_xml
 
 # Public name -> the submodule that defines it.
 _EXPORTS: dict[str, str] = {
+    "CHECKS": "checks",
+    "CheckOptions": "server_check",
+    "CheckReport": "reporting",
+    "ContractFailure": "failures",
+    "ContractViolation": "failures",
+    "Outcome": "reporting",
+    "RealTimer": "calls",
+    "VirtualTimer": "calls",
+    "check_history": "checks",
+    "check_message": "checks",
+    "contract": "schema",
+    "imagine_requests": "strategies",
+    "imagine_rule_names": "strategies",
+    "invalid_imagine_requests": "strategies",
+    "invalid_upscale_requests": "strategies",
+    "load_schema": "schema",
+    "messages": "strategies",
+    "raise_for": "failures",
+    "render_summary": "reporting",
+    "run_check": "server_check",
+    "schema_errors": "schema",
+    "upscale_requests": "strategies",
+    "validator_for": "schema",
+    "webhook_payloads": "strategies",
+    "write_junit": "reporting",
     "CLIENT_CHECKS": "client_checks",
     "ClientRules": "client_checks",
     "ClientRun": "client_verify",
@@ -51,20 +91,45 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CHECKS",
     "CLIENT_CHECKS",
+    "CheckOptions",
+    "CheckReport",
     "ClientRules",
     "ClientRun",
     "ClientViolation",
+    "ContractFailure",
+    "ContractViolation",
     "Exchange",
     "FluxMock",
     "FluxMockASGI",
+    "Outcome",
+    "RealTimer",
     "ScenarioResult",
     "VerifyError",
     "VerifyOptions",
     "VerifyReport",
+    "VirtualTimer",
+    "check_history",
+    "check_message",
     "client_check",
+    "contract",
     "format_report",
+    "imagine_requests",
+    "imagine_rule_names",
+    "invalid_imagine_requests",
+    "invalid_upscale_requests",
     "junit_xml",
+    "load_schema",
+    "messages",
+    "raise_for",
+    "render_summary",
+    "run_check",
     "run_checks",
+    "schema_errors",
+    "upscale_requests",
+    "validator_for",
     "verify_client",
+    "webhook_payloads",
+    "write_junit",
 ]

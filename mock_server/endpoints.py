@@ -20,7 +20,6 @@ from .messages import CreateBody, format_timestamp, render_message
 from .problems import HttpError, from_violations
 from .selection import admit
 from .services import Services
-from .validation import normalise
 from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
@@ -101,7 +100,7 @@ class CreateJob:
         problems = self.validator.violations(body)
         if problems:
             raise from_violations(problems)
-        fields = _job_fields(self.operation_id, body, self.validator.schema)
+        fields = _job_fields(self.operation_id, self.validator.normalise(body))
         # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400,
         # before credits.
         asked = headers.get(_WEBHOOK_FAULT_KEY)
@@ -122,8 +121,7 @@ class CreateJob:
         await send_json(send, 200, created)
 
 
-def _job_fields(operation_id: str, raw: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    body = normalise(raw, schema)
+def _job_fields(operation_id: str, body: dict[str, Any]) -> dict[str, Any]:
     common = {"ref": body.get("ref"), "webhook_url": body.get("webhookOverride")}
     if operation_id == "fluxUpscale":
         # The source is never fetched; the result has the scaled size of a 512 px square.

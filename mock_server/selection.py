@@ -216,6 +216,10 @@ class SelectionMiddleware:
         prompt, raw = None, None
         if kind == "create":
             receive, raw = await self._read_body(receive)
+            if not headers and self.engine.idle and raw is not None and b"[mock:" not in raw.lower():
+                # The common create: nothing armed, no header, no directive. Nothing to select.
+                await self.app(scope, receive, send)
+                return
             # Parse only when a directive may be inside or a prompt rule needs the text (the endpoint parses anyway).
             if raw is not None and (_MAYBE_DIRECTIVE.search(raw) or self.engine.wants_prompt):
                 prompt = _prompt_of(raw)
@@ -243,8 +247,14 @@ class SelectionMiddleware:
 
     async def _read_body(self, receive: Receive) -> tuple[Receive, bytes | None]:
         """Read the body (None if over `max_body`: the endpoint answers 413) and a receive that replays it."""
-        messages: list[Message] = []
-        size, more = 0, True
+        first = await receive()
+        if first["type"] == "http.request" and not first.get("more_body", False):
+            body: bytes = first.get("body", b"")  # the usual case: the whole body in one message
+            return Replay([first], receive), (body if len(body) <= self.max_body else None)
+        messages: list[Message] = [first]
+        if first["type"] != "http.request":
+            return Replay(messages, receive), None
+        size, more = len(first.get("body", b"")), True
         while more and size <= self.max_body:
             message = await receive()
             messages.append(message)
@@ -301,12 +311,13 @@ async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] 
 
 def admit(engine: ScenarioEngine, scope: Scope, fields: dict[str, Any], base: Timing) -> tuple[dict[str, Any], Timing]:
     """For a create: strip prompt directives, record the scenario text, and plan the job's Timing."""
-    fields = dict(fields)
-    if isinstance(fields.get("prompt"), str):
-        fields["prompt"] = strip_directives(fields["prompt"])
+    prompt = fields.get("prompt")
+    if isinstance(prompt, str) and "[mock:" in prompt.lower():
+        fields = {**fields, "prompt": strip_directives(prompt)}
     selection: Selection | None = scope.get("state", {}).get("selection")
     if selection is None:
         return fields, base
+    fields = dict(fields)
     fields["scenario"] = selection.text
     timing = engine.timing(
         selection, base, kind=str(fields["kind"]), timeout=float(fields["timeout"]), n=int(fields.get("n", 1))

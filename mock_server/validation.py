@@ -50,6 +50,11 @@ class SchemaValidator:
         # fastjsonschema fills in defaults while validating; it gets its own copy to mutate nothing shared.
         self._fast: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
         self._full = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        props: dict[str, Any] = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        # Precomputed once so the per-request work touches only the keys that matter.
+        self._format_keys = tuple(name for name, prop in props.items() if "format" in prop)
+        self._defaults = {name: prop["default"] for name, prop in props.items() if "default" in prop}
+        self._integer_keys = frozenset(name for name, prop in props.items() if _allows_integer(prop))
 
     def is_valid(self, instance: Any) -> bool:
         """Fast yes/no answer."""
@@ -64,11 +69,25 @@ class SchemaValidator:
         # Only strings under a `format` keyword need the second opinion, so this stays off the hot path otherwise.
         if not isinstance(instance, dict):
             return True
-        props = self.schema.get("properties", {})
-        for key, value in instance.items():
-            if isinstance(value, str) and "format" in props.get(key, {}):
+        for key in self._format_keys:
+            if isinstance(instance.get(key), str):
                 return bool(self._full.is_valid(instance))
         return True
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply the spec's defaults (for absent or null fields) and turn integral floats into ints.
+
+        JSON Schema counts 4.0 as an integer, so it passed validation; code downstream wants an int.
+        The schema walk is done once at start-up; this touches only the keys sent.
+        """
+        out = dict(self._defaults)
+        for name, value in body.items():
+            if value is None:
+                continue  # null means "the default" (or stays absent)
+            if type(value) is float and name in self._integer_keys and value.is_integer():
+                value = int(value)
+            out[name] = value
+        return out
 
     def violations(self, instance: Any) -> list[Violation]:
         """Every violation, most specific first; empty when valid."""
@@ -185,21 +204,6 @@ def _missing_property(error: ValidationError) -> str:
     present = error.instance if isinstance(error.instance, dict) else {}
     missing = [name for name in required if name not in present]
     return str(missing[0]) if missing else "?"
-
-
-def normalise(body: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """Apply the spec's defaults (for absent or null fields) and turn integral floats into ints.
-
-    JSON Schema counts 4.0 as an integer, so it passed validation; code downstream wants an int.
-    """
-    out = dict(body)
-    for name, prop in schema.get("properties", {}).items():
-        value = out.get(name)
-        if value is None and "default" in prop:
-            out[name] = prop["default"]
-        elif isinstance(value, float) and _allows_integer(prop) and value.is_integer():
-            out[name] = int(value)
-    return out
 
 
 def _allows_integer(prop: dict[str, Any]) -> bool:

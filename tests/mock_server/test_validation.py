@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import load_spec
-from mock_server.validation import SchemaValidator, normalise
+from mock_server.validation import SchemaValidator
 
 SPEC = load_spec()
 IMAGINE = SPEC.operation("fluxImagine").request_schema
@@ -90,6 +90,15 @@ def test_class_validator_wording(body: dict[str, Any], message: str) -> None:
     assert message in [v.message for v in SchemaValidator(IMAGINE).violations(body)]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "valid"),
+    [("a", True), ("\x1e", True), ("\x85", True), (" ", False), ("\t\n", False), ("\ufeff", False), ("\u3000", False)],
+)
+def test_blank_prompt_means_ecma_whitespace(prompt: str, valid: bool) -> None:
+    # JSON Schema patterns are ECMA-262: U+001C..U+001F are not whitespace there, though Python's \\s says they are.
+    assert SchemaValidator(IMAGINE).is_valid({"prompt": prompt}) is valid
+
+
 def test_typo_gets_did_you_mean() -> None:
     (violation,) = SchemaValidator(IMAGINE).violations({"prompt": "x", "aspectRatio": "1:1"})
     assert violation.pointer == "/aspectRatio"
@@ -104,7 +113,7 @@ def test_all_violations_reported_at_once() -> None:
 def test_null_means_default_and_integral_floats_are_integers() -> None:
     body = {"prompt": "x", "n": 4.0, "width": None, "timeout": 10.0}
     assert SchemaValidator(IMAGINE).violations(body) == []
-    out = normalise(body, IMAGINE)
+    out = SchemaValidator(IMAGINE).normalise(body)
     assert out["n"] == 4
     assert type(out["n"]) is int
     assert out["width"] == 1024

@@ -1,0 +1,487 @@
+"""Contract rules beyond the JSON schemas, as named, reusable, pure functions.
+
+Every check takes bodies (dicts as received) and returns a list of `ContractFailure`, empty when
+the rule holds, with a message a person can act on. Nothing here does I/O, so the same checks
+judge a live server (``flux-mock check``), a recorded history, or a webhook payload in a test:
+
+    from contracts import checks
+    failures = checks.check_history(polled_bodies, n=2)
+    checks.raise_for(failures)          # ContractViolation (an AssertionError) if any
+
+`CHECKS` maps every check name to what it enforces.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from .failures import ContractFailure, raise_for
+from .schema import schema_errors
+
+Message = Mapping[str, Any]
+
+FETCH = "GET /api/v1/message/fetch/{messageId}"
+FETCH_LEGACY = "GET /api/v1/midjourney/message/{messageId}"
+_RANK = {"QUEUED": 0, "PROCESSING": 1, "DONE": 2, "FAIL": 2}
+_LEAP_SECOND = re.compile(r"(T\d\d:\d\d:)60")
+
+CHECKS: dict[str, str] = {
+    "matches_schema": "the body validates against its schema in openapi.yaml (formats included)",
+    "status_moves_forward": "status only moves forward: QUEUED -> PROCESSING -> DONE | FAIL, then never changes",
+    "progress_never_decreases": "progress never decreases between polls",
+    "progress_in_range": "progress is an integer in 0..100",
+    "done_progress_is_100": "a DONE message has progress 100",
+    "done_has_images": "a DONE message has len(images) == n and uri == images[0]",
+    "fail_has_error": "a FAIL message has a non-empty error",
+    "timestamps_are_ordered": "createdAt and updatedAt parse as ISO 8601 and updatedAt >= createdAt",
+    "timestamps_never_go_back": "createdAt never changes and updatedAt never decreases between polls",
+    "message_id_matches": "the message is the job that was asked for",
+    "ref_is_echoed": "the ref sent at creation comes back in the message",
+    "error_has_nestjs_shape": "an error body is {message: string | string[], statusCode: <HTTP status>, "
+    "error?: string}",
+    "progress_paths_agree": "both progress paths (current and legacy) return the same message",
+    "webhook_matches_final": "the last webhook payload equals the final GET body",
+    "rejection_names_field": "a body breaking one rule gets 400 with a message naming the field",
+    # Applied by `flux-mock check` to what it sees on the wire (no function of their own):
+    "valid_request_accepted": "a valid create body gets 200 (flux-mock check's lifecycle jobs)",
+    "create_response_ok": "a created job answers success: true",
+    "not_a_server_error": "no 5xx answer to a valid request",
+    "fetch_finds_job": "the progress endpoint finds every messageId the server returned",
+    "finishes_within_timeout": "a job reaches DONE or FAIL within its timeout (plus a grace period)",
+    "images_are_fetchable": "every image URL of a DONE job downloads with an image/* Content-Type",
+    "webhook_delivered": "a job with webhookOverride delivers a webhook once it ends",
+    "error_status": "unknown id -> 404, malformed id -> 400, no credentials -> 401",
+}
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Parse an ISO 8601 / RFC 3339 timestamp to an aware datetime; None if it does not parse.
+
+    A leap second (``:60``) is read as ``:59``; a timestamp without an offset is read as UTC.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(_LEAP_SECOND.sub(r"\g<1>59", value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _fail(check: str, message: str, body: Message | None = None, **extra: Any) -> ContractFailure:
+    message_id = body.get("messageId") if isinstance(body, Mapping) else None
+    extra.setdefault("operation", FETCH)
+    return ContractFailure(check, message, message_id=message_id if isinstance(message_id, str) else None, **extra)
+
+
+def matches_schema(name: str, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
+    """The body validates against a named schema (``Message``, ``CreateResponse``, ``webhook:messageUpdate``...)."""
+    found = []
+    for error in schema_errors(name, body):
+        message = f"{name} body breaks its schema: {error.message} ({error.keyword})"
+        found.append(
+            _fail(
+                "matches_schema",
+                message,
+                body if isinstance(body, Mapping) else None,
+                operation=operation,
+                pointer=error.pointer or "/",
+                actual=error.value,
+            )
+        )
+    return found
+
+
+def status_moves_forward(history: Sequence[Message]) -> list[ContractFailure]:
+    """Status only moves forward (QUEUED -> PROCESSING -> DONE | FAIL) and a final status never changes."""
+    found = []
+    for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
+        old, new = before.get("status"), after.get("status")
+        if old not in _RANK or new not in _RANK or old == new:
+            continue
+        if _RANK[new] <= _RANK[old]:
+            final = " a final status must never change" if _RANK[old] == 2 else " statuses only move forward"
+            found.append(
+                _fail(
+                    "status_moves_forward",
+                    f"status went from {old} to {new} between poll {index} and {index + 1};{final}",
+                    after,
+                    pointer="/status",
+                    expected=f"{old} or later",
+                    actual=new,
+                )
+            )
+    return found
+
+
+def progress_never_decreases(history: Sequence[Message]) -> list[ContractFailure]:
+    """Progress never decreases from one poll to the next (hold the highest value reached)."""
+    found = []
+    for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
+        old, new = before.get("progress"), after.get("progress")
+        if isinstance(old, int | float) and isinstance(new, int | float) and new < old:
+            found.append(
+                _fail(
+                    "progress_never_decreases",
+                    f"progress went from {old} to {new} between poll {index} and {index + 1}; "
+                    "progress must never decrease",
+                    after,
+                    pointer="/progress",
+                    expected=f">= {old}",
+                    actual=new,
+                )
+            )
+    return found
+
+
+def progress_in_range(message: Message) -> list[ContractFailure]:
+    """Progress is an integer from 0 to 100."""
+    value = message.get("progress")
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if number is not None and float(number).is_integer() and 0 <= number <= 100:
+        return []
+    return [
+        _fail(
+            "progress_in_range",
+            f"progress is {value!r}; it must be an integer from 0 to 100",
+            message,
+            pointer="/progress",
+            expected="0..100",
+            actual=value,
+        )
+    ]
+
+
+def done_progress_is_100(message: Message) -> list[ContractFailure]:
+    """A DONE message reports progress 100."""
+    if message.get("status") != "DONE" or message.get("progress") == 100:
+        return []
+    return [
+        _fail(
+            "done_progress_is_100",
+            f"status is DONE but progress is {message.get('progress')!r}",
+            message,
+            pointer="/progress",
+            expected=100,
+            actual=message.get("progress"),
+        )
+    ]
+
+
+def done_has_images(message: Message, n: int | None = None) -> list[ContractFailure]:
+    """A DONE message has ``len(images) == n`` (when n is known) and ``uri == images[0]``."""
+    if message.get("status") != "DONE":
+        return []
+    images, uri = message.get("images"), message.get("uri")
+    if not isinstance(images, list) or not images:
+        return [
+            _fail(
+                "done_has_images",
+                "status is DONE but images is missing or empty; send every image URL",
+                message,
+                pointer="/images",
+                expected=f"{n or 'at least 1'} URL(s)",
+                actual=images,
+            )
+        ]
+    found = []
+    if n is not None and len(images) != n:
+        found.append(
+            _fail(
+                "done_has_images",
+                f"the job asked for n={n} images but DONE lists {len(images)}",
+                message,
+                pointer="/images",
+                expected=n,
+                actual=len(images),
+            )
+        )
+    if uri != images[0]:
+        found.append(
+            _fail(
+                "done_has_images",
+                "uri must be the first image (uri == images[0])",
+                message,
+                pointer="/uri",
+                expected=images[0],
+                actual=uri,
+            )
+        )
+    return found
+
+
+def fail_has_error(message: Message) -> list[ContractFailure]:
+    """A FAIL message says what went wrong in a non-empty ``error``."""
+    error = message.get("error")
+    if message.get("status") != "FAIL" or (isinstance(error, str) and error.strip()):
+        return []
+    return [
+        _fail(
+            "fail_has_error",
+            "status is FAIL but error is missing or empty; say what went wrong",
+            message,
+            pointer="/error",
+            expected="a non-empty string",
+            actual=error,
+        )
+    ]
+
+
+def timestamps_are_ordered(message: Message) -> list[ContractFailure]:
+    """createdAt and updatedAt parse as ISO 8601 and updatedAt >= createdAt."""
+    found = []
+    parsed = {}
+    for key in ("createdAt", "updatedAt"):
+        parsed[key] = parse_timestamp(message.get(key))
+        if parsed[key] is None:
+            found.append(
+                _fail(
+                    "timestamps_are_ordered",
+                    f"{key} {message.get(key)!r} is not an ISO 8601 timestamp",
+                    message,
+                    pointer=f"/{key}",
+                    expected="e.g. 2023-08-01T14:03:01.817Z",
+                    actual=message.get(key),
+                )
+            )
+    created, updated = parsed["createdAt"], parsed["updatedAt"]
+    if created is not None and updated is not None and updated < created:
+        found.append(
+            _fail(
+                "timestamps_are_ordered",
+                "updatedAt is earlier than createdAt",
+                message,
+                pointer="/updatedAt",
+                expected=f">= {message.get('createdAt')}",
+                actual=message.get("updatedAt"),
+            )
+        )
+    return found
+
+
+def timestamps_never_go_back(history: Sequence[Message]) -> list[ContractFailure]:
+    """createdAt stays the same across polls and updatedAt never decreases."""
+    found = []
+    for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
+        if before.get("createdAt") != after.get("createdAt"):
+            found.append(
+                _fail(
+                    "timestamps_never_go_back",
+                    f"createdAt changed between poll {index} and {index + 1}",
+                    after,
+                    pointer="/createdAt",
+                    expected=before.get("createdAt"),
+                    actual=after.get("createdAt"),
+                )
+            )
+        old, new = parse_timestamp(before.get("updatedAt")), parse_timestamp(after.get("updatedAt"))
+        if old is not None and new is not None and new < old:
+            found.append(
+                _fail(
+                    "timestamps_never_go_back",
+                    f"updatedAt went back in time between poll {index} and {index + 1}",
+                    after,
+                    pointer="/updatedAt",
+                    expected=f">= {before.get('updatedAt')}",
+                    actual=after.get("updatedAt"),
+                )
+            )
+    return found
+
+
+def message_id_matches(message: Message, message_id: str) -> list[ContractFailure]:
+    """The message is the job that was asked for."""
+    if message.get("messageId") == message_id:
+        return []
+    return [
+        ContractFailure(
+            "message_id_matches",
+            f"asked for job {message_id} but got {message.get('messageId')!r}",
+            FETCH,
+            "/messageId",
+            message_id,
+            message.get("messageId"),
+            message_id=message_id,
+        )
+    ]
+
+
+def ref_is_echoed(message: Message, ref: str) -> list[ContractFailure]:
+    """The ``ref`` sent when the job was created comes back unchanged."""
+    if message.get("ref") == ref:
+        return []
+    return [
+        _fail(
+            "ref_is_echoed",
+            "the ref sent at creation must come back in the message and the webhook",
+            message,
+            pointer="/ref",
+            expected=ref,
+            actual=message.get("ref"),
+        )
+    ]
+
+
+def error_has_nestjs_shape(status_code: int, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
+    """An error answer (4xx/5xx) has the NestJS shape ``{message, statusCode, error?}``."""
+
+    def fail(problem: str, pointer: str, expected: Any, actual: Any) -> list[ContractFailure]:
+        text = f"the {status_code} error body {problem}; NestJS sends {{message, error, statusCode}}"
+        return [ContractFailure("error_has_nestjs_shape", text, operation, pointer, expected, actual)]
+
+    if not isinstance(body, Mapping):
+        return fail("is not a JSON object", "", "an object", body)
+    message = body.get("message")
+    text_ok = isinstance(message, str) and bool(message.strip())
+    list_ok = isinstance(message, list) and bool(message) and all(isinstance(m, str) for m in message)
+    if not (text_ok or list_ok):
+        return fail("has no usable message", "/message", "a string or a list of strings", message)
+    if body.get("statusCode") != status_code or isinstance(body.get("statusCode"), bool):
+        return fail(
+            "has a statusCode that differs from the HTTP status", "/statusCode", status_code, body.get("statusCode")
+        )
+    if "error" in body and not isinstance(body["error"], str):
+        return fail("has a non-string error", "/error", "a string such as 'Bad Request'", body["error"])
+    return []
+
+
+def progress_paths_agree(current: Message, legacy: Message) -> list[ContractFailure]:
+    """Both progress paths return the same body (all keys once both are final; the job's identity before)."""
+    final = current.get("status") in ("DONE", "FAIL") and legacy.get("status") in ("DONE", "FAIL")
+    keys = sorted(set(current) | set(legacy)) if final else ["messageId", "createdAt", "prompt", "ref"]
+    differ = [k for k in keys if current.get(k) != legacy.get(k)]
+    if not differ:
+        return []
+    return [
+        _fail(
+            "progress_paths_agree",
+            f"{FETCH} and {FETCH_LEGACY} disagree on {', '.join(differ)}; both must return the same message",
+            current,
+            operation=FETCH_LEGACY,
+            pointer=f"/{differ[0]}",
+            expected=current.get(differ[0]),
+            actual=legacy.get(differ[0]),
+        )
+    ]
+
+
+def webhook_matches_final(payload: Any, final: Message) -> list[ContractFailure]:
+    """The last webhook payload is exactly the final GET body (the docs: "same as our Message endpoint")."""
+    if payload == final:
+        return []
+    if not isinstance(payload, Mapping):
+        return [
+            _fail(
+                "webhook_matches_final",
+                "the webhook payload is not a JSON object",
+                final,
+                operation="POST webhookOverride",
+                expected=dict(final),
+                actual=payload,
+            )
+        ]
+    differ = sorted(k for k in set(payload) | set(final) if payload.get(k) != final.get(k))
+    return [
+        _fail(
+            "webhook_matches_final",
+            f"the webhook payload differs from the final GET body on {', '.join(differ)}",
+            final,
+            operation="POST webhookOverride",
+            pointer=f"/{differ[0]}",
+            expected=final.get(differ[0]),
+            actual=payload.get(differ[0]),
+        )
+    ]
+
+
+def rejection_names_field(
+    status_code: int, body: Any, *, rule: str, field: str, operation: str | None = None
+) -> list[ContractFailure]:
+    """A body that breaks one rule is refused with 400 and an error message that names the field."""
+    if status_code != 400:
+        verb = "accepted" if status_code < 300 else f"answered {status_code} to"
+        return [
+            ContractFailure(
+                "rejection_names_field",
+                f"the server {verb} a body that breaks rule {rule}; it must answer 400",
+                operation,
+                f"/{field}",
+                400,
+                status_code,
+            )
+        ]
+    message = body.get("message") if isinstance(body, Mapping) else None
+    text = " ".join(message) if isinstance(message, list) else str(message or "")
+    if field.lower() in text.lower():
+        return []
+    return [
+        ContractFailure(
+            "rejection_names_field",
+            f"the 400 for rule {rule} does not name the field {field!r}; say which field is wrong",
+            operation,
+            "/message",
+            f"a message naming {field}",
+            message,
+        )
+    ]
+
+
+def check_message(
+    message: Message,
+    *,
+    n: int | None = None,
+    message_id: str | None = None,
+    ref: str | None = None,
+    schema: str = "Message",
+) -> list[ContractFailure]:
+    """Every single-message check: schema, progress range, DONE/FAIL rules, timestamps, identity, ref."""
+    found = matches_schema(schema, message, operation=FETCH)
+    found += progress_in_range(message)
+    found += done_progress_is_100(message)
+    found += done_has_images(message, n)
+    found += fail_has_error(message)
+    found += timestamps_are_ordered(message)
+    if message_id is not None:
+        found += message_id_matches(message, message_id)
+    if ref is not None:
+        found += ref_is_echoed(message, ref)
+    return found
+
+
+def check_history(
+    history: Sequence[Message], *, n: int | None = None, message_id: str | None = None, ref: str | None = None
+) -> list[ContractFailure]:
+    """Every check over a job's polled bodies, oldest first: the per-message checks plus the ordering ones."""
+    found = [failure for message in history for failure in check_message(message, n=n, message_id=message_id, ref=ref)]
+    found += status_moves_forward(history)
+    found += progress_never_decreases(history)
+    found += timestamps_never_go_back(history)
+    return found
+
+
+__all__ = [
+    "CHECKS",
+    "check_history",
+    "check_message",
+    "done_has_images",
+    "done_progress_is_100",
+    "error_has_nestjs_shape",
+    "fail_has_error",
+    "matches_schema",
+    "message_id_matches",
+    "parse_timestamp",
+    "progress_in_range",
+    "progress_never_decreases",
+    "progress_paths_agree",
+    "raise_for",
+    "ref_is_echoed",
+    "rejection_names_field",
+    "status_moves_forward",
+    "timestamps_are_ordered",
+    "timestamps_never_go_back",
+    "webhook_matches_final",
+]

@@ -1,0 +1,468 @@
+"""Deliberately broken servers: flux-mock with one contract bug each, to prove `flux-mock check` catches it.
+
+Each mutant wraps `create_app` in a small ASGI layer that rewrites requests or responses, so the
+bug is exactly one behaviour and everything else stays faithful. `expected` names the checks
+that should catch it; the kill test asserts at least one of them fired.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server import Clock, Settings, create_app
+
+API_KEY = "sk-mutant"
+FETCH_PREFIXES = ("/api/v1/message/fetch/", "/api/v1/midjourney/message/")
+
+
+@dataclass
+class Call:
+    """What a rewrite rule sees of one request."""
+
+    method: str
+    path: str
+    state: dict[str, Any]  # per-mutant memory (e.g. how often a job was polled)
+    body: Any = None  # the parsed JSON request body, for POSTs
+
+    @property
+    def is_image(self) -> bool:
+        return self.method == "GET" and self.path.startswith("/storage/")
+
+    @property
+    def is_fetch(self) -> bool:
+        return self.method == "GET" and self.path.startswith(FETCH_PREFIXES)
+
+    @property
+    def is_create(self) -> bool:
+        return self.method == "POST" and self.path.startswith("/api/v1/flux/")
+
+    @property
+    def is_legacy(self) -> bool:
+        return self.path.startswith(FETCH_PREFIXES[1])
+
+
+RequestRule = Callable[[Call, Any], Any]
+ResponseRule = Callable[[Call, int, Any], tuple[int, Any]]
+HeaderRule = Callable[[Call, list[tuple[bytes, bytes]]], list[tuple[bytes, bytes]]]
+
+
+class Rewrite:
+    """ASGI wrapper: rewrite JSON request bodies, headers and JSON responses of the wrapped app."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        request: RequestRule | None = None,
+        response: ResponseRule | None = None,
+        headers: HeaderRule | None = None,
+    ) -> None:
+        self.app, self.request, self.response, self.headers = app, request, response, headers
+        self.state: dict[str, Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        call = Call(scope["method"], scope["path"], self.state)
+        scope = dict(scope)
+        if self.headers is not None:
+            scope["headers"] = self.headers(call, list(scope["headers"]))
+        if scope["method"] == "POST":
+            receive, scope = await self._rewrite_request(call, scope, receive)
+        if self.response is None:
+            await self.app(scope, receive, send)
+            return
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await self._send_rewritten(call, started, b"".join(chunks), send)
+
+        await self.app(scope, receive, capture)
+
+    async def _rewrite_request(self, call: Call, scope: Scope, receive: Receive) -> tuple[Receive, Scope]:
+        raw, more = b"", True
+        while more:
+            message = await receive()
+            raw += message.get("body", b"")
+            more = message.get("more_body", False)
+        try:
+            call.body = json.loads(raw)
+        except ValueError:
+            call.body = None  # not JSON: passed on untouched, the mock answers as usual
+        else:
+            if self.request is not None:
+                raw = json.dumps(self.request(call, call.body)).encode()
+        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        scope["headers"] = [*headers, (b"content-length", str(len(raw)).encode())]
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+
+        return replay, scope
+
+    async def _send_rewritten(self, call: Call, started: dict[str, Any], raw: bytes, send: Send) -> None:
+        assert self.response is not None
+        status = started["status"]
+        headers = [(k, v) for k, v in started.get("headers", []) if k != b"content-length"]
+        is_json = any(k == b"content-type" and v.startswith(b"application/json") for k, v in headers)
+        status, body = self.response(call, status, json.loads(raw) if is_json else raw)
+        if not isinstance(body, bytes):
+            raw = json.dumps(body).encode()
+            headers = [(k, v) for k, v in headers if k != b"content-type"] + [(b"content-type", b"application/json")]
+        headers.append((b"content-length", str(len(raw)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": raw})
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One broken server: a name, the bug, the checks expected to catch it, and how to build it."""
+
+    name: str
+    bug: str
+    expected: frozenset[str]
+    request: RequestRule | None = None
+    response: ResponseRule | None = None
+    headers: HeaderRule | None = None
+
+    def build(self, clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> Rewrite:
+        base = faithful(clock, job_seconds, public_url)
+        return Rewrite(base, request=self.request, response=self.response, headers=self.headers)
+
+
+def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
+    """The mock itself, with the same settings as the mutants (the control: check must pass)."""
+    settings = Settings(job_seconds=job_seconds, seed=7, api_keys=(API_KEY,), public_url=public_url, **dry_webhooks())
+    return create_app(settings, clock=clock)
+
+
+def dry_webhooks() -> dict[str, Any]:
+    """Webhooks recorded, not sent: the mutants run in-process, and check's EchoInbox stands in for delivery."""
+    return {"webhook_transport": "record"}
+
+
+# --- rules -----------------------------------------------------------------------------------------
+
+
+def _body_rule(change: Callable[[dict[str, Any]], None]) -> RequestRule:
+    def rule(call: Call, body: Any) -> Any:
+        if call.is_create and isinstance(body, dict):
+            body = dict(body)
+            change(body)
+        return body
+
+    return rule
+
+
+def _clamp_n(body: dict[str, Any]) -> None:
+    if body.get("n") == 5:
+        body["n"] = 4
+
+
+def _round_width(body: dict[str, Any]) -> None:
+    width = body.get("width")
+    if isinstance(width, int) and not isinstance(width, bool) and 256 <= width <= 1440 and width % 8:
+        body["width"] = width - width % 8
+
+
+def _default_prompt(body: dict[str, Any]) -> None:
+    if "image" not in body:
+        body.setdefault("prompt", "a default prompt")
+
+
+def _drop_unknown(body: dict[str, Any]) -> None:
+    known = {
+        "prompt",
+        "ref",
+        "webhookOverride",
+        "timeout",
+        "n",
+        "height",
+        "width",
+        "aspect_ratio",
+        "output_format",
+        "output_quality",
+        "model",
+        "disableCdn",
+        "image",
+        "scale",
+    }
+    for key in set(body) - known:
+        del body[key]
+
+
+def _on_message(change: Callable[[Call, dict[str, Any]], None]) -> ResponseRule:
+    """Rewrite 200 fetch answers only."""
+
+    def rule(call: Call, status: int, body: Any) -> tuple[int, Any]:
+        if call.is_fetch and status == 200 and isinstance(body, dict):
+            body = dict(body)
+            change(call, body)
+        return status, body
+
+    return rule
+
+
+def _progress_backwards(call: Call, body: dict[str, Any]) -> None:
+    # Once a poll has shown 30 % or more, the next PROCESSING poll shows 10 % (once per job).
+    if body["status"] == "PROCESSING" and body["progress"] >= 30:
+        seen = call.state.setdefault(body["messageId"], [])
+        if len(seen) == 1:
+            body["progress"] = 10
+        seen.append(body["progress"])
+
+
+def _uri_not_first(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        body["uri"] = body["images"][0] + "?copy=1"
+
+
+def _done_without_images(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        del body["images"]
+
+
+def _one_image(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        body["images"] = body["images"][:1]
+
+
+def _done_then_processing(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        seen = call.state[body["messageId"]] = call.state.get(body["messageId"], 0) + 1
+        if seen == 2:
+            body.update(status="PROCESSING", progress=99)
+            del body["uri"], body["images"]
+
+
+def _fail_without_error(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        body.update(status="FAIL")
+        del body["uri"], body["images"]
+
+
+def _never_finishes(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] in ("DONE", "FAIL"):
+        body.update(status="PROCESSING", progress=99)
+        for key in ("uri", "images", "error"):
+            body.pop(key, None)
+
+
+def _updated_before_created(call: Call, body: dict[str, Any]) -> None:
+    body["updatedAt"] = "2001-01-01T00:00:00.000Z"
+
+
+def _legacy_differs(call: Call, body: dict[str, Any]) -> None:
+    if call.is_legacy and body["status"] == "DONE":
+        body["uri"] = body["uri"].replace("http://", "https://")
+        body["images"] = [body["uri"], *body["images"][1:]]
+
+
+def _progress_101(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        body["progress"] = 101
+
+
+def _other_message_id(call: Call, body: dict[str, Any]) -> None:
+    mid = body["messageId"]
+    body["messageId"] = ("1" if mid[0] == "0" else "0") + mid[1:]
+
+
+def _drop_ref(call: Call, body: dict[str, Any]) -> None:
+    body.pop("ref", None)
+
+
+def _unparseable_time(call: Call, body: dict[str, Any]) -> None:
+    body["createdAt"] = "22/02/2026 07:43"
+
+
+def _express_errors(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    if status >= 400 and isinstance(body, dict):
+        return status, {"error": body.get("message"), "status": status}
+    return status, body
+
+
+def _status_code_400(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    if status >= 400 and isinstance(body, dict):
+        body = dict(body, statusCode=400)
+    return status, body
+
+
+def _crash_on_n2(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    if call.is_create and status == 200 and isinstance(call.body, dict) and call.body.get("n") == 2:
+        return 500, {"message": "Internal server error", "statusCode": 500}
+    return status, body
+
+
+def _missing_message_id(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    if call.is_create and status == 200 and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k != "messageId"}
+    return status, body
+
+
+def _fetch_404(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    if call.is_fetch and status == 200:
+        return 404, {"message": "Message not found", "error": "Not Found", "statusCode": 404}
+    return status, body
+
+
+def _any_key_accepted(call: Call, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    kept = [(k, v) for k, v in headers if k != b"authorization"]
+    return [*kept, (b"authorization", f"Bearer {API_KEY}".encode())]
+
+
+def _images_gone(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    if call.is_image and status == 200:
+        return 404, {"message": "Image not found", "error": "Not Found", "statusCode": 404}
+    return status, body
+
+
+MUTANTS: list[Mutant] = [
+    Mutant(
+        "accepts-n-5",
+        "n=5 is accepted (served as 4)",
+        frozenset({"rejection_names_field", "negative_data_rejection"}),
+        request=_body_rule(_clamp_n),
+    ),
+    Mutant(
+        "accepts-width-1001",
+        "widths not divisible by 8 are accepted (rounded down)",
+        frozenset({"rejection_names_field", "negative_data_rejection"}),
+        request=_body_rule(_round_width),
+    ),
+    Mutant(
+        "accepts-missing-prompt",
+        "a missing prompt gets a default",
+        frozenset({"rejection_names_field"}),
+        request=_body_rule(_default_prompt),
+    ),
+    Mutant(
+        "accepts-unknown-fields",
+        "unknown keys are dropped silently",
+        frozenset({"rejection_names_field"}),
+        request=_body_rule(_drop_unknown),
+    ),
+    Mutant(
+        "accepts-any-key",
+        "requests without credentials are served",
+        frozenset({"error_status", "ignored_auth"}),
+        headers=_any_key_accepted,
+    ),
+    Mutant(
+        "progress-backwards",
+        "progress falls back to 10 once it has shown 30 or more",
+        frozenset({"progress_never_decreases"}),
+        response=_on_message(_progress_backwards),
+    ),
+    Mutant(
+        "uri-not-first-image", "uri != images[0]", frozenset({"done_has_images"}), response=_on_message(_uri_not_first)
+    ),
+    Mutant(
+        "done-without-images",
+        "DONE without images",
+        frozenset({"done_has_images"}),
+        response=_on_message(_done_without_images),
+    ),
+    Mutant(
+        "wrong-image-count",
+        "DONE lists 1 image whatever n was",
+        frozenset({"done_has_images"}),
+        response=_on_message(_one_image),
+    ),
+    Mutant(
+        "done-then-processing",
+        "a DONE job is PROCESSING again on the next poll",
+        frozenset({"status_moves_forward"}),
+        response=_on_message(_done_then_processing),
+    ),
+    Mutant(
+        "fail-without-error",
+        "jobs end in FAIL without an error",
+        frozenset({"fail_has_error"}),
+        response=_on_message(_fail_without_error),
+    ),
+    Mutant(
+        "never-finishes",
+        "jobs stay PROCESSING past their timeout",
+        frozenset({"finishes_within_timeout"}),
+        response=_on_message(_never_finishes),
+    ),
+    Mutant(
+        "updated-before-created",
+        "updatedAt is before createdAt",
+        frozenset({"timestamps_are_ordered"}),
+        response=_on_message(_updated_before_created),
+    ),
+    Mutant(
+        "unparseable-timestamps",
+        "createdAt is not ISO 8601",
+        frozenset({"matches_schema", "timestamps_are_ordered"}),
+        response=_on_message(_unparseable_time),
+    ),
+    Mutant(
+        "progress-101",
+        "DONE reports progress 101",
+        frozenset({"matches_schema", "progress_in_range"}),
+        response=_on_message(_progress_101),
+    ),
+    Mutant(
+        "legacy-path-differs",
+        "the legacy path serves a different uri",
+        frozenset({"progress_paths_agree"}),
+        response=_on_message(_legacy_differs),
+    ),
+    Mutant(
+        "wrong-message-id",
+        "fetch answers with another messageId",
+        frozenset({"message_id_matches"}),
+        response=_on_message(_other_message_id),
+    ),
+    Mutant("ref-dropped", "the ref is not echoed", frozenset({"ref_is_echoed"}), response=_on_message(_drop_ref)),
+    Mutant(
+        "express-error-shape",
+        "errors are {error, status} instead of NestJS",
+        frozenset({"error_has_nestjs_shape", "response_schema_conformance"}),
+        response=_express_errors,
+    ),
+    Mutant(
+        "status-code-mismatch",
+        "error bodies always say statusCode 400",
+        frozenset({"error_has_nestjs_shape"}),
+        response=_status_code_400,
+    ),
+    Mutant(
+        "500-on-valid-body", "a valid body with n=2 gets 500", frozenset({"not_a_server_error"}), response=_crash_on_n2
+    ),
+    Mutant(
+        "create-without-message-id",
+        "the create answer has no messageId",
+        frozenset({"matches_schema", "response_schema_conformance"}),
+        response=_missing_message_id,
+    ),
+    Mutant(
+        "fetch-404", "fetch answers 404 for jobs it just created", frozenset({"fetch_finds_job"}), response=_fetch_404
+    ),
+    Mutant(
+        "images-404",
+        "image URLs of DONE jobs cannot be downloaded",
+        frozenset({"images_are_fetchable"}),
+        response=_images_gone,
+    ),
+]

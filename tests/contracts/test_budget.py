@@ -1,0 +1,77 @@
+"""The job budget: a hard cap on created jobs, counted the same way by every part of a check run."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from contracts.budget import JobBudget, job_creating_operations
+
+
+def test_job_creating_operations_come_from_the_spec() -> None:
+    assert job_creating_operations() == {
+        "POST /api/v1/flux/imagine": "fluxImagine",
+        "POST /api/v1/flux/upscale": "fluxUpscale",
+    }
+
+
+def test_reserve_and_settle_never_exceed_the_limit() -> None:
+    budget = JobBudget(2)
+    assert budget.reserve()
+    assert budget.reserve()
+    assert not budget.reserve()  # two in flight fill the budget even before they are answered
+    budget.settle(created=False)  # refused by the server: no job, the room comes back
+    assert budget.reserve()
+    budget.settle(created=True)
+    budget.settle(created=True)
+    assert budget.created == 2
+    assert budget.remaining == 0
+    assert budget.held_back == 1
+    assert not budget.has_room()
+    assert budget.held_back == 2
+    assert "2 job(s) created (max 2); 2 job-creating request(s) held back" in budget.describe()
+
+
+def test_no_limit_still_counts() -> None:
+    budget = JobBudget(None)
+    for _ in range(50):
+        assert budget.has_room()
+        budget.record(created=True)
+    assert budget.created == 50
+    assert budget.remaining is None
+    assert "max no cap" in budget.describe()
+
+
+def test_zero_allows_no_job_creating_request() -> None:
+    budget = JobBudget(0)
+    assert not budget.has_room()
+    assert not budget.reserve()
+
+
+def test_negative_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="0 or more"):
+        JobBudget(-1)
+
+
+def test_concurrent_reservations_respect_the_limit() -> None:
+    budget = JobBudget(5)
+    granted: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(10):
+            ok = budget.reserve()
+            with lock:
+                granted.append(ok)
+            if ok:
+                budget.settle(created=True)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert budget.created == 5
+    assert sum(granted) == 5
+    assert budget.held_back == 75

@@ -1,0 +1,404 @@
+"""`flux-mock check`: passes against the mock, fails against every mutant, stays within the job budget.
+
+Mutants run in-process on a `VirtualClock` (polling advances the clock, nothing sleeps); the CLI
+tests use real loopback sockets with sub-second jobs.
+"""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from mutants import API_KEY, MUTANTS, Call, Mutant, Rewrite, faithful
+
+from contracts import CheckOptions, CheckReport, VirtualTimer, run_check
+from contracts.reporting import render_summary
+from mock_server import Settings, SystemClock, VirtualClock, create_app
+from mock_server.cli import main
+from mock_server.server import LiveServer
+
+LOCAL = "http://127.0.0.1:8080"
+# The reduced budget every mutant must be killed with: all kit parts plus schemathesis' examples phase.
+KILL_PHASES = frozenset({"lifecycle", "probes", "examples"})
+
+
+def check(app: Any, clock: VirtualClock, **options: Any) -> CheckReport:
+    defaults: dict[str, Any] = {"token": API_KEY, "seed": 3, "max_examples": 3, "poll_interval": 0.5}
+    return run_check(
+        CheckOptions(options.pop("base_url", LOCAL), **{**defaults, **options}), app=app, timer=VirtualTimer(clock)
+    )
+
+
+def jobs_in(app: Any) -> int:
+    while isinstance(app, Rewrite):
+        app = app.app
+    return len(app.state.services.store)
+
+
+def test_check_passes_against_the_mock_with_every_part() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = faithful(clock, job_seconds=3)
+    report = check(app, clock)
+    assert report.ok, render_summary(report)
+    names = {o.name for o in report.outcomes}
+    assert {"job imagine n=2", "job imagine defaults", "job upscale x2", "stateful: Stateful tests"} <= names
+    assert {"fetchMessage unknown messageId -> 404", "rejects fluxImagine width.multipleOf"} <= names
+    assert all(o.detail.startswith("DONE") for o in report.outcomes if o.name.startswith("job "))
+    assert set(report.costs) >= {"lifecycle", "probes", "schemathesis/coverage", "schemathesis/stateful"}
+    assert report.costs["lifecycle"].jobs == 3
+    assert report.costs["probes"].jobs == 0
+    assert jobs_in(app) == sum(cost.jobs for cost in report.costs.values())
+
+
+KILLS: dict[str, set[str]] = {}
+
+
+def _kill(mutant: Mutant) -> set[str]:
+    if mutant.name not in KILLS:
+        clock = VirtualClock(start=1_750_000_000.0)
+        report = check(mutant.build(clock), clock, phases=KILL_PHASES)
+        assert not report.ok
+        KILLS[mutant.name] = {f.check for f in report.failures}
+    return KILLS[mutant.name]
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_every_mutant_is_killed_by_the_expected_check(mutant: Mutant) -> None:
+    fired = _kill(mutant)
+    assert fired & mutant.expected, f"{mutant.name} ({mutant.bug}) was caught only by {sorted(fired)}"
+
+
+def test_every_kit_check_that_fires_is_documented() -> None:
+    from contracts.checks import CHECKS
+
+    fired = set().union(*(_kill(m) for m in MUTANTS))
+    schemathesis_checks = {
+        "negative_data_rejection",
+        "ignored_auth",
+        "missing_required_header",
+        "response_schema_conformance",
+        "positive_data_acceptance",
+    }
+    assert fired - schemathesis_checks <= set(CHECKS)
+
+
+def test_kill_rate_is_100_percent() -> None:
+    killed = [m.name for m in MUTANTS if _kill(m)]
+    print(f"\nmutant kill rate: {len(killed)}/{len(MUTANTS)}")  # shown with -s; the report quotes it
+    assert len(killed) == len(MUTANTS) >= 20
+
+
+def test_the_mutant_set_covers_the_issues_list() -> None:
+    names = {m.name for m in MUTANTS}
+    assert {
+        "accepts-n-5",
+        "accepts-width-1001",
+        "progress-backwards",
+        "uri-not-first-image",
+        "express-error-shape",
+        "done-without-images",
+        "500-on-valid-body",
+    } <= names
+
+
+@pytest.mark.parametrize(
+    ("name", "caught_by"),
+    [
+        ("accepts-n-5", "negative_data_rejection"),
+        ("express-error-shape", "response_schema_conformance"),
+        ("uri-not-first-image", "done_has_images"),  # the kit's check on stateful fetches
+    ],
+)
+def test_schemathesis_alone_catches(name: str, caught_by: str) -> None:
+    mutant = next(m for m in MUTANTS if m.name == name)
+    clock = VirtualClock(start=1_750_000_000.0)
+    # Instant jobs, so the stateful phase polls DONE jobs without the clock moving.
+    report = check(mutant.build(clock, job_seconds=0), clock, phases=frozenset({"coverage", "stateful"}))
+    assert caught_by in {f.check for f in report.failures}
+    assert all(f.source in ("coverage", "stateful") and f.curl for f in report.failures)
+
+
+def test_auth_failures_reproduce_with_the_bad_credentials() -> None:
+    mutant = next(m for m in MUTANTS if m.name == "accepts-any-key")
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(mutant.build(clock, job_seconds=0), clock, phases=frozenset({"examples"}))
+    [failure, *_] = [f for f in report.failures if f.check == "ignored_auth"]
+    assert failure.curl is not None
+    # never the real key placeholder: the request that got in had no valid credentials
+    assert "$IMAGINEPRO_API_KEY" not in failure.curl.splitlines()[-1]
+    assert "deliberately invalid or missing credentials" in " ".join(failure.notes)
+
+
+def test_generated_webhook_urls_point_at_the_sink_and_invalid_ones_stay() -> None:
+    sent: list[Any] = []
+
+    def spy(call: Call, body: Any) -> Any:
+        if call.is_create and isinstance(body, dict) and "webhookOverride" in body:
+            sent.append(body["webhookOverride"])
+        return body
+
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(Rewrite(faithful(clock), request=spy), clock, phases=frozenset({"examples", "coverage"}))
+    assert report.ok, render_summary(report)
+    urls = [u for u in sent if isinstance(u, str) and u.startswith(("http://", "https://"))]
+    assert "http://127.0.0.1:9/flux-mock-check" in urls
+    assert not any("0.com" in u for u in urls)  # the spec's example host never goes out
+    assert any(u is not None and not str(u).startswith("http") for u in sent)  # invalid values are still sent
+
+
+def test_a_remote_url_gets_a_small_budget_and_no_positive_fuzzing() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = faithful(clock)
+    report = check(
+        app,
+        clock,
+        base_url="https://flux.example.test",
+        phases=frozenset({"lifecycle", "coverage", "stateful", "examples"}),
+    )
+    assert report.ok, render_summary(report)
+    assert jobs_in(app) == 3
+    assert "invalid bodies only and skips its stateful phase" in " ".join(report.notes)
+    assert not any(o.name.startswith("stateful") for o in report.outcomes)
+    assert report.costs["schemathesis/coverage"].requests > 100  # the invalid bodies still go out
+    assert "3 job(s) created (max 5)" in report.budget
+
+
+def test_the_budget_holds_against_a_server_that_accepts_invalid_bodies() -> None:
+    accepts_everything = Mutant(
+        "accepts-everything",
+        "every POST is answered 200 by a fresh valid job",
+        frozenset(),
+        request=lambda call, body: {"prompt": "x"} if call.is_create and "image" not in str(body) else body,
+    )
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = accepts_everything.build(clock)
+    report = check(app, clock, max_jobs=2, phases=frozenset({"probes", "coverage", "fuzzing"}))
+    assert jobs_in(app) == 2
+    assert "2 job(s) created (max 2)" in report.budget
+    assert "held back" in report.budget
+    assert any(o.status == "skipped" and "budget" in o.detail for o in report.outcomes)
+    assert not report.ok  # the two accepted invalid bodies are failures
+
+
+def test_max_jobs_zero_sends_no_job_creating_request() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = faithful(clock)
+    report = check(app, clock, max_jobs=0, phases=frozenset({"lifecycle", "probes", "examples"}))
+    assert jobs_in(app) == 0
+    assert report.ok
+    assert all(o.status == "skipped" for o in report.outcomes if o.name.startswith(("job ", "rejects")))
+
+
+class EchoInbox:
+    """A stand-in receiver: the server 'delivers' the final GET body it serves (optionally altered)."""
+
+    url = "http://127.0.0.1:9/hook"
+
+    def __init__(self) -> None:
+        self.sent: dict[str, list[Any]] = {}
+
+    def payloads_for(self, message_id: str) -> list[Any]:
+        return self.sent.get(message_id, [])
+
+
+def _delivering(inbox: EchoInbox, change: dict[str, Any]) -> Any:
+    def record(call: Call, status: int, body: Any) -> tuple[int, Any]:
+        if call.is_fetch and status == 200 and body.get("status") == "DONE" and "ref" in body:
+            inbox.sent.setdefault(body["messageId"], []).append({**body, **change})
+        return status, body
+
+    return record
+
+
+@pytest.mark.parametrize(("change", "failing"), [({}, set()), ({"progress": 99}, {"webhook_matches_final"})])
+def test_webhook_payload_must_equal_the_final_get(change: dict[str, Any], failing: set[str]) -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    inbox = EchoInbox()
+    app = Rewrite(faithful(clock), response=_delivering(inbox, change))
+    report = run_check(
+        CheckOptions(LOCAL, token=API_KEY, seed=3, poll_interval=0.5, phases=frozenset({"lifecycle"})),
+        app=app,
+        timer=VirtualTimer(clock),
+        inbox=inbox,
+    )
+    assert {f.check for f in report.failures} == failing
+    assert inbox.sent, "job 1 carries the ref and the webhookOverride"
+
+
+def test_a_webhook_that_never_arrives_is_a_failure() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = run_check(
+        CheckOptions(LOCAL, token=API_KEY, seed=3, poll_interval=0.5, phases=frozenset({"lifecycle"})),
+        app=faithful(clock),
+        timer=VirtualTimer(clock),
+        inbox=EchoInbox(),
+    )
+    assert {f.check for f in report.failures} == {"webhook_delivered"}
+
+
+def live_lifecycle(**settings: Any) -> CheckReport:
+    with LiveServer(settings=Settings(job_seconds=0.5, api_keys=(API_KEY,), **settings)) as server:
+        options = CheckOptions(
+            server.url, token=API_KEY, seed=4, poll_interval=0.2, webhook_wait=2.0, phases=frozenset({"lifecycle"})
+        )
+        return run_check(options)
+
+
+def test_webhooks_through_the_real_receiver_match_the_final_get() -> None:
+    report = live_lifecycle()
+    assert report.ok, render_summary(report)
+    [job] = [o for o in report.outcomes if o.name == "job imagine n=2"]
+    assert job.detail.endswith("webhook == final GET")
+    assert not any("webhooks not exercised" in note for note in report.notes)
+
+
+@pytest.mark.parametrize(
+    ("fault", "caught_by"),
+    [("drop", "webhook_delivered"), ("corrupt", "webhook_matches_final"), ("out-of-order", "webhook_matches_final")],
+)
+def test_webhook_faults_are_caught(fault: str, caught_by: str) -> None:
+    report = live_lifecycle(webhook_fault=fault)
+    assert caught_by in {f.check for f in report.failures}, render_summary(report)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"base_url": "ftp://x"}, "must start with http"),
+        ({"base_url": "https://api.imaginepro.ai"}, "not loopback: pass the API key"),
+        ({"base_url": LOCAL, "phases": frozenset({"fuzz"})}, "unknown phase"),
+        ({"base_url": LOCAL, "job_timeout": 5}, "from 10 to 900"),
+        ({"base_url": LOCAL, "max_jobs": -1}, "0 or more"),
+    ],
+)
+def test_options_are_validated(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        CheckOptions(**options)
+
+
+def test_default_budget_depends_on_loopback() -> None:
+    assert CheckOptions(LOCAL).job_limit is None
+    assert CheckOptions("https://api.imaginepro.ai", token="sk").job_limit == 5
+    assert CheckOptions("https://api.imaginepro.ai", token="sk", max_jobs=50).job_limit == 50
+
+
+CLI_PHASES = "lifecycle,probes,examples"
+
+
+def test_cli_passes_against_a_live_mock_and_writes_junit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hypothesis import configuration
+
+    homes: list[Any] = []
+    original = configuration.set_hypothesis_home_dir
+
+    def spy(directory: Any) -> None:
+        homes.append(directory and Path(directory).name)
+        original(directory)
+
+    monkeypatch.setattr(configuration, "set_hypothesis_home_dir", spy)
+    monkeypatch.chdir(tmp_path)
+    junit = tmp_path / "check.xml"
+    settings = Settings(job_seconds=0.6, api_keys=(API_KEY,))
+    with LiveServer(settings=settings) as server:
+        started = time.monotonic()
+        result = CliRunner().invoke(
+            main,
+            [
+                "check",
+                "--base-url",
+                server.url,
+                "--token",
+                API_KEY,
+                "--seed",
+                "5",
+                "--phases",
+                CLI_PHASES,
+                "--max-examples",
+                "3",
+                "--poll-interval",
+                "0.2",
+                "--junit",
+                str(junit),
+            ],
+        )
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 60
+    assert f"flux-mock check {server.url}  (seed 5)" in result.output
+    assert "PASSED" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["check.xml"]  # no .schemathesis/ or reports left
+    assert homes[0].startswith("flux-mock-check-")  # Hypothesis' storage went to a temporary folder
+    assert homes[-1] is None
+    root = ET.parse(junit).getroot()
+    assert root.get("failures") == "0"
+    assert int(root.get("tests", "0")) > 40
+
+
+def test_cli_fails_against_a_broken_live_server_with_a_reproduction() -> None:
+    mutant = next(m for m in MUTANTS if m.name == "uri-not-first-image")
+    app = mutant.build(SystemClock())
+    server = LiveServer(app)
+    app.app = mutant.build(SystemClock(), job_seconds=0.3, public_url=server.url).app  # image URLs on this port
+    with server:
+        result = CliRunner().invoke(
+            main,
+            [
+                "check",
+                "--base-url",
+                server.url,
+                "--token",
+                API_KEY,
+                "--seed",
+                "5",
+                "--phases",
+                "lifecycle",
+                "--poll-interval",
+                "0.1",
+                "--no-webhooks",  # the mutants record webhooks instead of sending them
+            ],
+        )
+    assert result.exit_code == 1
+    assert "[done_has_images]" in result.output
+    assert "uri must be the first image" in result.output
+    assert f"curl -sS -X POST {server.url}/api/v1/flux/imagine" in result.output
+    assert '"Authorization: Bearer $IMAGINEPRO_API_KEY"' in result.output
+    assert API_KEY not in result.output
+    assert "reproduce (seed 5):" in result.output
+    # the only bug is the one the mutant has
+    assert "3 failure(s), 1 distinct:" in result.output, result.output
+
+
+def test_cli_reports_an_unreachable_server_once() -> None:
+    with LiveServer(create_app(Settings())) as server:
+        url = server.url  # a loopback port that was just closed
+    result = CliRunner().invoke(main, ["check", "--base-url", url, "--request-timeout", "2"])
+    assert result.exit_code == 1
+    assert result.output.count("ERR ") == 1
+    assert "cannot reach the server: ConnectError" in result.output
+    assert "FAILED: 0 passed, 0 failed, 1 errors" in result.output
+
+
+def test_cli_refuses_a_remote_url_without_a_token() -> None:
+    result = CliRunner().invoke(
+        main, ["check", "--base-url", "https://api.imaginepro.ai"], env={"IMAGINEPRO_API_KEY": ""}
+    )
+    assert result.exit_code == 2
+    assert "pass the API key with --token" in result.output
+
+
+def test_cli_is_offered_by_flux_mock() -> None:
+    result = CliRunner().invoke(main, ["check", "--help"])
+    assert result.exit_code == 0
+    assert "--max-jobs" in result.output
+    assert "--junit" in result.output
+
+
+def test_in_process_mock_with_real_settings_keeps_its_clock() -> None:
+    # the engine never touches a server's clock by itself: only the VirtualTimer given to it does
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = create_app(Settings(job_seconds=3, api_keys=(API_KEY,)), clock=clock)
+    check(app, clock, phases=frozenset({"examples"}))
+    assert clock.now() == 1_750_000_000.0

@@ -1,0 +1,159 @@
+"""Strategies generated from the spec, checked against the spec and against the mock itself.
+
+Every test pins its own seeded settings (derandomize, no example database), whatever profile runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contracts import checks, rules, strategies
+from contracts.schema import validator_for
+from mock_server import Settings, VirtualClock, create_app
+
+SEEDED = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def seeded(max_examples: int) -> settings:
+    """The seeded settings with this many examples."""
+    return settings(SEEDED, max_examples=max_examples)
+
+
+KEY = "sk-strategies"
+# The contract allows any http(s) webhookOverride; a flux-mock with webhook delivery refuses hosts off its
+# allow-list (a mock extension) unless told to accept every host and only record the webhooks.
+SETTINGS = Settings(api_keys=(KEY,), job_seconds=1, webhook_allow_hosts=("*",), webhook_transport="record")
+APP = create_app(SETTINGS, clock=VirtualClock())
+
+
+def post(path: str, body: Any) -> tuple[int, Any]:
+    async def go() -> tuple[int, Any]:
+        transport = httpx.ASGITransport(app=APP)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
+            answer = await client.post(path, json=body, headers={"Authorization": f"Bearer {KEY}"})
+            return answer.status_code, answer.json()
+
+    return asyncio.run(go())
+
+
+@seeded(60)
+@given(strategies.imagine_requests())
+def test_every_generated_imagine_request_is_accepted_by_the_mock(body: dict[str, Any]) -> None:
+    status, answer = post("/api/v1/flux/imagine", body)
+    assert status == 200, (body, answer)
+
+
+@seeded(30)
+@given(strategies.upscale_requests())
+def test_every_generated_upscale_request_is_accepted_by_the_mock(body: dict[str, Any]) -> None:
+    status, answer = post("/api/v1/flux/upscale", body)
+    assert status == 200, (body, answer)
+
+
+@pytest.mark.parametrize("rule", strategies.imagine_rule_names())
+def test_invalid_imagine_requests_are_rejected_naming_the_field(rule: str) -> None:
+    known = set(strategies.contract().schema("ImagineRequest")["properties"])
+
+    @seeded(8)
+    @given(strategies.invalid_imagine_requests(rule=rule))
+    def rejected(body: dict[str, Any]) -> None:
+        assert rules.broken_rules("fluxImagine", body) == {rule}
+        field = rule.split(".")[0] if rule != "additionalProperties" else next(k for k in body if k not in known)
+        status, answer = post("/api/v1/flux/imagine", body)
+        assert checks.rejection_names_field(status, answer, rule=rule, field=field) == [], (body, answer)
+        assert any(d["pointer"] == f"/{field}" for d in answer["details"]), answer
+
+    rejected()
+
+
+@seeded(40)
+@given(strategies.invalid_upscale_requests())
+def test_invalid_upscale_requests_break_one_rule_and_are_rejected(body: dict[str, Any]) -> None:
+    assert len(rules.broken_rules("fluxUpscale", body)) == 1
+    status, _ = post("/api/v1/flux/upscale", body)
+    assert status == 400
+
+
+def test_rule_is_validated_eagerly_with_the_valid_names() -> None:
+    with pytest.raises(ValueError, match=r"Unknown rule 'widht\.multipleOf'.*Did you mean 'width\.multipleOf'"):
+        strategies.invalid_imagine_requests(rule="widht.multipleOf")
+
+
+@seeded(80)
+@given(strategies.messages(coherent=False))
+def test_generated_messages_validate_against_the_spec(body: dict[str, Any]) -> None:
+    assert validator_for("Message").is_valid(body)
+
+
+@seeded(80)
+@given(strategies.messages())
+def test_coherent_messages_also_pass_every_check(body: dict[str, Any]) -> None:
+    assert checks.check_message(body) == []
+
+
+@pytest.mark.parametrize("status", ["QUEUED", "PROCESSING", "DONE", "FAIL"])
+def test_messages_of_one_status(status: str) -> None:
+    @seeded(15)
+    @given(strategies.messages(status=status), strategies.webhook_payloads(status=status))
+    def only(message: dict[str, Any], payload: dict[str, Any]) -> None:
+        assert message["status"] == payload["status"] == status
+        assert validator_for("webhook:messageUpdate").is_valid(payload)
+        assert checks.check_message(payload, schema="webhook:messageUpdate") == []
+
+    only()
+
+
+def test_unknown_status_is_refused_eagerly() -> None:
+    with pytest.raises(ValueError, match=r"Unknown status 'SUCCESS'.*QUEUED, PROCESSING, DONE, FAIL"):
+        strategies.messages(status="SUCCESS")
+
+
+def test_all_statuses_and_optional_keys_are_generated() -> None:
+    seen: set[str] = set()
+    keys: set[str] = set()
+
+    @seeded(100)
+    @given(strategies.messages(coherent=False))
+    def collect(body: dict[str, Any]) -> None:
+        seen.add(body["status"])
+        keys.update(body)
+
+    collect()
+    assert seen == {"QUEUED", "PROCESSING", "DONE", "FAIL"}
+    assert {"uri", "images", "error", "ref", "prompt"} <= keys
+
+
+def test_make_coherent_repairs_a_schema_valid_but_incoherent_body() -> None:
+    body = {
+        "messageId": "2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001",
+        "status": "DONE",
+        "progress": 3,
+        "createdAt": "2026-02-22T07:43:49+00:00",
+        "updatedAt": "2026-02-22T07:43:37+00:00",
+    }
+    fixed = strategies.make_coherent(body)
+    assert checks.check_message(fixed) == []
+    assert fixed["uri"] == fixed["images"][0]
+    assert fixed["progress"] == 100
+
+
+def test_generation_speed() -> None:
+    """The reason for schemathesis' generator: a few ms per body once the schema is loaded."""
+    strategy = st.lists(strategies.messages(), min_size=50, max_size=50)
+
+    @seeded(2)
+    @given(strategy)
+    def draw(bodies: list[dict[str, Any]]) -> None:
+        assert len(bodies) == 50
+
+    draw()  # warm-up: loads the generator schema
+    started = time.perf_counter()
+    draw()
+    assert time.perf_counter() - started < 10  # 100 bodies; about 0.5 s measured, generous for a busy CI box

@@ -250,7 +250,7 @@ def verify(
     """Verify that a client honours the contract: flux-mock verify [OPTIONS] -- CMD ...
 
     For each scenario, a fresh mock starts on a free loopback port and CMD runs once with
-    IMAGINEPRO_BASE_URL, IMAGINEPRO_API_KEY and FLUX_MOCK_ADMIN_URL pointing at it. The mock's
+    IMAGINEPRO_BASE_URL, IMAGINEPRO_API_KEY and IMAGINEPRO_MOCK_ADMIN_URL pointing at it. The mock's
     journal then shows what the client got wrong: requests that break the schema, polling
     faster than 10/s or the courtesy interval, polling after DONE/FAIL or never polling,
     ignoring Retry-After, retrying 5xx without back-off, polling a stalled job forever,

@@ -3,7 +3,7 @@
 Three steps per scenario, the last one pure:
 
 1. serve: a fresh mock on an ephemeral loopback port, the scenario armed for every request;
-2. run: CMD with ``IMAGINEPRO_BASE_URL``, ``IMAGINEPRO_API_KEY`` and ``FLUX_MOCK_ADMIN_URL`` set,
+2. run: CMD with ``IMAGINEPRO_BASE_URL``, ``IMAGINEPRO_API_KEY`` and ``IMAGINEPRO_MOCK_ADMIN_URL`` set,
    bounded by a timeout (the whole process group is killed when it runs over);
 3. judge: the request journal, plus what the mock answered, goes through `client_checks`, and the
    client's exit code is held to the scenario's expectation.
@@ -303,7 +303,7 @@ def client_env(base_url: str, api_key: str, extra: Mapping[str, str] | None = No
     env.update(extra or {})
     env["IMAGINEPRO_BASE_URL"] = base_url
     env["IMAGINEPRO_API_KEY"] = api_key
-    env["FLUX_MOCK_ADMIN_URL"] = base_url + ADMIN_PREFIX
+    env["IMAGINEPRO_MOCK_ADMIN_URL"] = base_url + ADMIN_PREFIX
     return env
 
 

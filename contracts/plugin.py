@@ -92,7 +92,7 @@ class _Handle:
         return {
             "IMAGINEPRO_BASE_URL": self.base_url,
             "IMAGINEPRO_API_KEY": self.api_key,
-            "FLUX_MOCK_ADMIN_URL": self.admin_url,
+            "IMAGINEPRO_MOCK_ADMIN_URL": self.admin_url,
         }
 
     @property

@@ -319,3 +319,13 @@ def test_verify_command_names_an_unknown_scenario_before_running_anything() -> N
     result = CliRunner().invoke(verify, ["--scenarios", "success,fial", "--", "/nonexistent/client"])
     assert result.exit_code == 1
     assert "--scenarios: Unknown scenario 'fial'. Did you mean 'fail'?" in result.output
+
+
+def test_exported_admin_variable_does_not_collide_with_settings() -> None:
+    # A client under verify may itself build Settings.from_env(); an unknown FLUX_MOCK_* variable would stop it.
+    from contracts.client_verify import client_env
+    from mock_server import Settings
+
+    env = client_env("http://127.0.0.1:1", "sk-x")
+    assert env["IMAGINEPRO_MOCK_ADMIN_URL"] == "http://127.0.0.1:1/__mock"
+    assert Settings.from_env(env).port == Settings().port

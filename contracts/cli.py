@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,7 @@ def check(junit: Path | None, verbose: bool, phases: str, **values: Any) -> None
         options = CheckOptions(phases=frozenset(p.strip() for p in phases.split(",") if p.strip()), **values)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    _writable_report(junit)
     # Hypothesis' storage goes to a temporary folder: nothing replays from, or is left in, the caller's directory.
     with tempfile.TemporaryDirectory(prefix="flux-mock-check-") as home:
         configuration.set_hypothesis_home_dir(home)
@@ -123,13 +125,33 @@ def check(junit: Path | None, verbose: bool, phases: str, **values: Any) -> None
             configuration.set_hypothesis_home_dir(None)
     click.echo(render_summary(report, verbose=verbose))
     if junit is not None:
-        click.echo(f"JUnit report written to {write_junit(report, junit)}")
+        _write_report(junit, lambda: write_junit(report, junit))
     raise SystemExit(report.exit_code)
 
 
-def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
+def _writable_report(path: Path | None) -> None:
+    """Fail before the run (nothing spent yet) if the JUnit report cannot be written; create its folder."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror or exc}.", param_hint="--junit") from None
+
+
+def _write_report(path: Path, write: Callable[[], object]) -> None:
+    try:
+        write()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write the JUnit report {path}: {exc.strerror or exc}.") from None
+    click.echo(f"JUnit report written to {path}")
+
+
+def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str, Any]:
     from .client_verify import EXIT_RULES
 
+    known = {*scenarios, *(name.partition(":")[0] for name in scenarios)}
     found: dict[str, Any] = {}
     for value in values:
         scenario, sep, rule = value.partition("=")
@@ -137,6 +159,10 @@ def _expectations(values: tuple[str, ...]) -> dict[str, Any]:
             raise click.BadParameter(
                 f"{value!r} must be SCENARIO=RULE with RULE one of {', '.join(EXIT_RULES)}, e.g. fail=nonzero.",
                 param_hint="--expect",
+            )
+        if scenario.strip() not in known:
+            raise click.BadParameter(
+                f"{scenario.strip()!r} is not one of the scenarios run ({', '.join(scenarios)}).", param_hint="--expect"
             )
         found[scenario.strip()] = rule.strip()
     return found
@@ -296,19 +322,19 @@ def verify(
         seed=seed,
         api_key=api_key,
         rules=rules,
-        expectations=_expectations(expect),
+        expectations=_expectations(expect, names),
         failure_pattern=pattern,
         skip_checks=skip_check,
         rate_limit=rate_limit,
         fast_forward=fast_forward,
     )
+    _writable_report(junit)
     try:
         report = verify_client(command, options, on_result=lambda r: click.echo(format_result_line(r), err=True))
-    except VerifyError as exc:
-        raise click.ClickException(str(exc)) from None
+    except VerifyError as exc:  # verify could not run at all: a usage error (exit 2), not a client violation (1)
+        raise click.UsageError(str(exc)) from None
     click.echo(format_report(report, show_output=show_output))
     if junit is not None:
-        junit.write_text(junit_xml(report), encoding="utf-8")
-        click.echo(f"JUnit report written to {junit}")
+        _write_report(junit, lambda: junit.write_text(junit_xml(report), encoding="utf-8"))
     if not report.passed:
         raise SystemExit(1)

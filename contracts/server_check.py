@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ LOOPBACK_TOKEN = "sk-flux-mock-check"
 # server's own loopback (flux-mock allows loopback hosts), or a reserved domain (RFC 2606) for a remote server.
 LOOPBACK_SINK = "http://127.0.0.1:9/flux-mock-check"
 REMOTE_SINK = "https://example.com/flux-mock-check"
+
+
+_RATE_LIMIT = re.compile(r"^[1-9][0-9]*/[0-9]*[smhd]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,9 @@ class CheckOptions:
             raise ValueError(f"{self.base_url} is not loopback: pass the API key with --token (or IMAGINEPRO_API_KEY)")
         if self.max_jobs is not None and self.max_jobs < 0:
             raise ValueError(f"max jobs must be 0 or more, got {self.max_jobs}")
+        if self.rate_limit is not None and not _RATE_LIMIT.match(self.rate_limit):
+            # Checked here, before any request: schemathesis would only refuse it after jobs were spent.
+            raise ValueError(f"rate limit {self.rate_limit!r} must look like 10/s, 1/3s or 100/m")
 
     @property
     def loopback(self) -> bool:

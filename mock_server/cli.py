@@ -11,9 +11,9 @@ import click
 
 from . import __version__
 from .errors import MockServerError
-from .settings import ENV_PREFIX, Settings, field_type, parse_value
+from .settings import ENV_PREFIX, FLAG_NAMES, Settings, field_type, parse_value
 
-_FLAG_NAMES = {"api_keys": "--api-key", "scenarios_file": "--scenarios", "webhook_allow_hosts": "--webhook-allow-host"}
+_FLAG_NAMES = FLAG_NAMES
 
 
 def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -121,9 +121,3 @@ def snapshot(p: Plan, now: float) -> Snapshot:
     progress = _progress_at(p, now)
     reached = p.starts_at + (p.duration * progress / 100 if p.duration > 0 else 0.0)
     return Snapshot(JobStatus.PROCESSING, progress, max(p.starts_at, reached))
-
-
-def transition_times(p: Plan) -> list[float]:
-    """Instants at which the status changes (for timers such as webhook delivery)."""
-    times = [t for t in (p.starts_at, p.ends_at) if t > p.created_at and math.isfinite(t)]
-    return sorted(set(times))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import socket
 import sys
 import threading
@@ -32,7 +33,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}. Pick another --port.") from None
+        fix = (
+            "Pick another --port."
+            if exc.errno == errno.EADDRINUSE
+            else "Check --host: it must be an address of this machine."
+        )
+        raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}. {fix}") from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

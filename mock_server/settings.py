@@ -26,6 +26,13 @@ RateLimit = Literal["off", "documented"]
 WebhookEvents = Literal["final", "progress"]
 WebhookTransport = Literal["http", "record"]
 
+# Flags whose name is not the field's: a repeatable flag is singular, a file option is named for what it holds.
+FLAG_NAMES: dict[str, str] = {
+    "api_keys": "--api-key",
+    "scenarios_file": "--scenarios",
+    "webhook_allow_hosts": "--webhook-allow-host",
+}
+
 # Named pacings for --job-seconds, so "realistic" needs no magic number.
 JOB_SECONDS_PRESETS: dict[str, float] = {"instant": 0.0, "demo": 3.0, "realistic": 12.0}
 
@@ -232,6 +239,10 @@ class Settings:
                 continue
             name = key[len(ENV_PREFIX) :].lower()
             if name not in names:
+                flag_style = {ENV_PREFIX + flag[2:].replace("-", "_").upper(): n for n, flag in FLAG_NAMES.items()}
+                if key in flag_style:  # named after the flag, e.g. FLUX_MOCK_SCENARIOS for --scenarios
+                    real = ENV_PREFIX + flag_style[key].upper()
+                    raise SettingsError(f"Unknown environment variable {key}. Did you mean {real!r}?")
                 env_names = [ENV_PREFIX + n.upper() for n in names]
                 raise SettingsError(f"Unknown environment variable {key}.{did_you_mean(key, env_names)}")
             values[name] = parse_value(name, raw, source=key)

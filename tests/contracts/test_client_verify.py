@@ -317,7 +317,7 @@ def test_verify_command_rejects_out_of_range_limits(bad: str) -> None:
 
 def test_verify_command_names_an_unknown_scenario_before_running_anything() -> None:
     result = CliRunner().invoke(verify, ["--scenarios", "success,fial", "--", "/nonexistent/client"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, distinct from "the client broke the contract" (1)
     assert "--scenarios: Unknown scenario 'fial'. Did you mean 'fail'?" in result.output
 
 
@@ -329,3 +329,18 @@ def test_exported_admin_variable_does_not_collide_with_settings() -> None:
     env = client_env("http://127.0.0.1:1", "sk-x")
     assert env["IMAGINEPRO_MOCK_ADMIN_URL"] == "http://127.0.0.1:1/__mock"
     assert Settings.from_env(env).port == Settings().port
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--expect", "nosuch=zero", "--", "true"], "'nosuch' is not one of the scenarios run"),
+        (["--junit", "/etc/passwd/x.xml", "--", "true"], "cannot write /etc/passwd/x.xml"),
+    ],
+)
+def test_usage_errors_exit_2_before_any_run(args: list[str], needle: str) -> None:
+    from contracts.cli import verify
+
+    result = CliRunner().invoke(verify, args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.output

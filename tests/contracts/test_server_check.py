@@ -402,3 +402,13 @@ def test_in_process_mock_with_real_settings_keeps_its_clock() -> None:
     app = create_app(Settings(job_seconds=3, api_keys=(API_KEY,)), clock=clock)
     check(app, clock, phases=frozenset({"examples"}))
     assert clock.now() == 1_750_000_000.0
+
+
+def test_bad_rate_limit_is_refused_before_anything_is_sent() -> None:
+    from click.testing import CliRunner
+
+    from contracts.cli import check
+
+    result = CliRunner().invoke(check, ["--base-url", "http://127.0.0.1:9", "--rate-limit", "abc"])
+    assert result.exit_code == 2
+    assert "must look like 10/s" in result.output

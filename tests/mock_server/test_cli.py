@@ -76,3 +76,9 @@ def test_python_dash_m_is_the_same_command() -> None:
     )
     assert result.returncode == 0
     assert "--job-seconds" in result.stdout
+
+
+def test_bad_host_is_not_blamed_on_the_port() -> None:
+    result = CliRunner().invoke(main, ["serve", "--host", "10.255.255.1", "--port", "0"])
+    assert result.exit_code == 1
+    assert "Check --host" in result.output

@@ -25,6 +25,8 @@ def test_env_then_keywords() -> None:
     ("env", "needle"),
     [
         ({"FLUX_MOCK_PORTT": "1"}, "Did you mean 'FLUX_MOCK_PORT'"),
+        ({"FLUX_MOCK_SCENARIOS": "qa.yaml"}, "Did you mean 'FLUX_MOCK_SCENARIOS_FILE'"),
+        ({"FLUX_MOCK_API_KEY": "k"}, "Did you mean 'FLUX_MOCK_API_KEYS'"),
         ({"FLUX_MOCK_PORT": "eighty"}, "FLUX_MOCK_PORT has value 'eighty'"),
         ({"FLUX_MOCK_JOB_SECONDS": "fast"}, "instant, demo, realistic"),
         ({"FLUX_MOCK_PORT": "70000"}, "0 to 65535"),

@@ -40,7 +40,11 @@ def services(request: Request) -> Services:
 
 async def send_json(send: Send, status: int, content: Any) -> None:
     """Send a complete JSON answer straight to the ASGI server (no Response object on the hot path)."""
-    payload = orjson.dumps(content)
+    await send_body(send, status, orjson.dumps(content))
+
+
+async def send_body(send: Send, status: int, payload: bytes) -> None:
+    """Send an already serialised JSON answer."""
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
@@ -159,7 +163,14 @@ class FetchMessage:
         job = self.svc.store.find(message_id)
         if job is None or job.account != state.get("account"):
             raise HttpError(404, "Message not found")
-        await send_json(send, 200, render_message(self.svc, job))
+        if job.final_body is not None and job.forced is None:
+            await send_body(send, 200, job.final_body)
+            return
+        now = self.svc.clock.now()
+        payload = orjson.dumps(render_message(self.svc, job, now))
+        if job.forced is None and now >= job.plan.ends_at:
+            job.final_body = payload
+        await send_body(send, 200, payload)
 
 
 async def image(request: Request) -> Response:

@@ -70,6 +70,9 @@ class FaultMiddleware:
             return
         selection: Selection | None = scope.get("state", {}).get("selection")
         if selection is None:  # the common case: only a job's own poll faults (not-yet, flaky) can apply
+            if not self.engine.poll_faults_used:  # no job was ever given a poll fault: nothing to look up
+                await self.app(scope, receive, send)
+                return
             poll = POLL_PATH.match(scope["path"]) if scope["method"] == "GET" else None
             if poll is None or not await self._poll_fault(scope, send, poll["id"], _NOTHING):
                 await self.app(scope, receive, send)

@@ -42,6 +42,9 @@ class Job:
     scenario: str | None = None
     forced: Snapshot | None = None  # set by the admin API; wins over the plan
     timing: Timing | None = None  # the knobs the job was planned with (scenarios read not_found_for etc.)
+    # The serialised Message once the planned state is terminal: a pure function of the plan, which never
+    # changes, so it is rendered once (GET's hottest case is polling a finished job). Unused while forced.
+    final_body: bytes | None = None
 
     def snapshot(self, now: float) -> Snapshot:
         """The job's state at `now`."""

@@ -104,6 +104,9 @@ class ScenarioEngine:
         self._file_rules = list(file_rules or [])
         self._lock = threading.Lock()
         self.sleep: Sleep = anyio.sleep  # injectable: tests replace it so latency costs no real time
+        # Set once any job gets a poll fault (not-yet, flaky); until then polls skip the per-job lookup.
+        # Never cleared: after a reset it only costs that lookup again.
+        self.poll_faults_used = False
         self.reset()
 
     def reset(self) -> None:
@@ -182,7 +185,10 @@ class ScenarioEngine:
     def timing(self, selection: Selection, base: Timing, *, kind: str, timeout: float, n: int) -> Timing:
         """The Timing of a job created under `selection`."""
         with self._lock:
-            return job_timing(selection.scenarios, base, JobContext(kind, timeout, n, self.rng))
+            timing = job_timing(selection.scenarios, base, JobContext(kind, timeout, n, self.rng))
+        if timing.not_found_for or timing.flaky_every:
+            self.poll_faults_used = True  # from now on every poll is checked for its job's own faults
+        return timing
 
     def count_poll(self, message_id: str) -> int:
         """Count one progress poll of a job; returns its 1-based number."""

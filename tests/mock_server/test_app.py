@@ -9,7 +9,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from mock_server import Settings, VirtualClock, create_app
+from mock_server import JobStatus, Settings, VirtualClock, create_app
 
 pytestmark = pytest.mark.anyio
 
@@ -233,3 +233,30 @@ async def test_offset_timestamps(clock: VirtualClock) -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://t", headers={"Authorization": "Bearer k"}) as c:
         body = (await c.post(IMAGINE, json={"prompt": "x"})).json()
     assert body["createdAt"] == "2025-06-15T15:06:40+00:00"
+
+
+async def test_finished_message_is_rendered_once_and_forcing_still_wins(
+    api: httpx.AsyncClient, clock: VirtualClock, app: object
+) -> None:
+    mid = await create(api, n=2)
+    clock.advance(3)
+    first = await api.get(FETCH.format(mid))
+    svc = app.state.services  # type: ignore[attr-defined]
+    job = svc.store.get(mid)
+    assert job.final_body == first.content  # cached at the first terminal poll
+    clock.advance(100)
+    assert (await api.get(LEGACY.format(mid))).content == first.content
+    svc.store.force(mid, JobStatus.FAIL, 42, "forced")
+    forced = (await api.get(FETCH.format(mid))).json()
+    assert (forced["status"], forced["progress"], forced["error"]) == ("FAIL", 42, "forced")
+    svc.store.release(mid)
+    assert (await api.get(FETCH.format(mid))).content == first.content
+
+
+async def test_processing_message_is_not_cached(api: httpx.AsyncClient, clock: VirtualClock, app: object) -> None:
+    mid = await create(api)
+    clock.advance(1)
+    await api.get(FETCH.format(mid))
+    assert app.state.services.store.get(mid).final_body is None  # type: ignore[attr-defined]
+    clock.advance(1)
+    assert (await api.get(FETCH.format(mid))).json()["progress"] > 33

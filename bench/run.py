@@ -43,10 +43,13 @@ BODY = '{"prompt":"a red fox in the snow","n":2,"width":1024,"height":768,"outpu
 POST_HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
 GET_HEADERS = {"Authorization": f"Bearer {KEY}"}
 SERVERS = ("baseline", "mock")
-SCENARIOS = {"post": "POST imagine", "get": "GET progress"}
+# "get" polls a finished job (what the issue's target was first measured on); "get-live" polls a job that
+# stays PROCESSING (a [mock:slow:3600] prompt directive), whose Message is rendered on every poll.
+SCENARIOS = {"post": "POST imagine", "get": "GET progress", "get-live": "GET processing"}
+LIVE_BODY = BODY.replace("a red fox", "[mock:slow:3600] a red fox")
 
-# The issue's targets.
-MIN_RATIO = {"post": 0.7, "get": 0.8}
+# The issue's targets (GET's applies to both kinds of poll).
+MIN_RATIO = {"post": 0.7, "get": 0.8, "get-live": 0.8}
 MAX_P99_MS = 10.0
 MAX_RSS_MB = 200.0
 MEMORY_JOBS = 100_000
@@ -178,6 +181,7 @@ def run_load(args: argparse.Namespace, report: Report, wrk: str) -> None:
         "post": write_script(tmp / "post.lua", "POST", POST_HEADERS, BODY),
         "get": write_script(tmp / "get.lua", "GET", GET_HEADERS),
     }
+    scripts["get-live"] = scripts["get"]
     procs = {
         "baseline": UvicornProcess("baseline", "bench.baseline_app:app", cpu=server_cpu),
         "mock": UvicornProcess(
@@ -185,12 +189,14 @@ def run_load(args: argparse.Namespace, report: Report, wrk: str) -> None:
         ),
     }
     probe = ("POST", IMAGINE, BODY, POST_HEADERS)
-    posts = {"baseline": 1, "mock": 1}
     try:
         message_ids = {name: proc.start(probe)["messageId"] for name, proc in procs.items()}
-        urls = {(name, "post"): procs[name].url + IMAGINE for name in SERVERS} | {
-            (name, "get"): procs[name].url + FETCH.format(message_ids[name]) for name in SERVERS
-        }
+        live_ids = {name: request(proc.port, "POST", IMAGINE, LIVE_BODY, POST_HEADERS)[1]["messageId"]
+                    for name, proc in procs.items()}  # fmt: skip
+        posts = {"baseline": 2, "mock": 2}
+        urls = {(name, "post"): procs[name].url + IMAGINE for name in SERVERS}
+        urls |= {(name, "get"): procs[name].url + FETCH.format(message_ids[name]) for name in SERVERS}
+        urls |= {(name, "get-live"): procs[name].url + FETCH.format(live_ids[name]) for name in SERVERS}
 
         def load(name: str, scenario: str, seconds: int) -> WrkResult:
             result = run_wrk(
@@ -212,9 +218,10 @@ def run_load(args: argparse.Namespace, report: Report, wrk: str) -> None:
         for rnd in range(args.rounds):
             order = SERVERS if rnd % 2 == 0 else SERVERS[::-1]
             for scenario in SCENARIOS:
-                if scenario == "get":
-                    status = get_status(procs["mock"], message_ids["mock"])
-                    report.config.setdefault("mock_job_status_during_get", []).append(status)
+                if scenario in ("get", "get-live"):
+                    ids = message_ids if scenario == "get" else live_ids
+                    status = get_status(procs["mock"], ids["mock"])
+                    report.config.setdefault(f"mock_job_status_during_{scenario}", []).append(status)
                 for name in order:
                     result = load(name, scenario, args.duration)
                     report.samples.append(Sample(scenario, name, rnd + 1, result))
@@ -337,12 +344,13 @@ def render(report: Report) -> str:
                 f"  mock server RSS after the run: {report.summary['mock_server_rss_mb']:.1f} MB "
                 f"holding {report.summary['mock_server_jobs']:,} jobs"
             )
-        statuses = cfg.get("mock_job_status_during_get")
-        if statuses:
-            lines.append(
-                f"  GET progress fetched a job in status {'/'.join(sorted(set(statuses)))} "
-                "(mock; the baseline answers a constant PROCESSING message)"
-            )
+        for scenario in ("get", "get-live"):
+            statuses = cfg.get(f"mock_job_status_during_{scenario}")
+            if statuses:
+                lines.append(
+                    f"  {SCENARIOS[scenario]} fetched a job in status {'/'.join(sorted(set(statuses)))} "
+                    "(mock; the baseline answers a constant PROCESSING message)"
+                )
     if report.warnings:
         lines += ["", "  NOISE WARNING (compare ratios with care):"] + [f"    {w}" for w in report.warnings]
     if report.verdicts:
@@ -392,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
     print(
-        f"flux-mock bench: {args.rounds} round(s) x {args.duration} s x 2 scenarios x 2 servers "
+        f"flux-mock bench: {args.rounds} round(s) x {args.duration} s x {len(SCENARIOS)} scenarios x 2 servers "
         f"(~{(args.rounds * args.duration + args.warmup) * 4 + 5} s)",
         flush=True,
     )

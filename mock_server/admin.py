@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .answers import send_json
 from .control import MockControl
 from .endpoints import json_response
 from .errors import JobNotFound, MockServerError
@@ -30,7 +31,6 @@ from .messages import format_timestamp
 from .problems import HttpError, error_body
 from .rules import Rule
 from .scenarios import catalogue
-from .selection import send_json
 from .webhooks.routes import webhook_admin_routes
 
 PREFIX = "/__mock"

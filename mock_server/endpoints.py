@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .answers import send_body, send_json
 from .credits import cost
 from .images import CONTENT_TYPES, ImageSpec
 from .jobs import Timing
@@ -36,18 +37,6 @@ def json_response(content: Any, status: int = 200, headers: Mapping[str, str] | 
 def services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
-
-
-async def send_json(send: Send, status: int, content: Any) -> None:
-    """Send a complete JSON answer straight to the ASGI server (no Response object on the hot path)."""
-    await send_body(send, status, orjson.dumps(content))
-
-
-async def send_body(send: Send, status: int, payload: bytes) -> None:
-    """Send an already serialised JSON answer."""
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 async def read_json_body(receive: Receive, headers: dict[bytes, bytes], limit: int, state: dict[str, Any]) -> Any:

@@ -19,12 +19,13 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .answers import send_body, send_json
 from .clock import Clock
 from .credits import Credits
 from .errors import ConnectionDropped
 from .jobs import JobStore
 from .problems import ErrorBody, error_body
-from .selection import POLL_PATH, ScenarioEngine, Selection, add_tag, is_api_path, send_json
+from .selection import POLL_PATH, ScenarioEngine, Selection, add_tag, is_api_path
 
 THROTTLED = "ThrottlerException: Too Many Requests"
 # Seconds a client should wait after a 429: the documented windows (general endpoints 3 s, message 1 s).
@@ -98,7 +99,7 @@ class FaultMiddleware:
         if poll is not None and await self._poll_fault(scope, send, poll["id"], selection):
             return
         if effect.garbage == "html":
-            await _send_raw(send, 502, b"text/html", PROXY_502)
+            await send_body(send, 502, PROXY_502, b"text/html")
             return
         if effect.garbage == "json":
             await self._truncated(scope, receive, send)
@@ -148,12 +149,6 @@ def _answered(scope: Scope, message_id: str, tag: str) -> None:
     state.update(message_id=message_id, account=bearer_key(scope))
     if tag not in state.get("tags", ()):
         add_tag(scope, tag)
-
-
-async def _send_raw(send: Send, status: int, content_type: bytes, body: bytes) -> None:
-    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def drop_connection(scope: Scope, receive: Receive) -> None:

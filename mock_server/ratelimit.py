@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .answers import send_json
 from .clock import Clock
 from .faults import THROTTLED, bearer_key
-from .selection import POLL_PATH, add_tag, is_api_path, send_json
+from .selection import POLL_PATH, add_tag, is_api_path
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .answers import send_json
 from .errors import MockServerError
 from .jobs import Timing
 from .problems import HttpError
@@ -304,15 +305,6 @@ def _header_values(scope: Scope) -> list[str]:
         elif name == b"prefer":
             values.extend(prefer_scenarios(raw.decode("latin-1")))
     return [v for v in values if v.strip()]
-
-
-async def send_json(send: Send, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-    """Send a complete JSON answer from middleware."""
-    payload = orjson.dumps(body)
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})
 
 
 def admit(engine: ScenarioEngine, scope: Scope, fields: dict[str, Any], base: Timing) -> tuple[dict[str, Any], Timing]:

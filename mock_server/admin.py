@@ -165,6 +165,13 @@ async def health(request: Request) -> Response:
             "now": _iso(control.now, request),
             "jobs": len(control.jobs),
             "requests": len(control.services.journal),
+            # Contract tools read this: in any-key mode a wrong key is accepted on purpose, so a check that
+            # expects 401 for it is meaningless; `setting` names what turns real key checks on.
+            "auth": {
+                "anyKey": not settings.api_keys,
+                "keys": len(settings.api_keys),
+                "setting": "--api-key KEY (env FLUX_MOCK_API_KEYS)",
+            },
         }
     )
 

@@ -105,6 +105,7 @@ class CreateJob:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
         job = svc.store.submit(account=state["account"], timing=timing, **fields)
+        state["job"] = {k: v for k, v in fields.items() if k != "prompt"}
         state["message_id"] = job.message_id
         created: CreateBody = {
             "success": True,

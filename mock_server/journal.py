@@ -33,6 +33,9 @@ class RequestRecorded:
     violations: tuple[Violation, ...] = ()
     body: str | None = None  # the request body as text, truncated
     tags: tuple[str, ...] = field(default=())  # e.g. scenario or fault names applied
+    # What the mock decided for a job-creating request, after normalisation: kind, timeout, n, size, ...
+    # (the prompt is left out; it is in `body`). Readers use this instead of re-parsing a truncated body.
+    job: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -50,6 +53,7 @@ class RequestRecorded:
             "violations": [v.as_dict() for v in self.violations],
             "body": self.body,
             "tags": list(self.tags),
+            "job": None if self.job is None else dict(self.job),
         }
 
 
@@ -76,6 +80,7 @@ def _materialise(item: RequestRecorded | _Raw) -> RequestRecorded:
         violations=tuple(state.get("violations", ())),
         body=state.get("body_text"),
         tags=tuple(state.get("tags", ())),
+        job=state.get("job"),
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Outcome = Literal["delivered", "retrying", "failed", "abandoned", "dropped", "recorded"]
+Outcome = Literal["delivered", "retrying", "failed", "abandoned", "dropped", "recorded", "blocked"]
 EventKind = Literal["final", "progress"]
 
 
@@ -36,7 +36,8 @@ class WebhookAttempted:
         latency_ms: time from sending to the answer or the error (0 when nothing was sent).
         error: network error, timeout or refusal text, or None.
         outcome: delivered, retrying (another attempt follows), failed (no more attempts), abandoned
-            (shutdown or a full queue), dropped (fault), recorded (dry run, nothing sent).
+            (shutdown or a full queue), dropped (fault), recorded (dry run, nothing sent), blocked (the host
+            is not on the allow-list: never contacted; `error` says why).
         retry_in_s: mock seconds until the next attempt, when outcome is retrying.
         faults: the webhook faults applied to this job.
         response: the start of the receiver's answer body.

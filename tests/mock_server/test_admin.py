@@ -81,6 +81,14 @@ async def test_the_admin_spec_is_served(api: httpx.AsyncClient) -> None:
 async def test_health(api: httpx.AsyncClient) -> None:
     body = conforms(await api.get("/__mock/health"), "health")
     assert (body["status"], body["seed"], body["jobs"]) == ("ok", 1, 0)
+    assert body["auth"] == {"anyKey": False, "keys": 1, "setting": "--api-key KEY (env FLUX_MOCK_API_KEYS)"}
+
+
+async def test_health_says_when_any_key_is_accepted(clock: VirtualClock) -> None:
+    app = create_app(Settings(seed=1), clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        body = conforms(await client.get("/__mock/health"), "health")
+    assert (body["auth"]["anyKey"], body["auth"]["keys"]) == (True, 0)
 
 
 async def test_jobs_list_inspect_force_release(api: httpx.AsyncClient, clock: VirtualClock) -> None:

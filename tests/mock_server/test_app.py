@@ -188,6 +188,19 @@ async def test_validation_error_body_and_journal(api: httpx.AsyncClient, app: ob
     assert all(v.hint for v in entry.violations)
 
 
+async def test_journal_keeps_the_job_fields_the_mock_used(api: httpx.AsyncClient, app: object) -> None:
+    # A prompt longer than the body excerpt: the journal still knows the timeout and n that were used.
+    response = await api.post(IMAGINE, json={"prompt": "x" * 5000, "timeout": 30, "n": 2})
+    assert response.status_code == 200
+    entry = app.state.services.journal.entries()[-1]  # type: ignore[attr-defined]
+    assert entry.body is not None
+    assert len(entry.body) < 5000
+    assert entry.job is not None
+    assert (entry.job["kind"], entry.job["timeout"], entry.job["n"]) == ("imagine", 30, 2)
+    assert "prompt" not in entry.job
+    assert entry.as_dict()["job"]["width"] == 1024
+
+
 async def test_message_ids(api: httpx.AsyncClient) -> None:
     bad = await api.get(FETCH.format("not-a-uuid"))
     assert bad.status_code == 400

@@ -19,6 +19,7 @@ import yaml
 from .errors import SpecError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ROLES = ("create", "poll", "read")  # the first half of `x-mock-kind`
 
 
 def spec_path() -> Path:
@@ -42,16 +43,20 @@ class Operation:
     request_schema: dict[str, Any] | None
     path_parameters: dict[str, dict[str, Any]]
     responses: Mapping[str, Any]
+    role: str = "read"  # from x-mock-kind: create, poll or read
+    job_kind: str | None = None  # for a create: the kind of job it starts (imagine, upscale, ...)
 
 
 class Spec:
     """A loaded OpenAPI document with `$ref`s resolved on demand."""
 
-    def __init__(self, document: dict[str, Any], source: str = "<dict>") -> None:
+    def __init__(self, document: dict[str, Any], source: str = "<dict>", *, kinds: bool = True) -> None:
+        """Index `document`; with `kinds`, every operation must say what it is in ``x-mock-kind``."""
         if not isinstance(document, dict) or "paths" not in document:
             raise SpecError(f"{source} is not an OpenAPI document (no 'paths').")
         self.document = document
         self.source = source
+        self._kinds = kinds
         self.operations: dict[str, Operation] = {op.operation_id: op for op in self._walk()}
 
     def resolve(self, node: Any) -> Any:
@@ -90,6 +95,18 @@ class Spec:
             known = ", ".join(sorted(self.operations))
             raise SpecError(f"{self.source} has no operation {operation_id!r}; it has: {known}.") from None
 
+    def by_role(self, role: str) -> list[Operation]:
+        """The operations of one `x-mock-kind` role (create, poll, read), in document order."""
+        return [op for op in self.operations.values() if op.role == role]
+
+    @property
+    def image_path(self) -> str:
+        """The path prefix finished images are served under (``x-mock-downloads.images`` without ``/{name}``)."""
+        template = str(self.document.get("info", {}).get("x-mock-downloads", {}).get("images", ""))
+        if not template.endswith("/{name}"):
+            raise SpecError(f"{self.source}: info.x-mock-downloads.images must be a path ending in /{{name}}.")
+        return template.removesuffix("/{name}")
+
     @property
     def status_enum(self) -> list[str]:
         """The Message status values the contract allows."""
@@ -107,6 +124,7 @@ class Spec:
                 params = [self.resolve(p) for p in [*shared, *raw.get("parameters", [])]]
                 body = self.resolve(raw.get("requestBody", {}))
                 schema = body.get("content", {}).get("application/json", {}).get("schema")
+                role, job_kind = self._kind(method, path, raw)
                 yield Operation(
                     operation_id=raw["operationId"],
                     method=method.upper(),
@@ -114,7 +132,21 @@ class Spec:
                     request_schema=schema,
                     path_parameters={p["name"]: p["schema"] for p in params if p.get("in") == "path"},
                     responses=raw.get("responses", {}),
+                    role=role,
+                    job_kind=job_kind,
                 )
+
+    def _kind(self, method: str, path: str, raw: dict[str, Any]) -> tuple[str, str | None]:
+        text = raw.get("x-mock-kind")
+        if text is None and not self._kinds:
+            return "read", None
+        where = f"{method.upper()} {path} ({raw.get('operationId')}) in {self.source}"
+        if not isinstance(text, str):
+            raise SpecError(f"{where} has no x-mock-kind; give it one of create:<job kind>, poll, read.")
+        role, _, job_kind = text.partition(":")
+        if role not in ROLES or (role == "create") != bool(job_kind):
+            raise SpecError(f"{where}: x-mock-kind {text!r} must be create:<job kind>, poll or read.")
+        return role, job_kind or None
 
 
 def load_document(path: Path | str | None = None) -> dict[str, Any]:

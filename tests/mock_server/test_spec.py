@@ -82,12 +82,37 @@ def test_webhook_payload_is_the_message_schema() -> None:
     [
         ({"openapi": "3.1.0"}, "no 'paths'"),
         ({"paths": {"/x": {"get": {"responses": {}}}}}, "no operationId"),
-        ({"paths": {"/x": {"get": {"operationId": "a", "parameters": [{"$ref": "#/nope"}]}}}}, "does not resolve"),
+        (
+            {"paths": {"/x": {"get": {"operationId": "a", "x-mock-kind": "read", "parameters": [{"$ref": "#/nope"}]}}}},
+            "does not resolve",
+        ),
+        ({"paths": {"/x": {"post": {"operationId": "a"}}}}, "has no x-mock-kind"),
+        ({"paths": {"/x": {"post": {"operationId": "a", "x-mock-kind": "create"}}}}, "must be create:<job kind>"),
+        ({"paths": {"/x": {"get": {"operationId": "a", "x-mock-kind": "poll:imagine"}}}}, "must be create:<job kind>"),
+        ({"paths": {"/x": {"get": {"operationId": "a", "x-mock-kind": "download"}}}}, "must be create:<job kind>"),
     ],
 )
 def test_bad_documents_get_clear_errors(document: dict[str, object], needle: str) -> None:
     with pytest.raises(SpecError, match=needle):
         Spec(document)
+
+
+def test_every_operation_is_classified() -> None:
+    spec = load_spec()
+    assert {op.operation_id: (op.role, op.job_kind) for op in spec.operations.values()} == {
+        "fluxImagine": ("create", "imagine"),
+        "fluxUpscale": ("create", "upscale"),
+        "fetchMessage": ("poll", None),
+        "fetchMessageLegacy": ("poll", None),
+    }
+    assert [op.operation_id for op in spec.by_role("poll")] == ["fetchMessage", "fetchMessageLegacy"]
+    assert spec.image_path == "/storage/v1/object/public/cdn"
+
+
+def test_image_path_must_end_in_name() -> None:
+    spec = Spec({"info": {"x-mock-downloads": {"images": "/cdn"}}, "paths": {}})
+    with pytest.raises(SpecError, match="must be a path ending in"):
+        _ = spec.image_path
 
 
 def test_unknown_operation_lists_known_ones() -> None:

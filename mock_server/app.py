@@ -22,12 +22,12 @@ from .admin import admin_mount
 from .clock import Clock, SystemClock
 from .control import MockControl
 from .endpoints import json_response
-from .faults import FaultMiddleware
-from .middleware import JournalMiddleware
+from .middleware.faults import FaultMiddleware
+from .middleware.journal import JournalMiddleware
+from .middleware.ratelimit import RateLimitMiddleware
+from .middleware.selection import SelectionMiddleware
 from .problems import HttpError, error_body
-from .ratelimit import RateLimitMiddleware
 from .routes import api_routes, image_routes
-from .selection import SelectionMiddleware
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     spec = spec if spec is not None else load_spec()
     svc = Services.build(settings, clock if clock is not None else SystemClock(), spec)
     documented = sorted({(op.method, op.path) for op in spec.operations.values()})
+    ops = svc.operations
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
@@ -82,12 +83,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await svc.webhooks.aclose()
 
     app = Starlette(
-        routes=[*api_routes(spec, svc), *image_routes(), admin_mount(settings.admin_token)],
+        routes=[*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
-            *([Middleware(RateLimitMiddleware, limiter=svc.limiter)] if settings.rate_limit == "documented" else []),
-            Middleware(SelectionMiddleware, engine=svc.scenarios, max_body=settings.max_body_bytes),
-            Middleware(FaultMiddleware, engine=svc.scenarios, store=svc.store, credits=svc.credits, clock=svc.clock),
+            *(
+                [Middleware(RateLimitMiddleware, limiter=svc.limiter, operations=ops)]
+                if settings.rate_limit == "documented"
+                else []
+            ),
+            Middleware(SelectionMiddleware, engine=svc.scenarios, operations=ops, max_body=settings.max_body_bytes),
+            Middleware(
+                FaultMiddleware,
+                engine=svc.scenarios,
+                store=svc.store,
+                credits=svc.credits,
+                clock=svc.clock,
+                operations=ops,
+            ),
         ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
         lifespan=lifespan,

@@ -25,7 +25,7 @@ from .lifecycle import JobStatus
 from .messages import render_message
 from .problems import Violation
 from .rules import Rule
-from .selection import Sleep
+from .selection import Sleep  # the domain engine's type, not the middleware
 from .services import Services
 
 FORCED_ERROR = "Forced failure (flux-mock admin)"

@@ -1,7 +1,6 @@
-"""Account balances: what each job costs and what happens when the credits run out.
+"""Account balances, and what happens when the credits run out (what a job costs is in `kinds`).
 
-Costs follow the official agent skill: 6 credits per Flux image (times ``n``), 2 per upscale,
-polling is free. A key without a balance is unlimited unless ``--credits`` gives every key a
+A key without a balance is unlimited unless ``--credits`` gives every key a
 starting balance. A create that costs more than the balance answers 401, the status the skill
 documents for "insufficient credits"; the message text is the mock's choice (undocumented).
 """
@@ -12,14 +11,7 @@ import threading
 
 from .problems import HttpError
 
-COST_PER_IMAGE = 6
-COST_PER_UPSCALE = 2
 INSUFFICIENT = "Insufficient credits"
-
-
-def cost(kind: str, n: int = 1) -> int:
-    """Credits one job costs: 6 per Flux image, 2 per upscale."""
-    return COST_PER_UPSCALE if kind == "upscale" else COST_PER_IMAGE * n
 
 
 class Credits:

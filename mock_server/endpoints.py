@@ -12,20 +12,19 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .answers import send_body, send_json
-from .credits import cost
+from .bodies import BODY_EXCERPT, read_body
 from .images import CONTENT_TYPES, ImageSpec
 from .jobs import Timing
+from .kinds import job_kind
 from .lifecycle import JobStatus
-from .messages import IMAGE_PATH as IMAGE_PATH  # routes.py names the image path through this module
 from .messages import CreateBody, format_timestamp, render_message
+from .middleware.selection import admit
 from .problems import HttpError, from_violations
-from .selection import admit
 from .services import Services
 from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
 _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg)$")
-_BODY_EXCERPT = 4096
 _WEBHOOK_FAULT_KEY = WEBHOOK_FAULT_HEADER.lower().encode("latin-1")
 
 
@@ -44,21 +43,10 @@ async def read_json_body(receive: Receive, headers: dict[bytes, bytes], limit: i
     declared = headers.get(b"content-length", b"")
     if declared.isdigit() and int(declared) > limit:
         raise HttpError(413, f"Request body is {declared.decode()} bytes; the limit is {limit} bytes.")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # the client went away mid-body
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, f"Request body is over the {limit}-byte limit.")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    state["body_text"] = raw[:_BODY_EXCERPT].decode("utf-8", "replace")
+    _, raw = await read_body(receive, limit)
+    if raw is None:
+        raise HttpError(413, f"Request body is over the {limit}-byte limit.")
+    state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
     if not raw.strip():
         raise HttpError(400, 'Request body is missing; send a JSON object such as {"prompt": "a red fox"}.')
     media = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
@@ -72,7 +60,7 @@ async def read_json_body(receive: Receive, headers: dict[bytes, bytes], limit: i
 
 
 class CreateJob:
-    """POST /api/v1/flux/imagine and /upscale, as a plain ASGI app bound to one server's services.
+    """Every ``x-mock-kind: create:<kind>`` operation, as a plain ASGI app bound to one server's services.
 
     Plain ASGI rather than a Starlette request/response function: this is the hottest path and the
     Request/Response wrappers cost more than the work itself. Errors are raised as HttpError and rendered
@@ -83,6 +71,7 @@ class CreateJob:
         self.svc = svc
         self.operation_id = operation_id
         self.validator = svc.validator(operation_id)
+        self.kind = job_kind(svc.spec.operation(operation_id).job_kind, f"{svc.spec.source}: {operation_id}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         svc = self.svc
@@ -93,14 +82,14 @@ class CreateJob:
         problems = self.validator.violations(body)
         if problems:
             raise from_violations(problems)
-        fields = _job_fields(self.operation_id, self.validator.normalise(body))
+        fields = self.kind.fields(self.validator.normalise(body))
         # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400,
         # before credits.
         asked = headers.get(_WEBHOOK_FAULT_KEY)
         fault = svc.webhooks.check_request(fields["webhook_url"], None if asked is None else asked.decode("latin-1"))
         # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
         fields, timing = admit(svc.scenarios, scope, fields, Timing(duration=svc.settings.job_seconds))
-        svc.credits.charge(state["account"], cost(str(fields["kind"]), int(fields.get("n", 1))))
+        svc.credits.charge(state["account"], self.kind.cost(fields))
         if fault is not None:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
@@ -115,27 +104,8 @@ class CreateJob:
         await send_json(send, 200, created)
 
 
-def _job_fields(operation_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    common = {"ref": body.get("ref"), "webhook_url": body.get("webhookOverride")}
-    if operation_id == "fluxUpscale":
-        # The source is never fetched; the result has the scaled size of a 512 px square.
-        side = 512 * int(body["scale"])
-        return {"kind": "upscale", "timeout": 900, "width": side, "height": side, **common}
-    return {
-        "kind": "imagine",
-        "prompt": body["prompt"],
-        "timeout": int(body["timeout"]),
-        "n": int(body["n"]),
-        "width": int(body["width"]),
-        "height": int(body["height"]),
-        "fmt": body["output_format"],
-        "quality": int(body["output_quality"]),
-        **common,
-    }
-
-
 class FetchMessage:
-    """GET /api/v1/message/fetch/{messageId} and the legacy /api/v1/midjourney/message/{messageId} (plain ASGI)."""
+    """Every ``x-mock-kind: poll`` operation (e.g. GET /api/v1/message/fetch/{messageId} and the legacy path)."""
 
     def __init__(self, svc: Services, operation_id: str) -> None:
         self.svc = svc

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from .jobs import Job
     from .settings import Settings
 
-IMAGE_PATH = "/storage/v1/object/public/cdn"
-
 
 class RenderContext(Protocol):
     """What rendering a Message needs from a server (`Services` has both)."""
@@ -25,6 +23,11 @@ class RenderContext(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def image_path(self) -> str:
+        """Where images are served (the spec's ``x-mock-downloads``)."""
+        ...
 
 
 class MessageBody(TypedDict):
@@ -124,5 +127,5 @@ def render_message(svc: RenderContext, job: Job, now: float | None = None) -> di
 
 def image_urls(svc: RenderContext, job: Job) -> list[str]:
     """Where the job's images are served: on the mock itself, named like the real CDN's."""
-    base = f"{svc.settings.base_url}{IMAGE_PATH}/{job.message_id}"
+    base = f"{svc.settings.base_url}{svc.image_path}/{job.message_id}"
     return [f"{base}.{job.fmt}" if i == 0 else f"{base}-{i}.{job.fmt}" for i in range(job.n)]

@@ -111,6 +111,18 @@ def error_body(
     return body
 
 
+THROTTLED = "ThrottlerException: Too Many Requests"
+
+
+def nest_body(status: int) -> ErrorBody:
+    """The body NestJS sends for a bare exception of `status` (e.g. ``new ServiceUnavailableException()``)."""
+    if status == 429:
+        return error_body(429, THROTTLED, with_error_name=False)
+    if status == 500:
+        return error_body(500, "Internal server error", with_error_name=False)
+    return error_body(status, HTTPStatus(status).phrase, with_error_name=False)
+
+
 def unauthorized() -> HttpError:
     """The exact 401 NestJS sends: no "error" key."""
     return HttpError(401, "Unauthorized", with_error_name=False)

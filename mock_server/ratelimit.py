@@ -1,4 +1,4 @@
-"""The documented rate limits, per API key, as pure ASGI middleware (off unless ``--rate-limit documented``).
+"""The documented rate limits, per API key (`middleware.ratelimit` applies them with ``--rate-limit documented``).
 
 DOC-SYS: "For general API endpoints, the rate limit is 1 request per 3 seconds. For the progress
 checking endpoint: message, the rate limit is 10 requests per second." The status, body and headers
@@ -17,12 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from .answers import send_json
 from .clock import Clock
-from .faults import THROTTLED, bearer_key
-from .selection import POLL_PATH, add_tag, is_api_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +31,9 @@ class Window:
 DOCUMENTED: dict[str, Window] = {"general": Window(1, 3.0), "message": Window(10, 1.0)}
 
 
-def bucket_of(method: str, path: str) -> str:
-    """``message`` for progress polls, ``general`` for every other API call."""
-    return "message" if method == "GET" and POLL_PATH.match(path) else "general"
+def bucket_of(role: str) -> str:
+    """``message`` for progress polls (``x-mock-kind: poll``), ``general`` for every other API call."""
+    return "message" if role == "poll" else "general"
 
 
 class RateLimiter:
@@ -67,25 +62,3 @@ class RateLimiter:
         """Forget every window."""
         with self._lock:
             self._hits.clear()
-
-
-class RateLimitMiddleware:
-    """Answer 429 + Retry-After when a key goes over its window; requests without a key pass (auth answers 401)."""
-
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, enabled: bool = True) -> None:
-        self.app = app
-        self.limiter = limiter
-        self.enabled = enabled
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] != "http" or not is_api_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        key = bearer_key(scope)
-        wait = self.limiter.hit(key, bucket_of(scope["method"], scope["path"])) if key is not None else None
-        if wait is None:
-            await self.app(scope, receive, send)
-            return
-        add_tag(scope, "rate-limited")
-        scope.setdefault("state", {})["account"] = key
-        await send_json(send, 429, {"message": THROTTLED, "statusCode": 429}, {"Retry-After": str(wait)})

@@ -14,22 +14,23 @@ from starlette.types import ASGIApp
 
 from . import endpoints
 from .errors import SpecError
-from .middleware import BearerAuthMiddleware
+from .middleware.auth import BearerAuthMiddleware
 from .services import Services
 from .spec import Spec
 
-# operationId -> endpoint class; each is built once per app, bound to that app's services.
-HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {
-    "fluxImagine": endpoints.CreateJob,
-    "fluxUpscale": endpoints.CreateJob,
-    "fetchMessage": endpoints.FetchMessage,
-    "fetchMessageLegacy": endpoints.FetchMessage,
+# x-mock-kind role -> endpoint class; each is built once per operation, bound to that app's services. An
+# operation whose role has no handler here (or, for operationIds listed in HANDLERS, a handler of its own)
+# is a start-up error.
+ROLE_HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {
+    "create": endpoints.CreateJob,
+    "poll": endpoints.FetchMessage,
 }
+HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {}  # operationId -> handler, for `read` operations
 
 
 def api_routes(spec: Spec, svc: Services) -> list[BaseRoute]:
     """One Starlette route per documented operation, with Bearer auth applied after routing."""
-    missing = sorted(set(spec.operations) - set(HANDLERS))
+    missing = sorted(op.operation_id for op in spec.operations.values() if _handler(op.operation_id, spec) is None)
     if missing:
         raise SpecError(f"openapi.yaml documents operations the mock does not implement: {', '.join(missing)}.")
     auth = [Middleware(BearerAuthMiddleware, keys=svc.settings.api_keys)]
@@ -40,11 +41,17 @@ def api_routes(spec: Spec, svc: Services) -> list[BaseRoute]:
     for path, operation_ids in by_path.items():
         for operation_id in operation_ids:
             op = spec.operations[operation_id]
-            endpoint = HANDLERS[operation_id](svc, operation_id)
+            handler = _handler(operation_id, spec)
+            assert handler is not None  # checked above
+            endpoint = handler(svc, operation_id)
             routes.append(Route(path, endpoint, methods=[op.method], middleware=auth, name=operation_id))
     return routes
 
 
-def image_routes() -> list[BaseRoute]:
+def _handler(operation_id: str, spec: Spec) -> Callable[[Services, str], ASGIApp] | None:
+    return HANDLERS.get(operation_id) or ROLE_HANDLERS.get(spec.operations[operation_id].role)
+
+
+def image_routes(spec: Spec) -> list[BaseRoute]:
     """Where finished images are downloaded (the mock's stand-in for ImaginePro's CDN; no auth, like a CDN)."""
-    return [Route(f"{endpoints.IMAGE_PATH}/{{name}}", endpoints.image, methods=["GET"], name="image")]
+    return [Route(f"{spec.image_path}/{{name}}", endpoints.image, methods=["GET"], name="image")]

@@ -1,4 +1,4 @@
-"""Which scenarios apply to a request: four ways to choose, one engine.
+"""Which scenarios apply to a request: four ways to choose, one engine (`middleware.selection` applies it).
 
 Sources, first match wins (a lower source is not consulted, and an armed count is not used up):
 
@@ -23,49 +23,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .answers import send_json
-from .errors import MockServerError
 from .jobs import Timing
-from .problems import HttpError
 from .rules import RequestKind, Rule, make_rule
 from .scenarios import JobContext, Scenario, WireEffect, job_timing, parse_list, wire_effect
 
 Sleep = Callable[[float], Any]
 
 DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]", re.IGNORECASE)
-_MAYBE_DIRECTIVE = re.compile(rb"\[mock:", re.IGNORECASE)
+MAYBE_DIRECTIVE = re.compile(rb"\[mock:", re.IGNORECASE)
 _DIRECTIVE_WITH_SPACE = re.compile(r"\s*\[mock:[^\]]*\]\s*", re.IGNORECASE)
 _PREFER_ITEM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*(?:=\s*("[^"]*"|[^,;]*))?[^,]*(?:,|$)')
-BODY_EXCERPT = 4096  # as much of a body as the journal keeps
-CREATE_PATHS = frozenset({"/api/v1/flux/imagine", "/api/v1/flux/upscale"})
-POLL_PATH = re.compile(r"^/api/v1/(?:message/fetch|midjourney/message)/(?P<id>[^/]+)$")
 
 
-def is_api_path(path: str) -> bool:
-    """Scenarios, faults and rate limits act on the API only: never on /__mock or image downloads."""
-    return path.startswith("/api/")
-
-
-def request_kind(method: str, path: str) -> RequestKind:
-    """create (POST imagine/upscale), poll (GET a message) or other."""
-    if method == "POST" and path in CREATE_PATHS:
-        return "create"
-    if method == "GET" and POLL_PATH.match(path):
-        return "poll"
-    return "other"
+def request_kind(role: str) -> RequestKind:
+    """What a rule is scoped by: create, poll or other, from the operation's `x-mock-kind` role."""
+    return "create" if role == "create" else "poll" if role == "poll" else "other"
 
 
 def applies(kind: RequestKind, scenario: Scenario) -> bool:
     """Job scenarios shape jobs, so only creates use them (flaky also counts the polls it is sent on)."""
     return kind == "create" or scenario.kind == "wire" or (kind == "poll" and scenario.name == "flaky")
-
-
-def add_tag(scope: Scope, tag: str) -> None:
-    """Note a tag for the journal entry of this request."""
-    scope.setdefault("state", {}).setdefault("tags", []).append(tag)
 
 
 def strip_directives(prompt: str) -> str:
@@ -197,127 +175,3 @@ class ScenarioEngine:
             count = self._polls.get(message_id, 0) + 1
             self._polls[message_id] = count
             return count
-
-
-class SelectionMiddleware:
-    """Resolve each API request's scenarios into ``scope["state"]["selection"]``; a bad name answers 400.
-
-    For creates it reads the JSON body first (bounded by `max_body`) to find prompt directives and match
-    prompt rules, then replays it to the endpoint untouched.
-    """
-
-    def __init__(self, app: ASGIApp, engine: ScenarioEngine, max_body: int) -> None:
-        self.app = app
-        self.engine = engine
-        self.max_body = max_body
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        kind = request_kind(scope["method"], scope["path"])
-        headers = _header_values(scope)
-        if not headers and kind != "create" and self.engine.idle:
-            await self.app(scope, receive, send)
-            return
-        prompt, raw = None, None
-        if kind == "create":
-            receive, raw = await self._read_body(receive)
-            if not headers and self.engine.idle and raw is not None and b"[mock:" not in raw.lower():
-                # The common create: nothing armed, no header, no directive. Nothing to select.
-                await self.app(scope, receive, send)
-                return
-            # Parse only when a directive may be inside or a prompt rule needs the text (the endpoint parses anyway).
-            if raw is not None and (_MAYBE_DIRECTIVE.search(raw) or self.engine.wants_prompt):
-                prompt = _prompt_of(raw)
-        try:
-            selection = self.engine.select(kind, headers, prompt)
-        except MockServerError as exc:
-            where = "X-Mock-Scenario/Prefer header" if headers else "prompt directive [mock:...]"
-            add_tag(scope, "bad-scenario")
-            error = HttpError(400, f"Bad scenario in the {where}: {exc}")
-            await send_json(send, error.status, error.body())
-            return
-        applicable = [s for s in selection.scenarios if applies(kind, s)]
-        if applicable:
-            state = scope.setdefault("state", {})
-            state["selection"] = selection
-            if raw is not None:  # the journal shows the body even when a fault answers before the endpoint reads it
-                state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
-            add_tag(scope, f"via:{selection.source}")
-        for s in selection.scenarios:
-            if s in applicable:
-                add_tag(scope, s.text)
-            elif selection.source in ("header", "prompt"):
-                add_tag(scope, f"ignored:{s.text}")  # e.g. `fail` sent on a poll: say so instead of staying silent
-        await self.app(scope, receive, send)
-
-    async def _read_body(self, receive: Receive) -> tuple[Receive, bytes | None]:
-        """Read the body (None if over `max_body`: the endpoint answers 413) and a receive that replays it."""
-        first = await receive()
-        if first["type"] == "http.request" and not first.get("more_body", False):
-            body: bytes = first.get("body", b"")  # the usual case: the whole body in one message
-            return Replay([first], receive), (body if len(body) <= self.max_body else None)
-        messages: list[Message] = [first]
-        if first["type"] != "http.request":
-            return Replay(messages, receive), None
-        size, more = len(first.get("body", b"")), True
-        while more and size <= self.max_body:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":
-                break
-            size += len(message.get("body", b""))
-            more = message.get("more_body", False)
-        raw = None
-        if not more and size <= self.max_body:
-            raw = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        return Replay(messages, receive), raw
-
-
-class Replay:
-    """A receive callable that first hands back the messages already read, then defers to `original`."""
-
-    def __init__(self, messages: list[Message], original: Receive) -> None:
-        self._pending = list(messages)
-        self.original = original
-
-    async def __call__(self) -> Message:
-        if self._pending:
-            return self._pending.pop(0)
-        return await self.original()
-
-
-def _prompt_of(raw: bytes) -> str | None:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    prompt = body.get("prompt") if isinstance(body, dict) else None
-    return prompt if isinstance(prompt, str) else None
-
-
-def _header_values(scope: Scope) -> list[str]:
-    values: list[str] = []
-    for name, raw in scope["headers"]:
-        if name == b"x-mock-scenario":
-            values.append(raw.decode("latin-1"))
-        elif name == b"prefer":
-            values.extend(prefer_scenarios(raw.decode("latin-1")))
-    return [v for v in values if v.strip()]
-
-
-def admit(engine: ScenarioEngine, scope: Scope, fields: dict[str, Any], base: Timing) -> tuple[dict[str, Any], Timing]:
-    """For a create: strip prompt directives, record the scenario text, and plan the job's Timing."""
-    prompt = fields.get("prompt")
-    if isinstance(prompt, str) and "[mock:" in prompt.lower():
-        fields = {**fields, "prompt": strip_directives(prompt)}
-    selection: Selection | None = scope.get("state", {}).get("selection")
-    if selection is None:
-        return fields, base
-    fields = dict(fields)
-    fields["scenario"] = selection.text
-    timing = engine.timing(
-        selection, base, kind=str(fields["kind"]), timeout=float(fields["timeout"]), n=int(fields.get("n", 1))
-    )
-    return fields, timing

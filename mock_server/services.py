@@ -11,6 +11,7 @@ from .images import ImageCache
 from .jobs import JobStore
 from .journal import Journal
 from .messages import render_message
+from .operations import Operations
 from .ratelimit import RateLimiter
 from .scenario_file import load_rules
 from .scheduler import Scheduler
@@ -36,6 +37,7 @@ class Services:
     limiter: RateLimiter
     scheduler: Scheduler  # timers on the mock's clock (fires on real time and on clock jumps)
     webhooks: WebhookService
+    operations: Operations  # what each request is, from the spec's x-mock-kind
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
 
@@ -70,9 +72,15 @@ class Services:
             limiter=RateLimiter(clock),
             scheduler=scheduler,
             webhooks=webhooks,
+            operations=Operations(spec),
             validators=validators,
         )
         return svc
+
+    @property
+    def image_path(self) -> str:
+        """Where finished images are served (the spec's ``info.x-mock-downloads``)."""
+        return self.operations.image_path
 
     def validator(self, key: str) -> SchemaValidator:
         """The compiled validator for an operation body (`operationId`) or a path parameter (`operationId:name`)."""

@@ -6,7 +6,8 @@ import httpx
 import pytest
 
 from mock_server import MockControl, Settings, VirtualClock, create_app
-from mock_server.credits import Credits, cost
+from mock_server.credits import Credits
+from mock_server.kinds import KINDS
 from mock_server.problems import HttpError
 
 IMAGINE = "/api/v1/flux/imagine"
@@ -15,9 +16,9 @@ NO_CREDITS = {"message": "Insufficient credits", "error": "Unauthorized", "statu
 
 
 def test_costs() -> None:
-    assert cost("imagine", 1) == 6
-    assert cost("imagine", 4) == 24
-    assert cost("upscale") == 2
+    assert KINDS["imagine"].cost({"n": 1}) == 6
+    assert KINDS["imagine"].cost({"n": 4}) == 24
+    assert KINDS["upscale"].cost({}) == 2
 
 
 def test_unlimited_unless_a_balance_is_set() -> None:

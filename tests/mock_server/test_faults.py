@@ -13,7 +13,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mock_server import MockControl, Settings, VirtualClock, create_app
-from mock_server.faults import nest_body
+from mock_server.problems import nest_body
 from mock_server.server import LiveServer, bind_socket
 
 pytestmark = pytest.mark.anyio

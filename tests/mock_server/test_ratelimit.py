@@ -8,7 +8,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from mock_server import MockControl, Settings, VirtualClock, create_app
+from mock_server import MockControl, Settings, VirtualClock, create_app, load_spec
+from mock_server.operations import Operations
 from mock_server.ratelimit import RateLimiter, Window, bucket_of
 
 pytestmark = pytest.mark.anyio
@@ -33,10 +34,11 @@ async def limited(limited_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def test_buckets() -> None:
-    assert bucket_of("GET", "/api/v1/message/fetch/x") == "message"
-    assert bucket_of("GET", "/api/v1/midjourney/message/x") == "message"
-    assert bucket_of("POST", IMAGINE) == "general"
-    assert bucket_of("POST", "/api/v1/flux/upscale") == "general"
+    ops = Operations(load_spec())
+    assert bucket_of(ops.classify("GET", "/api/v1/message/fetch/x").role) == "message"
+    assert bucket_of(ops.classify("GET", "/api/v1/midjourney/message/x").role) == "message"
+    assert bucket_of(ops.classify("POST", IMAGINE).role) == "general"
+    assert bucket_of(ops.classify("POST", "/api/v1/flux/upscale").role) == "general"
 
 
 def test_sliding_window_and_retry_after(clock: VirtualClock) -> None:

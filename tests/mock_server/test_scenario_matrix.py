@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from mock_server import ConnectionDropped, MockControl, Settings, VirtualClock, create_app
-from mock_server.faults import nest_body
+from mock_server.problems import nest_body
 from mock_server.scenarios import FAIL_ERRORS, REGISTRY
 
 API_KEY = "sk-test"

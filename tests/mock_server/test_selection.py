@@ -40,12 +40,14 @@ def test_directives_are_stripped(prompt: str, stripped: str) -> None:
     assert strip_directives(prompt) == stripped
 
 
-def test_request_kinds() -> None:
-    assert request_kind("POST", IMAGINE) == "create"
-    assert request_kind("POST", "/api/v1/flux/upscale") == "create"
-    assert request_kind("GET", "/api/v1/message/fetch/x") == "poll"
-    assert request_kind("GET", "/api/v1/midjourney/message/x") == "poll"
-    assert request_kind("GET", IMAGINE) == "other"
+def test_request_kinds_follow_the_operation_role() -> None:
+    assert [request_kind(role) for role in ("create", "poll", "read", "download", "other")] == [
+        "create",
+        "poll",
+        "other",
+        "other",
+        "other",
+    ]
 
 
 def test_header_beats_directive_beats_rules_beats_default() -> None:

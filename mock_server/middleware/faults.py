@@ -13,21 +13,23 @@ Acts on API requests only, after `SelectionMiddleware` put a `Selection` into th
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Any
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .answers import send_body, send_json
-from .clock import Clock
-from .credits import Credits
-from .errors import ConnectionDropped
-from .jobs import JobStore
-from .problems import ErrorBody, error_body
-from .selection import POLL_PATH, ScenarioEngine, Selection, add_tag, is_api_path
+from ..answers import send_body, send_json
+from ..bodies import original_receive
+from ..clock import Clock
+from ..credits import Credits
+from ..errors import ConnectionDropped
+from ..jobs import JobStore
+from ..operations import Operations, of_scope
+from ..problems import error_body, nest_body
+from ..selection import ScenarioEngine, Selection
+from .auth import bearer_token
+from .journal import add_tag
 
-THROTTLED = "ThrottlerException: Too Many Requests"
 # Seconds a client should wait after a 429: the documented windows (general endpoints 3 s, message 1 s).
 RETRY_AFTER = {"general": 3, "message": 1}
 _NOTHING = Selection()
@@ -37,36 +39,31 @@ PROXY_502 = (
 )
 
 
-def nest_body(status: int) -> ErrorBody:
-    """The body NestJS sends for a bare exception of `status` (e.g. ``new ServiceUnavailableException()``)."""
-    if status == 429:
-        return {"message": THROTTLED, "statusCode": 429}
-    if status == 500:
-        return {"message": "Internal server error", "statusCode": 500}
-    return {"message": HTTPStatus(status).phrase, "statusCode": status}
-
-
-def bearer_key(scope: Scope) -> str | None:
-    """The Bearer token of the request, if any."""
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return None
-
-
 class FaultMiddleware:
     """Act out the wire part of each request's `Selection`, and the job-attached poll faults."""
 
-    def __init__(self, app: ASGIApp, engine: ScenarioEngine, store: JobStore, credits: Credits, clock: Clock) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        engine: ScenarioEngine,
+        store: JobStore,
+        credits: Credits,
+        clock: Clock,
+        operations: Operations,
+    ) -> None:
         self.app = app
+        self.operations = operations
         self.engine = engine
         self.store = store
         self.credits = credits
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        op = of_scope(scope, self.operations)
+        if not op.api:
             await self.app(scope, receive, send)
             return
         selection: Selection | None = scope.get("state", {}).get("selection")
@@ -74,12 +71,11 @@ class FaultMiddleware:
             if not self.engine.poll_faults_used:  # no job was ever given a poll fault: nothing to look up
                 await self.app(scope, receive, send)
                 return
-            poll = POLL_PATH.match(scope["path"]) if scope["method"] == "GET" else None
-            if poll is None or not await self._poll_fault(scope, send, poll["id"], _NOTHING):
+            if op.message_id is None or not await self._poll_fault(scope, send, op.message_id, _NOTHING):
                 await self.app(scope, receive, send)
             return
         effect = selection.wire
-        key = bearer_key(scope)
+        key = bearer_token(scope)
         if key is not None and (effect.disconnect or effect.reject or effect.garbage == "html"):
             # Journal the key even though a fault answers before auth does: QA asks "what did this client do?".
             scope.setdefault("state", {})["account"] = key
@@ -90,13 +86,12 @@ class FaultMiddleware:
         if effect.disconnect:
             await drop_connection(scope, receive)
             return
-        poll = POLL_PATH.match(scope["path"]) if scope["method"] == "GET" else None
         if effect.reject is not None:
-            bucket = "message" if poll else "general"
+            bucket = "message" if op.role == "poll" else "general"
             headers = {"Retry-After": str(RETRY_AFTER[bucket])} if effect.reject == 429 else None
             await send_json(send, effect.reject, nest_body(effect.reject), headers)
             return
-        if poll is not None and await self._poll_fault(scope, send, poll["id"], selection):
+        if op.message_id is not None and await self._poll_fault(scope, send, op.message_id, selection):
             return
         if effect.garbage == "html":
             await send_body(send, 502, PROXY_502, b"text/html")
@@ -146,7 +141,7 @@ def _answered(scope: Scope, message_id: str, tag: str) -> None:
     # The endpoint, which would note the job and key for the journal, is skipped: note them here, with the
     # job's scenario that answered (unless the request's own selection already named it).
     state = scope.setdefault("state", {})
-    state.update(message_id=message_id, account=bearer_key(scope))
+    state.update(message_id=message_id, account=bearer_token(scope))
     if tag not in state.get("tags", ()):
         add_tag(scope, tag)
 
@@ -168,10 +163,3 @@ async def drop_connection(scope: Scope, receive: Receive) -> None:
     transport.close()
     cycle.disconnected = True
     await anyio.sleep(0)
-
-
-def original_receive(receive: Receive) -> Receive:
-    """The server's own receive callable behind any replaying wrappers."""
-    while hasattr(receive, "original"):
-        receive = receive.original
-    return receive

@@ -1,0 +1,49 @@
+"""Bearer auth: the one parser of ``Authorization: Bearer <key>`` and the middleware that requires it."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..answers import send_json
+from ..problems import Violation, unauthorized
+
+
+def bearer_token(scope: Scope) -> str | None:
+    """The Bearer token of the request (scheme case-insensitive, token trimmed), or None."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").strip().partition(" ")
+            token = token.strip()
+            return token if scheme.lower() == "bearer" and token else None
+    return None
+
+
+class BearerAuthMiddleware:
+    """Require ``Authorization: Bearer <key>``; with a key list, only those keys pass.
+
+    Put on API routes (after routing), so unknown paths answer 404 and wrong methods 405
+    whatever the credentials, as NestJS does.
+    """
+
+    def __init__(self, app: ASGIApp, keys: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.keys = frozenset(keys)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        key = bearer_token(scope)
+        if key is None or (self.keys and key not in self.keys):
+            scope.setdefault("state", {})["violations"] = (self._violation(scope, key),)
+            await send_json(send, 401, unauthorized().body())
+            return
+        scope.setdefault("state", {})["account"] = key
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _violation(scope: Scope, key: str | None) -> Violation:
+        sent = next((v.decode("latin-1") for n, v in scope["headers"] if n == b"authorization"), None)
+        if key is None:
+            message, hint = "Authorization must be 'Bearer <api key>'", "send the header Authorization: Bearer sk-..."
+        else:
+            message, hint = "API key is not accepted", "use one of the keys given to flux-mock with --api-key"
+        shown = None if sent is None else sent[:12] + ("..." if len(sent) > 12 else "")
+        return Violation("header", "/Authorization", "bearerAuth", "Bearer <api key>", shown, message, hint)

@@ -1,0 +1,36 @@
+"""`RateLimitMiddleware`: the documented limits per API key, 429 + Retry-After (see `mock_server.ratelimit`)."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..answers import send_json
+from ..operations import Operations, of_scope
+from ..problems import nest_body
+from ..ratelimit import RateLimiter, bucket_of
+from .auth import bearer_token
+from .journal import add_tag
+
+
+class RateLimitMiddleware:
+    """Answer 429 + Retry-After when a key goes over its window; requests without a key pass (auth answers 401)."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, operations: Operations, enabled: bool = True) -> None:
+        self.app = app
+        self.operations = operations
+        self.limiter = limiter
+        self.enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        op = of_scope(scope, self.operations)
+        key = bearer_token(scope) if op.api else None
+        wait = self.limiter.hit(key, bucket_of(op.role)) if key is not None else None
+        if wait is None:
+            await self.app(scope, receive, send)
+            return
+        add_tag(scope, "rate-limited")
+        scope.setdefault("state", {})["account"] = key
+        await send_json(send, 429, nest_body(429), {"Retry-After": str(wait)})

@@ -6,13 +6,11 @@ contract kit reads them to judge a client (poll rate, schema breaks, Retry-After
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .log import BoundedLog
 from .problems import Violation
 
 
@@ -84,25 +82,14 @@ def _materialise(item: RequestRecorded | _Raw) -> RequestRecorded:
     )
 
 
-class Journal:
-    """Append-only, size-bounded log of `RequestRecorded` entries.
+class Journal(BoundedLog[RequestRecorded]):
+    """Append-only, size-bounded log of `RequestRecorded` entries (a `BoundedLog`).
 
-    Appends are single deque operations (atomic under the GIL), so the event loop never takes a lock;
-    readers copy the deque first.
+    The hot path stores a raw tuple (`record`); the frozen record is built only when someone reads it.
     """
 
     def __init__(self, maxlen: int = 10_000) -> None:
-        self._entries: deque[RequestRecorded | _Raw] = deque(maxlen=maxlen)
-        self._seq = itertools.count(1)
-        self._lock = threading.Lock()
-
-    def next_seq(self) -> int:
-        """Reserve the next sequence number."""
-        return next(self._seq)
-
-    def append(self, entry: RequestRecorded) -> None:
-        """Record one entry (the oldest drops out when full)."""
-        self._entries.append(entry)
+        super().__init__(maxlen, _materialise)
 
     def record(
         self,
@@ -116,26 +103,15 @@ class Journal:
         state: dict[str, Any],
     ) -> None:
         """Record one answered request cheaply; `state` is the request's ``scope["state"]`` (not copied)."""
-        self._entries.append((seq, at, method, path, query, status, duration_ms, state))
+        self.append((seq, at, method, path, query, status, duration_ms, state))
 
-    def entries(self, *, message_id: str | None = None, since: int = 0) -> list[RequestRecorded]:
-        """Entries, optionally only those about one message or after a sequence number."""
-        with self._lock:
-            items = [_materialise(item) for item in list(self._entries)]
-        return [e for e in items if e.seq > since and (message_id is None or e.message_id == message_id)]
+    def entries(
+        self, where: Callable[[RequestRecorded], bool] | None = None, *, message_id: str | None = None, since: int = 0
+    ) -> list[RequestRecorded]:
+        """Entries, optionally only those matching `where`, about one message, or after a sequence number."""
+        found = super().entries(where, since=since)
+        return found if message_id is None else [e for e in found if e.message_id == message_id]
 
     def violations(self) -> list[tuple[RequestRecorded, Violation]]:
         """Every recorded violation with the request it belongs to."""
         return [(e, v) for e in self.entries() for v in e.violations]
-
-    def clear(self) -> None:
-        """Drop every entry and restart numbering."""
-        with self._lock:
-            self._entries.clear()
-            self._seq = itertools.count(1)
-
-    def __iter__(self) -> Iterator[RequestRecorded]:
-        return iter(self.entries())
-
-    def __len__(self) -> int:
-        return len(self._entries)

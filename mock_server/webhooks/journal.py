@@ -7,12 +7,11 @@ fault, recorded in dry-run mode, abandoned at shutdown), so nothing is lost sile
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from ..log import BoundedLog
 
 Outcome = Literal["delivered", "retrying", "failed", "abandoned", "dropped", "recorded", "blocked"]
 EventKind = Literal["final", "progress"]
@@ -82,60 +81,43 @@ class WebhookAttempted:
         }
 
 
-class WebhookJournal:
-    """Append-only, size-bounded log of `WebhookAttempted` (thread-safe; the oldest drop out when full)."""
-
-    def __init__(self, maxlen: int = 10_000) -> None:
-        self._entries: deque[WebhookAttempted] = deque(maxlen=maxlen)
-        self._seq = itertools.count(1)
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-
-    def next_seq(self) -> int:
-        """Reserve the next sequence number."""
-        with self._lock:
-            return next(self._seq)
-
-    def append(self, entry: WebhookAttempted) -> None:
-        """Record one attempt."""
-        with self._changed:
-            self._entries.append(entry)
-            self._changed.notify_all()
+class WebhookJournal(BoundedLog[WebhookAttempted]):
+    """Append-only, size-bounded log of `WebhookAttempted` (a `BoundedLog`; the oldest drop out when full)."""
 
     def entries(
-        self, *, message_id: str | None = None, delivery_id: str | None = None, since: int = 0
+        self,
+        where: Callable[[WebhookAttempted], bool] | None = None,
+        *,
+        message_id: str | None = None,
+        delivery_id: str | None = None,
+        since: int = 0,
     ) -> list[WebhookAttempted]:
         """Attempts, optionally only one job's or one delivery's, or those after a sequence number."""
-        with self._lock:
-            items = list(self._entries)
-        return [
-            e
-            for e in items
-            if e.seq > since
-            and (message_id is None or e.message_id == message_id)
-            and (delivery_id is None or e.delivery_id == delivery_id)
-        ]
+        return super().entries(_about(where, message_id, delivery_id), since=since)
 
-    def wait_for(self, count: int, *, message_id: str | None = None, timeout: float = 5.0) -> list[WebhookAttempted]:
+    def wait_for(
+        self,
+        count: int,
+        where: Callable[[WebhookAttempted], bool] | None = None,
+        *,
+        message_id: str | None = None,
+        timeout: float = 5.0,
+    ) -> list[WebhookAttempted]:
         """Block until at least `count` matching attempts are journalled (TimeoutError after `timeout` s)."""
-        with self._changed:
-            ok = self._changed.wait_for(
-                lambda: sum(1 for e in self._entries if message_id is None or e.message_id == message_id) >= count,
-                timeout,
-            )
-        found = self.entries(message_id=message_id)
-        if not ok:
-            raise TimeoutError(f"{len(found)} webhook attempt(s) journalled within {timeout} s; expected {count}")
-        return found
+        try:
+            return super().wait_for(count, _about(where, message_id, None), timeout=timeout)
+        except TimeoutError:
+            found = len(self.entries(where, message_id=message_id))
+            raise TimeoutError(f"{found} webhook attempt(s) journalled within {timeout} s; expected {count}") from None
 
-    def clear(self) -> None:
-        """Drop every entry and restart numbering."""
-        with self._lock:
-            self._entries.clear()
-            self._seq = itertools.count(1)
 
-    def __iter__(self) -> Iterator[WebhookAttempted]:
-        return iter(self.entries())
-
-    def __len__(self) -> int:
-        return len(self._entries)
+def _about(
+    where: Callable[[WebhookAttempted], bool] | None, message_id: str | None, delivery_id: str | None
+) -> Callable[[WebhookAttempted], bool] | None:
+    if message_id is None and delivery_id is None:
+        return where
+    return lambda e: (
+        (message_id is None or e.message_id == message_id)
+        and (delivery_id is None or e.delivery_id == delivery_id)
+        and (where is None or where(e))
+    )

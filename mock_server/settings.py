@@ -25,6 +25,7 @@ TimestampFormat = Literal["ms-z", "offset"]
 RateLimit = Literal["off", "documented"]
 WebhookEvents = Literal["final", "progress"]
 WebhookTransport = Literal["http", "record"]
+WebhookOffList = Literal["block", "refuse"]
 
 # Flags whose name is not the field's: a repeatable flag is singular, a file option is named for what it holds.
 FLAG_NAMES: dict[str, str] = {
@@ -170,6 +171,14 @@ class Settings:
             metavar="HOST",
         ),
     )
+    webhook_off_list: WebhookOffList = field(
+        default="block",
+        metadata=_opt(
+            "A webhookOverride whose host is off the allow-list: block (accepted like the real API, never "
+            "contacted, journalled as blocked) or refuse (400 at create time, to catch a typo early).",
+            choices=("block", "refuse"),
+        ),
+    )
     webhook_fault: str | None = field(
         default=None,
         metadata=_opt(
@@ -263,6 +272,7 @@ def _check_webhooks(s: Settings) -> None:
     _check(s.webhook_events in get_args(WebhookEvents), "webhook_events", s.webhook_events, "final or progress")
     transport = s.webhook_transport
     _check(transport in get_args(WebhookTransport), "webhook_transport", transport, "http or record")
+    _check(s.webhook_off_list in get_args(WebhookOffList), "webhook_off_list", s.webhook_off_list, "block or refuse")
     _check(1 <= s.webhook_retries <= 100, "webhook_retries", s.webhook_retries, "1..100 attempts")
     _check(0 < s.webhook_timeout_s <= 600, "webhook_timeout_s", s.webhook_timeout_s, "more than 0 and at most 600 s")
     _check(0 <= s.webhook_backoff_s <= 3600, "webhook_backoff_s", s.webhook_backoff_s, "0..3600 s")

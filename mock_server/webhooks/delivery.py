@@ -74,6 +74,26 @@ class _Result:
         return self.status is None or self.status == 429 or self.status >= 500
 
 
+@dataclass(slots=True)
+class BlockedHost:
+    """A webhook host the mock refused to contact: why, and how many deliveries it blocked."""
+
+    host: str
+    reason: str
+    deliveries: int
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (camelCase, like the API)."""
+        return {"host": self.host, "reason": self.reason, "deliveries": self.deliveries}
+
+
+def _host_of(url: str) -> str:
+    try:
+        return httpx.URL(url).host.lower() or url
+    except (httpx.InvalidURL, TypeError):
+        return url
+
+
 class Dispatcher:
     """Deliver `Delivery` objects in the background (all methods run on the scheduler's event loop)."""
 
@@ -90,6 +110,7 @@ class Dispatcher:
         self._closing = False
         self.in_flight = 0  # attempts waiting for an answer right now
         self.abandoned = 0  # deliveries journalled as abandoned so far
+        self.blocked_hosts: dict[str, BlockedHost] = {}  # off the allow-list: said once per host
 
     @property
     def pending(self) -> int:
@@ -97,6 +118,24 @@ class Dispatcher:
         return sum(len(q) for q in self._queues.values()) + len(self._workers)
 
     # --- intake ----------------------------------------------------------------------------------------------------
+
+    def block(self, delivery: Delivery, reason: str) -> None:
+        """Journal a delivery the mock will not send (its host is off the allow-list); say so once per host."""
+        self._record(delivery, None, "blocked", error=f"not sent: {reason}")
+        host = _host_of(delivery.url)
+        seen = self.blocked_hosts.get(host)
+        if seen is None:
+            self.blocked_hosts[host] = BlockedHost(host, reason, 1)
+            fix = f"allow it with --webhook-allow-host {host}" if "allow-list" in reason else "fix the URL"
+            log.warning(
+                "webhooks to %s are not sent: %s; %s. Every blocked delivery is in GET /__mock/webhooks "
+                "(outcome blocked).",
+                host,
+                reason,
+                fix,
+            )
+        else:
+            seen.deliveries += 1
 
     def submit(self, delivery: Delivery) -> None:
         """Queue a delivery behind the same job's earlier ones and make sure a worker sends it."""

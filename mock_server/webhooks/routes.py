@@ -4,7 +4,7 @@ The routes are relative to the ``/__mock`` admin namespace, so the admin module 
 guard: ``Mount("/__mock", routes=[*webhook_admin_routes(), ...])``.
 
 Query parameters: ``messageId`` (one job), ``deliveryId`` (one delivery), ``since`` (sequence number;
-only later attempts). The answer: ``{"attempts": [...], "pending": N, "inFlight": N}``.
+only later attempts). The answer: ``{"attempts": [...], "pending": N, "inFlight": N, "blockedHosts": [...]}``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ async def list_attempts(request: Request) -> Response:
         "attempts": [a.as_dict() for a in attempts],
         "pending": service.dispatcher.pending,
         "inFlight": service.dispatcher.in_flight,
+        # Hosts off the allow-list, once each: their deliveries are journalled as blocked, never sent.
+        "blockedHosts": [b.as_dict() for b in service.dispatcher.blocked_hosts.values()],
     }
     return Response(orjson.dumps(content), media_type="application/json")
 

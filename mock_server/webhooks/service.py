@@ -52,6 +52,7 @@ class _Tracked:
     generation: int = 0
     events: int = 0
     held: list[tuple[EventKind, bytes]] = field(default_factory=list)
+    blocked: str | None = None  # why the target is never contacted (its host is off the allow-list)
 
 
 class WebhookService:
@@ -73,11 +74,12 @@ class WebhookService:
     def check_request(self, webhook_override: str | None, fault_header: str | None) -> str | None:
         """Refuse a create request whose webhook cannot be honoured (400); return the job's fault text.
 
-        Raises HttpError 400 naming the rule when `webhook_override` is off the allow-list or the
-        ``X-Mock-Webhook`` header names an unknown fault.
+        Raises HttpError 400 naming the rule when the ``X-Mock-Webhook`` header names an unknown fault, or,
+        with ``--webhook-off-list refuse``, when `webhook_override` is off the allow-list. By default such a
+        job is accepted, as the real API would, and its deliveries are journalled as blocked.
         """
         allow = self.settings.webhook_allow_hosts
-        if webhook_override is not None:
+        if webhook_override is not None and self.settings.webhook_off_list == "refuse":
             reason = refusal(webhook_override, allow)
             if reason is not None:
                 raise from_violations([_refused(webhook_override, reason, allow)])
@@ -103,7 +105,7 @@ class WebhookService:
                 text = job.webhook_fault
                 faults = parse_faults(text) if text is not None else self.default_faults
                 progress = self.settings.webhook_events == "progress" or faults.out_of_order
-                tracked = _Tracked(job, url, faults, progress)
+                tracked = _Tracked(job, url, faults, progress, blocked=refusal(url, self.settings.webhook_allow_hosts))
                 self._tracked[job.message_id] = tracked
             tracked.generation += 1
             generation = tracked.generation
@@ -157,7 +159,11 @@ class WebhookService:
         delivery_id = str(uuid.uuid5(_ID_NAMESPACE, f"{self.settings.seed}:{tr.job.message_id}:{tr.events}"))
         if tr.faults.corrupt:
             body = corrupt(body)
-        self.dispatcher.submit(Delivery(delivery_id, tr.job.message_id, kind, tr.url, body, tr.faults, at=at))
+        delivery = Delivery(delivery_id, tr.job.message_id, kind, tr.url, body, tr.faults, at=at)
+        if tr.blocked is not None:
+            self.dispatcher.block(delivery, tr.blocked)
+        else:
+            self.dispatcher.submit(delivery)
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -188,12 +194,13 @@ class WebhookService:
         """
         self.forget()
         self.journal.clear()
+        self.dispatcher.blocked_hosts.clear()
 
 
 def _refused(url: str, reason: str, allow: tuple[str, ...]) -> Violation:
     hint = (
         "send webhookOverride to an allowed host, or start flux-mock with --webhook-allow-host <host> "
-        "(env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS) to allow it"
+        "(env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS) to allow it; --webhook-off-list block accepts it without sending"
     )
     return Violation("body", "/webhookOverride", RULE, list(allow), url, f"webhookOverride refused: {reason}", hint)
 

@@ -25,8 +25,10 @@ def target_host(url: str) -> str:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise ValueError(f"{url!r} is not a URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
+    if parsed.scheme not in ("http", "https") or not parsed.host:  # httpx lower-cases the scheme (RFC 3986)
         raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise ValueError(f"{url!r} has port {parsed.port}; a TCP port is 1..65535")
     return parsed.host.lower()
 
 

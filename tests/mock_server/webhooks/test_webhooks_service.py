@@ -122,8 +122,36 @@ def test_a_forced_state_sends_its_final_webhook(serve: Serve, receiver: WebhookR
     assert len(receiver.arrivals) == 1
 
 
-def test_refused_host_is_a_400_naming_the_rule_and_nothing_is_created(serve: Serve) -> None:
+def test_off_list_host_is_accepted_never_contacted_and_journalled_blocked(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
     live = serve()
+    first = live.create({"prompt": "x", "webhookOverride": "http://169.254.169.254/latest/meta-data"})
+    second = live.create({"prompt": "y", "webhookOverride": "http://169.254.169.254/other"})
+    live.create({"prompt": "z", "webhookOverride": "HTTP://hooks.example.com:99999/in"})  # RFC 3986: any case
+    with caplog.at_level("WARNING", logger="flux_mock.webhooks"):
+        live.clock.advance(3)
+        until(lambda: len(live.svc.webhooks.journal) == 3, what="three blocked deliveries")
+    attempts = live.svc.webhooks.journal.entries()
+    assert [a.outcome for a in attempts] == ["blocked"] * 3
+    assert {a.message_id for a in attempts} >= {first, second}
+    assert all(a.attempt == 0 and a.status is None for a in attempts)
+    assert "not on the mock's allow-list" in (attempts[0].error or "")
+    assert "port 99999" in (attempts[2].error or "")
+    said = [r.getMessage() for r in caplog.records if "are not sent" in r.getMessage()]
+    assert len(said) == 2  # once per host, not once per delivery
+    assert "allow it with --webhook-allow-host 169.254.169.254" in said[0]
+    assert "fix the URL" in said[1]
+    listed = live.client.get("/__mock/webhooks").json()
+    assert [(b["host"], b["deliveries"]) for b in listed["blockedHosts"]] == [
+        ("169.254.169.254", 2),
+        ("hooks.example.com", 1),
+    ]
+    assert live.svc.webhooks.dispatcher.in_flight == 0
+
+
+def test_refused_host_is_a_400_naming_the_rule_and_nothing_is_created(serve: Serve) -> None:
+    live = serve(webhook_off_list="refuse")
     response = live.client.post(
         "/api/v1/flux/imagine", json={"prompt": "x", "webhookOverride": "http://169.254.169.254/latest/meta-data"}
     )
@@ -141,7 +169,9 @@ def test_refused_host_is_a_400_naming_the_rule_and_nothing_is_created(serve: Ser
 
 
 def test_allow_listed_extra_host_is_accepted(serve: Serve) -> None:
-    live = serve(webhook_allow_hosts=("127.0.0.1", "*.hooks.test"), webhook_transport="record")
+    live = serve(
+        webhook_allow_hosts=("127.0.0.1", "*.hooks.test"), webhook_transport="record", webhook_off_list="refuse"
+    )
     live.create({"prompt": "x", "webhookOverride": "https://a.hooks.test/in"})
     refused = live.client.post("/api/v1/flux/imagine", json={"prompt": "x", "webhookOverride": "http://localhost/"})
     assert refused.status_code == 400  # localhost is not on this list

@@ -21,9 +21,8 @@ from .server import LiveServer
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec, spec_path
+from .version import __version__
 from .webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
-
-__version__ = "0.1.0"
 
 __all__ = [
     # time

@@ -31,6 +31,7 @@ from .messages import format_timestamp
 from .problems import HttpError, error_body
 from .rules import Rule
 from .scenarios import catalogue
+from .version import __version__
 from .webhooks.routes import webhook_admin_routes
 
 PREFIX = "/__mock"
@@ -153,8 +154,6 @@ def _clock(request: Request) -> dict[str, Any]:
 
 async def health(request: Request) -> Response:
     """GET /__mock/health."""
-    from . import __version__
-
     control = _control(request)
     settings = control.services.settings
     return json_response(

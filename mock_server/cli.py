@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from . import __version__
 from .errors import MockServerError
 from .settings import ENV_PREFIX, FLAG_NAMES, Settings, field_type, parse_value
+from .version import __version__
 
 _FLAG_NAMES = FLAG_NAMES
 

@@ -1,9 +1,14 @@
-"""The deliberate public surface, and the layering rules of ARCHITECTURE.md."""
+"""The deliberate public surface, and that ARCHITECTURE.md's layers cover every module.
+
+The layers themselves are import-linter contracts in pyproject.toml, checked by `lint-imports` in .ci/run.
+"""
 
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import contracts
 import mock_server
@@ -99,28 +104,42 @@ def test_contracts_exports_resolve() -> None:
         assert hasattr(contracts, name), name
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-        elif isinstance(node, ast.ImportFrom) and node.level > 0:
-            found.add("." * node.level + (node.module or ""))
+def _importlinter() -> dict[str, Any]:
+    config: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]
+    return config
+
+
+def _modules(package: str) -> set[str]:
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        parts = path.relative_to(ROOT / package).with_suffix("").parts
+        if parts[-1] != "__init__":
+            found.add(".".join(parts))
     return found
 
 
-def test_mock_server_never_imports_contracts() -> None:
-    for path in (ROOT / "mock_server").rglob("*.py"):
-        assert not any(i == "contracts" or i.startswith("contracts.") for i in _imports(path)), path
+def test_every_mock_server_module_has_exactly_one_layer() -> None:
+    # A new module must be placed in ARCHITECTURE.md's picture (and so in import-linter's layers); a layer
+    # entry may be a subpackage (e.g. middleware), which places every module in it.
+    [layers] = [c for c in _importlinter()["contracts"] if c["type"] == "layers" and c["containers"] == ["mock_server"]]
+    placed = [m.strip() for layer in layers["layers"] for m in layer.split(":")]
+    assert len(placed) == len(set(placed))
+    for module in _modules("mock_server"):
+        owners = [p for p in placed if module == p or module.startswith(p + ".")]
+        assert len(owners) == 1, f"mock_server.{module} is in layers {owners}; place it in exactly one"
 
 
-def test_pure_modules_import_no_web_framework() -> None:
-    for name in ("lifecycle.py", "clock.py", "jobs.py", "validation.py", "messages.py", "images.py", "journal.py"):
-        imports = _imports(ROOT / "mock_server" / name)
-        assert not any(i.split(".")[0] in {"starlette", "httpx", "uvicorn"} for i in imports), name
+def test_every_layered_module_is_in_architecture_md() -> None:
+    text = (ROOT / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    for contract in _importlinter()["contracts"]:
+        if contract["type"] != "layers":
+            continue
+        for layer in contract["layers"]:
+            for module in layer.split(":"):
+                name = module.strip().replace(".", "/")
+                assert f"`{name}" in text, f"{name} is layered in pyproject.toml but not named in ARCHITECTURE.md"
 
 
 def test_contracts_use_only_the_public_mock_api() -> None:
@@ -132,19 +151,3 @@ def test_contracts_use_only_the_public_mock_api() -> None:
                 assert node.module == "mock_server", f"{path}: imports internal {node.module}"
                 for alias in node.names:
                     assert alias.name in mock_server.__all__, f"{path}: {alias.name} is not public"
-
-
-def test_pure_timer_and_webhook_modules_import_no_web_framework() -> None:
-    # signing, faults, events, retry and journal are pure; targets uses httpx's URL parser on purpose (the
-    # allow-list must read a URL exactly as the sender will).
-    names = (
-        "scheduler.py",
-        "webhooks/events.py",
-        "webhooks/faults.py",
-        "webhooks/signing.py",
-        "webhooks/retry.py",
-        "webhooks/journal.py",
-    )
-    for name in names:
-        imports = _imports(ROOT / "mock_server" / name)
-        assert not any(i.split(".")[0] in {"starlette", "httpx", "uvicorn"} for i in imports), name

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import orjson
 
 from ..clock import Clock
@@ -33,7 +34,7 @@ from .delivery import Delivery, Dispatcher
 from .events import State, final_at, next_change
 from .faults import HEADER, WebhookFaults, corrupt, parse_faults
 from .journal import EventKind, WebhookJournal
-from .targets import RULE, refusal
+from .targets import RULE, refusal, target_host
 
 Renderer = Callable[[Job, float], dict[str, Any]]  # orjson serialises dicts, exactly as GET does
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-8f2a-4a57-9b36-2f4f3d7a9c10")
@@ -105,7 +106,7 @@ class WebhookService:
                 text = job.webhook_fault
                 faults = parse_faults(text) if text is not None else self.default_faults
                 progress = self.settings.webhook_events == "progress" or faults.out_of_order
-                tracked = _Tracked(job, url, faults, progress, blocked=refusal(url, self.settings.webhook_allow_hosts))
+                tracked = _Tracked(job, url, faults, progress, blocked=_blocked(url, self.settings.webhook_allow_hosts))
                 self._tracked[job.message_id] = tracked
             tracked.generation += 1
             generation = tracked.generation
@@ -195,6 +196,20 @@ class WebhookService:
         self.forget()
         self.journal.clear()
         self.dispatcher.blocked_hosts.clear()
+
+
+def _blocked(url: str, allow: tuple[str, ...]) -> str | None:
+    """Why deliveries to `url` are not sent; also when the allow-list's parser and the sender's disagree."""
+    reason = refusal(url, allow)
+    if reason is not None:
+        return reason
+    try:
+        sender_host = httpx.URL(url).host.lower()
+    except (httpx.InvalidURL, TypeError) as exc:
+        return f"{url!r} is not a URL the sender accepts: {exc}"
+    if sender_host != target_host(url):
+        return f"{url!r} names host {target_host(url)!r} to the allow-list but {sender_host!r} to the sender"
+    return None
 
 
 def _refused(url: str, reason: str, allow: tuple[str, ...]) -> Violation:

@@ -6,14 +6,15 @@ Rules (`--webhook-allow-host`, repeatable):
 - ``*.example.test``: any subdomain of example.test (not example.test itself);
 - ``*``: any host. Only for dry runs (``--webhook-transport record``) or networks you trust.
 
-Any port is allowed on an allowed host. The host is read with the same URL parser httpx uses to connect,
-so a URL cannot pass the check under one reading and reach another host under a different one. Redirects
-are never followed, so an allowed receiver cannot bounce a delivery elsewhere.
+Any port (1..65535) is allowed on an allowed host. The host is read with the standard library's URL parser
+(this module is pure); the webhook service compares that reading with httpx's, which connects, and blocks a
+URL the two read differently, so a URL cannot pass the check under one reading and reach another host under
+the other. Redirects are never followed, so an allowed receiver cannot bounce a delivery elsewhere.
 """
 
 from __future__ import annotations
 
-import httpx
+from urllib.parse import urlsplit
 
 LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
 RULE = "x-mock-webhook-allow-host"
@@ -22,14 +23,16 @@ RULE = "x-mock-webhook-allow-host"
 def target_host(url: str) -> str:
     """The host a delivery to `url` connects to, lower case; ValueError when `url` is not an http(s) URL."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
+        parsed = urlsplit(url)
+        host = parsed.hostname  # lower case, IPv6 without brackets
+        port_text = parsed.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
+    except (ValueError, TypeError, AttributeError) as exc:
         raise ValueError(f"{url!r} is not a URL: {exc}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:  # httpx lower-cases the scheme (RFC 3986)
+    if parsed.scheme.lower() not in ("http", "https") or not host:  # schemes are case-insensitive (RFC 3986)
         raise ValueError(f"{url!r} is not an http:// or https:// URL with a host")
-    if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise ValueError(f"{url!r} has port {parsed.port}; a TCP port is 1..65535")
-    return parsed.host.lower()
+    if port_text and not (port_text.isdigit() and 1 <= int(port_text) <= 65535):
+        raise ValueError(f"{url!r} has port {port_text}; a TCP port is 1..65535")
+    return host
 
 
 def host_allowed(host: str, patterns: tuple[str, ...]) -> bool:

@@ -79,3 +79,28 @@ def test_host_patterns(host: str, patterns: tuple[str, ...], allowed: bool) -> N
 )
 def test_check_pattern(pattern: str, ok: bool) -> None:
     assert check_pattern(pattern) is ok
+
+
+@pytest.mark.parametrize("url", ["HTTP://LOCALHOST/x", "Https://127.0.0.1:443/", "hTTp://[::1]:1/"])
+def test_schemes_are_case_insensitive(url: str) -> None:
+    assert refusal(url, LOOPBACK_HOSTS) is None
+
+
+@pytest.mark.parametrize(("url", "port"), [("http://127.0.0.1:99999/", "99999"), ("http://[::1]:0/", "0")])
+def test_ports_outside_1_to_65535_are_refused(url: str, port: str) -> None:
+    reason = refusal(url, LOOPBACK_HOSTS)
+    assert reason is not None
+    assert f"port {port}; a TCP port is 1..65535" in reason
+
+
+def test_a_url_the_allow_list_and_the_sender_read_differently_is_blocked() -> None:
+    from mock_server.webhooks.service import _blocked
+
+    # U+3002 (ideographic full stop) is a dot to IDNA (httpx) but not to urllib: the readings differ.
+    url = "http://localhost\u3002evil.com/"
+    assert refusal(url, ("localhost\u3002evil.com",)) is None
+    reason = _blocked(url, ("localhost\u3002evil.com",))
+    assert reason is not None
+    assert "'localhost.evil.com' to the sender" in reason
+    assert _blocked("http://127.0.0.1:8080/x", LOOPBACK_HOSTS) is None
+    assert _blocked("http://127.0.0.1\t@evil.com/", ("*",)) is not None  # the sender refuses it outright

@@ -19,8 +19,9 @@ from .kinds import job_kind
 from .lifecycle import JobStatus
 from .messages import CreateBody, format_timestamp, render_message
 from .middleware.selection import admit
-from .problems import HttpError, from_violations
+from .problems import HttpError, Violation, from_violations
 from .services import Services
+from .validation import nesting_depth
 from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
@@ -38,8 +39,10 @@ def services(request: Request) -> Services:
     return svc
 
 
-async def read_json_body(receive: Receive, headers: dict[bytes, bytes], limit: int, state: dict[str, Any]) -> Any:
-    """The parsed JSON body, or an HttpError saying exactly what is wrong with it."""
+async def read_json_body(
+    receive: Receive, headers: dict[bytes, bytes], limit: int, state: dict[str, Any], max_depth: int = 32
+) -> Any:
+    """The parsed JSON body, or an HttpError saying exactly what is wrong with it (size, type, JSON, depth)."""
     declared = headers.get(b"content-length", b"")
     if declared.isdigit() and int(declared) > limit:
         raise HttpError(413, f"Request body is {declared.decode()} bytes; the limit is {limit} bytes.")
@@ -54,9 +57,17 @@ async def read_json_body(receive: Receive, headers: dict[bytes, bytes], limit: i
         sent = media or "no Content-Type"
         raise HttpError(415, f"Content-Type must be application/json (got {sent}); send the body as JSON.")
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise HttpError(400, f"Request body is not valid JSON: {exc}.") from None
+    depth = nesting_depth(body, max_depth)
+    if depth > max_depth:
+        # Checked before validation: jsonschema recurses per level, and no field of the contract nests this deep.
+        message = f"Request body nests more than {max_depth} levels deep; the limit is {max_depth} levels."
+        hint = "send the documented fields only; none of them nests more than a few levels"
+        too_deep = Violation("body", "", "x-mock-max-depth", max_depth, body, message, hint)
+        raise HttpError(400, [message], violations=(too_deep,))
+    return body
 
 
 class CreateJob:
@@ -78,7 +89,7 @@ class CreateJob:
         state = scope.setdefault("state", {})
         state["operation_id"] = self.operation_id
         headers = dict(scope["headers"])
-        body = await read_json_body(receive, headers, svc.settings.max_body_bytes, state)
+        body = await read_json_body(receive, headers, svc.settings.max_body_bytes, state, svc.settings.max_json_depth)
         problems = self.validator.violations(body)
         if problems:
             raise from_violations(problems)

@@ -103,3 +103,11 @@ def of_scope(scope: MutableMapping[str, Any], operations: Operations) -> Classif
     if found is None:
         found = state["op"] = operations.classify(scope["method"], scope["path"])
     return found
+
+
+def api_operation(scope: MutableMapping[str, Any], operations: Operations) -> Classified | None:
+    """The classification of an HTTP API request; None for what scenarios, faults and limits leave alone."""
+    if scope["type"] != "http":
+        return None
+    found = of_scope(scope, operations)
+    return found if found.api else None

@@ -30,6 +30,35 @@ class ErrorBody(TypedDict):
 
 
 _MISSING = object()
+# How much of a sent value an error or the journal echoes: enough to recognise it, never enough to make an
+# answer or a journal read fail (orjson serialises only 254 levels; a 100 MiB string is not worth echoing).
+ECHO_DEPTH = 4
+ECHO_ITEMS = 20
+ECHO_CHARS = 200
+TEXT_CHARS = 1000
+
+
+def bounded(value: Any, depth: int = ECHO_DEPTH) -> Any:
+    """`value` cut to at most `ECHO_DEPTH` levels, `ECHO_ITEMS` items per container and `ECHO_CHARS` per string."""
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_CHARS else f"{value[:ECHO_CHARS]}... ({len(value)} characters)"
+    if isinstance(value, list | tuple):
+        if depth <= 0:
+            return f"[... {len(value)} item(s), nested too deep to show]"
+        items = [bounded(v, depth - 1) for v in value[:ECHO_ITEMS]]
+        return [*items, f"... (+{len(value) - ECHO_ITEMS} more)"] if len(value) > ECHO_ITEMS else items
+    if isinstance(value, dict):
+        if depth <= 0:
+            return f"{{... {len(value)} key(s), nested too deep to show}}"
+        shown = {bounded(str(k)): bounded(v, depth - 1) for k, v in list(value.items())[:ECHO_ITEMS]}
+        if len(value) > ECHO_ITEMS:
+            shown["..."] = f"+{len(value) - ECHO_ITEMS} more key(s)"
+        return shown
+    return value
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= TEXT_CHARS else f"{text[:TEXT_CHARS]}... ({len(text)} characters)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +82,14 @@ class Violation:
     value: Any
     message: str
     hint: str
+
+    def __post_init__(self) -> None:
+        # Echoes of what was sent are bounded once, here, so every answer and journal read can serialise them.
+        object.__setattr__(self, "value", bounded(self.value))
+        object.__setattr__(self, "expected", bounded(self.expected))
+        object.__setattr__(self, "pointer", _short(self.pointer))
+        object.__setattr__(self, "message", _short(self.message))
+        object.__setattr__(self, "hint", _short(self.hint))
 
     def as_dict(self) -> ViolationDict:
         """JSON-ready form."""

@@ -87,6 +87,10 @@ class Settings:
     max_body_bytes: int = field(
         default=1024 * 1024, metadata=_opt("Largest accepted request body (413 above).", metavar="BYTES")
     )
+    max_json_depth: int = field(
+        default=32,
+        metadata=_opt("Deepest nesting accepted in a request body (400 above, before validation).", metavar="LEVELS"),
+    )
     journal_size: int = field(
         default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
     )
@@ -206,6 +210,7 @@ class Settings:
         _check(self.concurrency >= 1, "concurrency", self.concurrency, "an integer >= 1")
         _check(0 <= self.job_seconds <= 86_400, "job_seconds", self.job_seconds, "0..86400 seconds or a preset")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", self.max_body_bytes, "at least 1024")
+        _check(2 <= self.max_json_depth <= 200, "max_json_depth", self.max_json_depth, "2..200")
         _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
         _check(bool(self.host), "host", self.host, "a non-empty host name or address")
         allowed = get_args(TimestampFormat)

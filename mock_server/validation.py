@@ -30,6 +30,21 @@ _TYPE_WORDS = {
 }
 
 
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deep `value` nests (a scalar is 0, ``[1]`` is 1), counted without recursion and up to `limit` + 1."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            stack.extend((child, depth) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 

@@ -24,7 +24,7 @@ from ..clock import Clock
 from ..credits import Credits
 from ..errors import ConnectionDropped
 from ..jobs import JobStore
-from ..operations import Operations, of_scope
+from ..operations import Operations, api_operation
 from ..problems import error_body, nest_body
 from ..selection import ScenarioEngine, Selection
 from .auth import bearer_token
@@ -59,11 +59,8 @@ class FaultMiddleware:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        op = of_scope(scope, self.operations)
-        if not op.api:
+        op = api_operation(scope, self.operations)
+        if op is None:
             await self.app(scope, receive, send)
             return
         selection: Selection | None = scope.get("state", {}).get("selection")

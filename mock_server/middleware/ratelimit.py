@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..answers import send_json
-from ..operations import Operations, of_scope
+from ..operations import Operations, api_operation
 from ..problems import nest_body
 from ..ratelimit import RateLimiter, bucket_of
 from .auth import bearer_token
@@ -22,12 +22,9 @@ class RateLimitMiddleware:
         self.enabled = enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        op = of_scope(scope, self.operations)
-        key = bearer_token(scope) if op.api else None
-        wait = self.limiter.hit(key, bucket_of(op.role)) if key is not None else None
+        op = api_operation(scope, self.operations) if self.enabled else None
+        key = bearer_token(scope) if op is not None else None
+        wait = self.limiter.hit(key, bucket_of(op.role)) if op is not None and key is not None else None
         if wait is None:
             await self.app(scope, receive, send)
             return

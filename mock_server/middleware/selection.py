@@ -11,7 +11,7 @@ from ..answers import send_json
 from ..bodies import BODY_EXCERPT, read_body
 from ..errors import MockServerError
 from ..jobs import Timing
-from ..operations import Operations, of_scope
+from ..operations import Operations, api_operation
 from ..problems import HttpError
 from ..selection import (
     MAYBE_DIRECTIVE,
@@ -39,11 +39,8 @@ class SelectionMiddleware:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        op = of_scope(scope, self.operations)
-        if not op.api:
+        op = api_operation(scope, self.operations)
+        if op is None:
             await self.app(scope, receive, send)
             return
         kind = request_kind(op.role)

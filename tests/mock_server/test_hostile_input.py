@@ -1,0 +1,93 @@
+"""Hostile or broken input never takes the mock down: bounded parsing and bounded echoes (issue: hardening)."""
+
+from __future__ import annotations
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+
+from mock_server import Settings, VirtualClock, create_app
+from mock_server.problems import ECHO_CHARS, Violation, bounded
+from mock_server.validation import nesting_depth
+
+pytestmark = pytest.mark.anyio
+
+IMAGINE = "/api/v1/flux/imagine"
+UPSCALE = "/api/v1/flux/upscale"
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("path", [IMAGINE, UPSCALE])
+@pytest.mark.parametrize("levels", [33, 252, 300, 1000, 1023])
+async def test_deep_json_is_a_400_naming_the_limit_and_the_journal_stays_readable(
+    api: httpx.AsyncClient, app: Starlette, path: str, levels: int
+) -> None:
+    # orjson parses to depth 1024 but serialises only 254 levels, and jsonschema recurses per level: before the
+    # limit, these answered 500 and broke GET /__mock/requests for the next 10,000 requests.
+    body = '{"prompt": ' + nested(levels) + "}"
+    response = await api.post(path, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    assert answer["message"] == ["Request body nests more than 32 levels deep; the limit is 32 levels."]
+    [detail] = answer["details"]
+    assert (detail["rule"], detail["expected"]) == ("x-mock-max-depth", 32)
+    assert len(orjson.dumps(answer)) < 4096
+    for admin in ("/__mock/requests", "/__mock/violations"):
+        read = await api.get(admin)
+        assert read.status_code == 200, admin
+    assert app.state.services.journal.entries()[-1].status == 400
+
+
+async def test_depth_within_the_limit_is_validated_as_usual(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        IMAGINE, content='{"prompt": ' + nested(20) + "}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["details"][0]["rule"] == "type"  # the ordinary schema error, with a bounded echo
+
+
+async def test_a_huge_value_is_echoed_truncated(api: httpx.AsyncClient) -> None:
+    response = await api.post(IMAGINE, json={"prompt": "x", "aspect_ratio": "9" * 100_000})
+    assert response.status_code == 400
+    [detail] = response.json()["details"]
+    assert len(detail["value"]) < ECHO_CHARS + 40
+    assert detail["value"].endswith("(100000 characters)")
+
+
+async def test_a_huge_unknown_key_is_echoed_truncated(api: httpx.AsyncClient) -> None:
+    response = await api.post(IMAGINE, json={"prompt": "x", "k" * 50_000: 1})
+    assert response.status_code == 400
+    assert len(response.content) < 8192
+    assert (await api.get("/__mock/requests")).status_code == 200
+
+
+async def test_the_depth_limit_is_a_setting(clock: VirtualClock) -> None:
+    app = create_app(Settings(seed=1, max_json_depth=3), clock=clock)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        headers = {"Authorization": "Bearer k", "Content-Type": "application/json"}
+        response = await client.post(IMAGINE, content='{"prompt": [[[1]]]}', headers=headers)
+    assert "the limit is 3 levels" in response.json()["message"][0]
+
+
+def test_nesting_depth_counts_without_recursion() -> None:
+    assert nesting_depth(1, 5) == 0
+    assert nesting_depth({"a": [1, {"b": []}]}, 10) == 4
+    deep: list[object] = []
+    for _ in range(100_000):  # far past Python's recursion limit
+        deep = [deep]
+    assert nesting_depth(deep, 32) == 33  # stops counting just past the limit
+
+
+def test_bounded_cuts_depth_items_and_strings() -> None:
+    assert bounded("a" * 10) == "a" * 10
+    assert bounded(list(range(25)))[-1] == "... (+5 more)"
+    assert bounded({str(i): i for i in range(25)})["..."] == "+5 more key(s)"
+    assert bounded([[[[[[1]]]]]]) == [[[["[... 1 item(s), nested too deep to show]"]]]]
+    violation = Violation("body", "/x" * 1000, "type", "z" * 500, [[[[[[[1]]]]]]], "m" * 5000, "h")
+    assert len(violation.message) < 1100
+    assert len(orjson.dumps(violation.as_dict())) < 4096

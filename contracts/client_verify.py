@@ -27,15 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import orjson
-
 from .client_checks import (
     CLIENT_CHECKS,
     CREATE_OPERATIONS,
-    DEFAULT_JOB_TIMEOUT,
     ClientRules,
     ClientViolation,
     Exchange,
+    job_timeout,
     poll_stats,
     run_checks,
 )
@@ -280,21 +278,13 @@ class TimeoutFastForward:
         for e in self.entries():
             new = e.message_id and e.message_id not in self._due and e.message_id not in self._done
             if new and e.operation_id in CREATE_OPERATIONS and e.status == 200:
-                self._due[e.message_id] = (real_now + self.after, e.at + _requested_timeout(e.body))
+                self._due[e.message_id] = (real_now + self.after, e.at + job_timeout(e.job))
         for message_id, (when, deadline) in list(self._due.items()):
             if when <= real_now:
                 if self.clock.now() < deadline:
                     self.clock.advance(deadline - self.clock.now())
                 del self._due[message_id]
                 self._done.add(message_id)
-
-
-def _requested_timeout(body: str | None) -> float:
-    try:
-        value = orjson.loads(body or "{}").get("timeout")
-    except (orjson.JSONDecodeError, AttributeError):
-        value = None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_JOB_TIMEOUT
 
 
 def client_env(base_url: str, api_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -6,6 +6,7 @@ and each mutant fails for its own reason. They run concurrently (a few at a time
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sys
@@ -60,6 +61,7 @@ def test_fast_forward_jumps_to_the_job_deadline_once() -> None:
             operation_id="fluxImagine",
             message_id=JOB,
             body='{"prompt": "a fox", "timeout": 60}',
+            job={"kind": "imagine", "timeout": 60},
         ),
         at=1000.0,
     )
@@ -70,6 +72,30 @@ def test_fast_forward_jumps_to_the_job_deadline_once() -> None:
     assert clock.now() == 1060.0  # created at 1000 with timeout 60
     ff.tick(real_now=20.0)
     assert clock.now() == 1060.0  # once per job
+
+
+def test_a_long_prompt_does_not_hide_the_timeout_from_fast_forward() -> None:
+    # Through a real mock: the journal keeps 4,096 bytes of the body, the job fields keep the timeout.
+    import httpx
+
+    from mock_server import Settings, create_app
+
+    clock = VirtualClock(start=1000.0)
+    app = create_app(Settings(api_keys=("sk-x",), rate_limit="off"), clock=clock)
+    body = {"prompt": "a" * 4_200, "timeout": 30}
+
+    async def create() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+            return await client.post("/api/v1/flux/imagine", json=body, headers={"Authorization": "Bearer sk-x"})
+
+    answer = asyncio.run(create())
+    assert answer.status_code == 200, answer.text
+    [created] = app.state.services.journal.entries()
+    assert '"timeout"' not in (created.body or "")  # the excerpt lost it
+    ff = TimeoutFastForward(clock, app.state.services.journal.entries, after=1.0)
+    ff.tick(real_now=0.0)
+    ff.tick(real_now=1.0)
+    assert clock.now() == created.at + 30  # judged with 30 s, not the default 900 s
 
 
 # --- judging -------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ tests use real loopback sockets with sub-second jobs.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -412,3 +413,46 @@ def test_bad_rate_limit_is_refused_before_anything_is_sent() -> None:
     result = CliRunner().invoke(check, ["--base-url", "http://127.0.0.1:9", "--rate-limit", "abc"])
     assert result.exit_code == 2
     assert "must look like 10/s" in result.output
+
+
+def test_a_status_outside_the_enum_fails_at_once_without_waiting_for_the_timeout() -> None:
+    # Real time, a live server and the default 120 s job timeout: the verdict must come from the first answer.
+    mutant = next(m for m in MUTANTS if m.name == "status-outside-enum")
+    app = mutant.build(SystemClock(), job_seconds=3)
+    options = CheckOptions(LOCAL, token=API_KEY, seed=3, phases=frozenset({"lifecycle"}), poll_interval=0.5)
+    assert options.job_timeout == 120
+    with LiveServer(app) as server:
+        started = time.monotonic()
+        report = run_check(dataclasses.replace(options, base_url=server.url, webhooks=False))
+        elapsed = time.monotonic() - started
+    assert elapsed < 30, render_summary(report)
+    broken = [f for f in report.failures if f.check == "matches_schema"]
+    assert broken, render_summary(report)
+    assert (broken[0].pointer, broken[0].actual) == ("/status", "processing")
+    assert "is not one of" in broken[0].message
+    assert any("polling of job" in note for note in broken[0].notes)
+    assert "finishes_within_timeout" not in {f.check for f in report.failures}
+    first = next(o for o in report.outcomes if o.name == "job imagine n=2")
+    assert first.detail.startswith("polling stopped after 1 poll(s)"), first.detail
+
+
+def test_both_paths_are_fetched_back_to_back_on_every_poll() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = faithful(clock, job_seconds=3)
+    rounds: dict[tuple[float, str], list[str]] = {}  # (mock time, job) -> the paths fetched then, in order
+
+    def spy(call: Call, status: int, body: Any) -> tuple[int, Any]:
+        if call.is_fetch:
+            job = call.path.rsplit("/", 1)[-1]
+            rounds.setdefault((clock.now(), job), []).append("legacy" if call.is_legacy else "current")
+        return status, body
+
+    report = check(Rewrite(app, response=spy), clock, phases=frozenset({"lifecycle"}), webhooks=False)
+    assert report.ok, render_summary(report)
+    assert len(rounds) > 6
+    # Every poll fetches both paths at the same instant, in alternating order (the final fetch adds one more pair).
+    assert all(
+        sorted(paths) in (["current", "legacy"], ["current", "current", "legacy", "legacy"])
+        for paths in rounds.values()
+    )
+    assert {tuple(paths[:2]) for paths in rounds.values()} == {("current", "legacy"), ("legacy", "current")}

@@ -174,7 +174,9 @@ def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str
     default="success,fail,timeout",
     show_default=True,
     metavar="LIST",
-    help="Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,flaky:2).",
+    help="Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,flaky:2), "
+    "or a preset: resilience (adds stall, flaky:3, reject:429, reject:503, disconnect, garbage; recommended for CI) "
+    "or all.",
 )
 @click.option(
     "--timeout",
@@ -288,11 +290,17 @@ def verify(
     import re
 
     from .client_checks import CLIENT_CHECKS, ClientRules
-    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, verify_client
+    from .client_verify import (
+        DEFAULT_FAILURE_PATTERN,
+        VerifyError,
+        VerifyOptions,
+        expand_scenarios,
+        verify_client,
+    )
     from .exchanges import contract_routes
     from .verify_report import format_report, format_result_line, junit_xml
 
-    names = tuple(s.strip() for s in scenarios.split(",") if s.strip())
+    names = expand_scenarios([s for s in scenarios.split(",") if s.strip()])
     if not names:
         raise click.BadParameter("give at least one scenario, e.g. success", param_hint="--scenarios")
     known = {*CLIENT_CHECKS, "exit-code", "client-timeout"}

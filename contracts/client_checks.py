@@ -365,10 +365,11 @@ def retry_after(exchanges: Sequence[Exchange], rules: ClientRules) -> list[Clien
 
 @client_check("backoff")
 def backoff(exchanges: Sequence[Exchange], rules: ClientRules) -> list[ClientViolation]:
-    """Immediate retries after a 5xx, a dropped connection or a garbage body."""
+    """Immediate retries after a 5xx, a dropped connection, a garbage body, or a 429 without Retry-After."""
     out = []
     for i, e in enumerate(exchanges):
-        if not e.failed or e.throttled:
+        # An answer with Retry-After is the retry-after check's; without one, the client must still wait.
+        if not (e.failed or e.status == 429) or e.retry_after is not None:
             continue
         retry = _next_same(exchanges, i)
         if retry is None:

@@ -61,6 +61,44 @@ DEFAULT_EXPECTATIONS: dict[str, ExitRule] = {
     "disconnect": "failure",
     "garbage": "failure",
 }
+# Named sets of scenarios for --scenarios. The default run is quick (does the client get an image, report a FAIL and
+# a timeout?); `resilience` adds what a client must survive on a bad day: a stalled job, a flaky poll, 429 and 503
+# refusals, dropped connections and garbled answers. `all` is every registered scenario a client must survive (a
+# test holds it to the mock's registry). Arguments are chosen so each run stays short at the default --job-seconds.
+DEFAULT_SCENARIOS = ("success", "fail", "timeout")
+PRESETS: dict[str, tuple[str, ...]] = {
+    "default": DEFAULT_SCENARIOS,
+    "resilience": (
+        *DEFAULT_SCENARIOS,
+        "stall",
+        "flaky:3",
+        "reject:429",
+        "reject:503",
+        "disconnect",
+        "garbage",
+    ),
+}
+PRESETS["all"] = (
+    *PRESETS["resilience"],
+    "slow:6",
+    "queued:3",
+    "not-yet:3",
+    "latency:500",
+    "reject:500",
+    "reject:502",
+)
+
+
+def expand_scenarios(names: Sequence[str]) -> tuple[str, ...]:
+    """Scenario texts with preset names (`PRESETS`: default, resilience, all) replaced by their scenarios, once each."""
+    out: list[str] = []
+    for name in names:
+        for scenario in PRESETS.get(name.strip(), (name.strip(),)):
+            if scenario and scenario not in out:
+                out.append(scenario)
+    return tuple(out)
+
+
 DEFAULT_FAILURE_PATTERN = r"(?i)\b(fail(ed|ure|s)?|error|timed? ?out|gave up|giving up)\b"
 _OUTPUT_LIMIT = 64 * 1024
 
@@ -74,7 +112,8 @@ class VerifyOptions:
     """How `verify_client` runs and judges a client.
 
     Attributes:
-        scenarios: scenario texts, one run each, e.g. ``("success", "fail", "reject:429")``.
+        scenarios: scenario texts, one run each, e.g. ``("success", "fail", "reject:429")``, or preset names
+            (``resilience``, ``all``; see `PRESETS`).
         timeout: seconds one run may take before the client's process group is killed.
         job_seconds: processing time of a job on the mock.
         seed: the mock's seed (the same seed replays the same ids and images).
@@ -89,7 +128,7 @@ class VerifyOptions:
         fast_forward: in the ``timeout`` scenario, jump the mock clock to a job's deadline after `job_seconds`.
     """
 
-    scenarios: tuple[str, ...] = ("success", "fail", "timeout")
+    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS
     timeout: float = 60.0
     job_seconds: float = 3.0
     seed: int = 0
@@ -379,6 +418,7 @@ def verify_client(
         on_result: called after each scenario, e.g. to print progress.
     """
     options = options or VerifyOptions()
+    options = dataclasses.replace(options, scenarios=expand_scenarios(options.scenarios))
     if not command:
         raise VerifyError("Give the client command after --, e.g. flux-mock verify -- python my_client.py")
     for scenario in options.scenarios:

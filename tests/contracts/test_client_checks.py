@@ -265,6 +265,15 @@ def test_immediate_retry_after_a_failure_is_reported(failure: dict[str, object])
     assert timeline.run("backoff") == ["backoff"]
 
 
+def test_a_429_without_retry_after_still_needs_a_back_off() -> None:
+    bare = Timeline().add(0, "POST", CREATE, 429, operation_id="fluxImagine").create(0.01).poll(2, "DONE")
+    assert bare.run("backoff") == ["backoff"]
+    # with Retry-After it is the retry-after check's business alone
+    told = Timeline().add(0, "POST", CREATE, 429, operation_id="fluxImagine", retry_after=3.0).create(0.01)
+    assert told.run("backoff") == []
+    assert told.run("retry-after") == ["retry-after"]
+
+
 def test_backing_off_after_a_failure_is_fine() -> None:
     timeline = Timeline().add(0, "POST", CREATE, 502, operation_id="fluxImagine").create(1.0).poll(3, "DONE")
     assert timeline.run("backoff") == []

@@ -253,6 +253,12 @@ def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str
 )
 @click.option("--skip-check", multiple=True, metavar="NAME", help="Do not run this check (repeatable).")
 @click.option(
+    "--webhook-allow-host",
+    multiple=True,
+    metavar="HOST",
+    help="Let the mock send webhooks to this host too (repeatable; loopback always may; *.domain, *).",
+)
+@click.option(
     "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a JUnit XML report here."
 )
 @click.option("--show-output", is_flag=True, help="Print the client's whole output for every scenario.")
@@ -271,6 +277,7 @@ def verify(
     expect: tuple[str, ...],
     failure_pattern: str | None,
     skip_check: tuple[str, ...],
+    webhook_allow_host: tuple[str, ...],
     junit: Path | None,
     show_output: bool,
     command: tuple[str, ...],
@@ -335,6 +342,7 @@ def verify(
         skip_checks=skip_check,
         rate_limit=rate_limit,
         fast_forward=fast_forward,
+        webhook_allow_hosts=webhook_allow_host,
     )
     _writable_report(junit)
     try:

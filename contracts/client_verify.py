@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .blocked_webhooks import BlockedWebhook, blocked_webhooks
 from .client_checks import (
     CLIENT_CHECKS,
     CREATE_OPERATIONS,
@@ -126,6 +127,7 @@ class VerifyOptions:
         cwd: the client's working directory (default: the current one).
         rate_limit: the mock's rate limit, ``documented`` (1 per 3 s general, 10/s polls; 429 + Retry-After) or ``off``.
         fast_forward: in the ``timeout`` scenario, jump the mock clock to a job's deadline after `job_seconds`.
+        webhook_allow_hosts: extra hosts the mock may send webhooks to (loopback always may).
     """
 
     scenarios: tuple[str, ...] = DEFAULT_SCENARIOS
@@ -141,6 +143,7 @@ class VerifyOptions:
     cwd: str | None = None
     rate_limit: str = "documented"
     fast_forward: bool = True
+    webhook_allow_hosts: tuple[str, ...] = ()
 
     def expectation(self, scenario: str) -> ExitRule:
         """The exit rule for `scenario`: an exact override, then one by name, then the default table."""
@@ -173,6 +176,7 @@ class ScenarioResult:
     requests: int
     polls: int
     violations: tuple[ClientViolation, ...]
+    blocked: tuple[BlockedWebhook, ...] = ()  # webhooks the mock refused to send (not violations)
 
     @property
     def passed(self) -> bool:
@@ -274,6 +278,8 @@ def mock_settings(scenario: str, options: VerifyOptions) -> Settings:
         "rate_limit": options.rate_limit,
         "scenario": scenario,
     }
+    if options.webhook_allow_hosts:
+        values["webhook_allow_hosts"] = (*Settings().webhook_allow_hosts, *options.webhook_allow_hosts)
     try:
         return Settings(**values)
     except MockServerError as exc:
@@ -401,7 +407,8 @@ def run_scenario(command: Sequence[str], scenario: str, options: VerifyOptions) 
         run = run_client(command, client_env(server.url, options.api_key, options.env), options.timeout, options.cwd)
         recorder.settle()
     entries = journal.entries()
-    return judge(scenario, run, exchanges_from(entries, recorder.answers), options)
+    result = judge(scenario, run, exchanges_from(entries, recorder.answers), options)
+    return dataclasses.replace(result, blocked=blocked_webhooks(app.state.services.webhooks.journal.entries()))
 
 
 def verify_client(

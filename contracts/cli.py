@@ -175,7 +175,7 @@ def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str
     show_default=True,
     metavar="LIST",
     help="Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,flaky:2), "
-    "or a preset: resilience (adds stall, flaky:3, reject:429, reject:503, disconnect, garbage; recommended for CI) "
+    "or a preset: resilience (adds stall, flaky:2, reject:429, reject:503, disconnect, garbage; recommended for CI) "
     "or all.",
 )
 @click.option(

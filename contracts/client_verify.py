@@ -72,7 +72,7 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "resilience": (
         *DEFAULT_SCENARIOS,
         "stall",
-        "flaky:3",
+        "flaky:2",
         "reject:429",
         "reject:503",
         "disconnect",

@@ -100,14 +100,20 @@ class Caller:
     timer: Timer
     cost: Cost
 
-    async def send(self, method: str, path: str, *, json_body: Any = None, auth: bool = True) -> httpx.Response:
-        """Send one request, waiting out 429 answers (Retry-After) a few times before giving the 429 back."""
-        client = self.api if auth else self.anonymous
+    async def send(
+        self, method: str, path: str, *, json_body: Any = None, auth: bool = True, key: str | None = None
+    ) -> httpx.Response:
+        """Send one request, waiting out 429 answers (Retry-After) a few times before giving the 429 back.
+
+        `auth` False sends no credentials; `key` sends that Bearer key instead of the run's (a wrong-key probe).
+        """
+        client = self.api if auth and key is None else self.anonymous
+        headers = {"Authorization": f"Bearer {key}"} if key is not None else None
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         response = None
         for _ in range(_MAX_RETRIES + 1):
             self.cost.add(requests=1)
-            response = await client.request(method, url, json=json_body)
+            response = await client.request(method, url, json=json_body, headers=headers)
             if response.status_code != 429:
                 return response
             await self.timer.sleep(_retry_after(response))

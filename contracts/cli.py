@@ -174,7 +174,9 @@ def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str
     default="success,fail,timeout",
     show_default=True,
     metavar="LIST",
-    help="Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,flaky:2).",
+    help="Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,flaky:2), "
+    "or a preset: resilience (adds stall, flaky:2, reject:429, reject:503, disconnect, garbage; recommended for CI) "
+    "or all.",
 )
 @click.option(
     "--timeout",
@@ -251,6 +253,12 @@ def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str
 )
 @click.option("--skip-check", multiple=True, metavar="NAME", help="Do not run this check (repeatable).")
 @click.option(
+    "--webhook-allow-host",
+    multiple=True,
+    metavar="HOST",
+    help="Let the mock send webhooks to this host too (repeatable; loopback always may; *.domain, *).",
+)
+@click.option(
     "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a JUnit XML report here."
 )
 @click.option("--show-output", is_flag=True, help="Print the client's whole output for every scenario.")
@@ -269,6 +277,7 @@ def verify(
     expect: tuple[str, ...],
     failure_pattern: str | None,
     skip_check: tuple[str, ...],
+    webhook_allow_host: tuple[str, ...],
     junit: Path | None,
     show_output: bool,
     command: tuple[str, ...],
@@ -288,11 +297,17 @@ def verify(
     import re
 
     from .client_checks import CLIENT_CHECKS, ClientRules
-    from .client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, verify_client
+    from .client_verify import (
+        DEFAULT_FAILURE_PATTERN,
+        VerifyError,
+        VerifyOptions,
+        expand_scenarios,
+        verify_client,
+    )
     from .exchanges import contract_routes
     from .verify_report import format_report, format_result_line, junit_xml
 
-    names = tuple(s.strip() for s in scenarios.split(",") if s.strip())
+    names = expand_scenarios([s for s in scenarios.split(",") if s.strip()])
     if not names:
         raise click.BadParameter("give at least one scenario, e.g. success", param_hint="--scenarios")
     known = {*CLIENT_CHECKS, "exit-code", "client-timeout"}
@@ -327,6 +342,7 @@ def verify(
         skip_checks=skip_check,
         rate_limit=rate_limit,
         fast_forward=fast_forward,
+        webhook_allow_hosts=webhook_allow_host,
     )
     _writable_report(junit)
     try:

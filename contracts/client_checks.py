@@ -16,13 +16,16 @@ import itertools
 import json
 import re
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-CREATE_OPERATIONS = frozenset({"fluxImagine", "fluxUpscale"})
-POLL_OPERATIONS = frozenset({"fetchMessage", "fetchMessageLegacy"})
+from .schema import operation_ids
+
+# Read once from openapi.yaml's x-mock-kind, so a new job-creating or progress operation is judged like the others.
+CREATE_OPERATIONS = operation_ids("create")
+POLL_OPERATIONS = operation_ids("poll")
 TERMINAL = frozenset({"DONE", "FAIL"})
 DEFAULT_JOB_TIMEOUT = 900.0  # the contract's default `timeout` for imagine (and the only one for upscale)
 # Status codes that mean "the request itself broke the contract" (404 is left out: not-yet-registered ids are normal).
@@ -44,6 +47,8 @@ class Exchange:
         violations: contract rules the request broke, as sentences (from the journal).
         tags: scenario and fault names the mock applied (from the journal).
         body: the request body as text (truncated), if any.
+        job: for a job-creating request, the job fields the mock used after normalisation (``kind``,
+            ``timeout``, ``n``, ``webhook_url``, ...; the journal's ``job``); read these, not the truncated `body`.
         retry_after: the Retry-After the answer carried, in seconds.
         job_status: the Message `status` in the answer (QUEUED, PROCESSING, DONE, FAIL).
         progress: the Message `progress` in the answer.
@@ -66,6 +71,7 @@ class Exchange:
     progress: int | None = None
     image_urls: tuple[str, ...] = ()
     malformed: bool = False
+    job: Mapping[str, Any] | None = None
 
     @property
     def is_poll(self) -> bool:
@@ -326,8 +332,7 @@ def job_never_polled(exchanges: Sequence[Exchange], rules: ClientRules) -> list[
     for e in exchanges:
         if not (e.is_create and e.status == 200 and e.message_id) or e.message_id in polled or e.malformed:
             continue  # (a garbled answer never told the client the id)
-        body = e.request_json()
-        if isinstance(body, dict) and body.get("webhookOverride"):
+        if e.job is not None and e.job.get("webhook_url"):
             continue
         message = (
             f"created job {e.message_id} ({e.line} at {_rel(e.at, exchanges)}) but never fetched its progress; "
@@ -360,10 +365,11 @@ def retry_after(exchanges: Sequence[Exchange], rules: ClientRules) -> list[Clien
 
 @client_check("backoff")
 def backoff(exchanges: Sequence[Exchange], rules: ClientRules) -> list[ClientViolation]:
-    """Immediate retries after a 5xx, a dropped connection or a garbage body."""
+    """Immediate retries after a 5xx, a dropped connection, a garbage body, or a 429 without Retry-After."""
     out = []
     for i, e in enumerate(exchanges):
-        if not e.failed or e.throttled:
+        # An answer with Retry-After is the retry-after check's; without one, the client must still wait.
+        if not (e.failed or e.status == 429) or e.retry_after is not None:
             continue
         retry = _next_same(exchanges, i)
         if retry is None:
@@ -417,13 +423,18 @@ def endless_polling(exchanges: Sequence[Exchange], rules: ClientRules) -> list[C
 
 
 def _job_timeouts(exchanges: Sequence[Exchange]) -> dict[str, tuple[float, float]]:
-    found: dict[str, tuple[float, float]] = {}
-    for e in exchanges:
-        if e.is_create and e.status == 200 and e.message_id:
-            body = e.request_json()
-            timeout = body.get("timeout") if isinstance(body, dict) else None
-            found[e.message_id] = (e.at, float(timeout) if isinstance(timeout, int | float) else DEFAULT_JOB_TIMEOUT)
-    return found
+    return {
+        e.message_id: (e.at, job_timeout(e.job)) for e in exchanges if e.is_create and e.status == 200 and e.message_id
+    }
+
+
+def job_timeout(job: Mapping[str, Any] | None) -> float:
+    """The `timeout` the mock gave a job (the journal's ``job`` fields), or the contract's default of 900 s.
+
+    Never read from the request body: the journal keeps only its first 4,096 bytes, so a long prompt hides it.
+    """
+    value = job.get("timeout") if job is not None else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_JOB_TIMEOUT
 
 
 @client_check("undocumented-endpoint")

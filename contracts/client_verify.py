@@ -27,15 +27,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-import orjson
-
+from .blocked_webhooks import BlockedWebhook, blocked_webhooks
 from .client_checks import (
     CLIENT_CHECKS,
     CREATE_OPERATIONS,
-    DEFAULT_JOB_TIMEOUT,
     ClientRules,
     ClientViolation,
     Exchange,
+    job_timeout,
     poll_stats,
     run_checks,
 )
@@ -63,6 +62,44 @@ DEFAULT_EXPECTATIONS: dict[str, ExitRule] = {
     "disconnect": "failure",
     "garbage": "failure",
 }
+# Named sets of scenarios for --scenarios. The default run is quick (does the client get an image, report a FAIL and
+# a timeout?); `resilience` adds what a client must survive on a bad day: a stalled job, a flaky poll, 429 and 503
+# refusals, dropped connections and garbled answers. `all` is every registered scenario a client must survive (a
+# test holds it to the mock's registry). Arguments are chosen so each run stays short at the default --job-seconds.
+DEFAULT_SCENARIOS = ("success", "fail", "timeout")
+PRESETS: dict[str, tuple[str, ...]] = {
+    "default": DEFAULT_SCENARIOS,
+    "resilience": (
+        *DEFAULT_SCENARIOS,
+        "stall",
+        "flaky:2",
+        "reject:429",
+        "reject:503",
+        "disconnect",
+        "garbage",
+    ),
+}
+PRESETS["all"] = (
+    *PRESETS["resilience"],
+    "slow:6",
+    "queued:3",
+    "not-yet:3",
+    "latency:500",
+    "reject:500",
+    "reject:502",
+)
+
+
+def expand_scenarios(names: Sequence[str]) -> tuple[str, ...]:
+    """Scenario texts with preset names (`PRESETS`: default, resilience, all) replaced by their scenarios, once each."""
+    out: list[str] = []
+    for name in names:
+        for scenario in PRESETS.get(name.strip(), (name.strip(),)):
+            if scenario and scenario not in out:
+                out.append(scenario)
+    return tuple(out)
+
+
 DEFAULT_FAILURE_PATTERN = r"(?i)\b(fail(ed|ure|s)?|error|timed? ?out|gave up|giving up)\b"
 _OUTPUT_LIMIT = 64 * 1024
 
@@ -76,7 +113,8 @@ class VerifyOptions:
     """How `verify_client` runs and judges a client.
 
     Attributes:
-        scenarios: scenario texts, one run each, e.g. ``("success", "fail", "reject:429")``.
+        scenarios: scenario texts, one run each, e.g. ``("success", "fail", "reject:429")``, or preset names
+            (``resilience``, ``all``; see `PRESETS`).
         timeout: seconds one run may take before the client's process group is killed.
         job_seconds: processing time of a job on the mock.
         seed: the mock's seed (the same seed replays the same ids and images).
@@ -89,9 +127,10 @@ class VerifyOptions:
         cwd: the client's working directory (default: the current one).
         rate_limit: the mock's rate limit, ``documented`` (1 per 3 s general, 10/s polls; 429 + Retry-After) or ``off``.
         fast_forward: in the ``timeout`` scenario, jump the mock clock to a job's deadline after `job_seconds`.
+        webhook_allow_hosts: extra hosts the mock may send webhooks to (loopback always may).
     """
 
-    scenarios: tuple[str, ...] = ("success", "fail", "timeout")
+    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS
     timeout: float = 60.0
     job_seconds: float = 3.0
     seed: int = 0
@@ -104,6 +143,7 @@ class VerifyOptions:
     cwd: str | None = None
     rate_limit: str = "documented"
     fast_forward: bool = True
+    webhook_allow_hosts: tuple[str, ...] = ()
 
     def expectation(self, scenario: str) -> ExitRule:
         """The exit rule for `scenario`: an exact override, then one by name, then the default table."""
@@ -136,6 +176,7 @@ class ScenarioResult:
     requests: int
     polls: int
     violations: tuple[ClientViolation, ...]
+    blocked: tuple[BlockedWebhook, ...] = ()  # webhooks the mock refused to send (not violations)
 
     @property
     def passed(self) -> bool:
@@ -237,6 +278,8 @@ def mock_settings(scenario: str, options: VerifyOptions) -> Settings:
         "rate_limit": options.rate_limit,
         "scenario": scenario,
     }
+    if options.webhook_allow_hosts:
+        values["webhook_allow_hosts"] = (*Settings().webhook_allow_hosts, *options.webhook_allow_hosts)
     try:
         return Settings(**values)
     except MockServerError as exc:
@@ -280,21 +323,13 @@ class TimeoutFastForward:
         for e in self.entries():
             new = e.message_id and e.message_id not in self._due and e.message_id not in self._done
             if new and e.operation_id in CREATE_OPERATIONS and e.status == 200:
-                self._due[e.message_id] = (real_now + self.after, e.at + _requested_timeout(e.body))
+                self._due[e.message_id] = (real_now + self.after, e.at + job_timeout(e.job))
         for message_id, (when, deadline) in list(self._due.items()):
             if when <= real_now:
                 if self.clock.now() < deadline:
                     self.clock.advance(deadline - self.clock.now())
                 del self._due[message_id]
                 self._done.add(message_id)
-
-
-def _requested_timeout(body: str | None) -> float:
-    try:
-        value = orjson.loads(body or "{}").get("timeout")
-    except (orjson.JSONDecodeError, AttributeError):
-        value = None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_JOB_TIMEOUT
 
 
 def client_env(base_url: str, api_key: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -372,7 +407,8 @@ def run_scenario(command: Sequence[str], scenario: str, options: VerifyOptions) 
         run = run_client(command, client_env(server.url, options.api_key, options.env), options.timeout, options.cwd)
         recorder.settle()
     entries = journal.entries()
-    return judge(scenario, run, exchanges_from(entries, recorder.answers), options)
+    result = judge(scenario, run, exchanges_from(entries, recorder.answers), options)
+    return dataclasses.replace(result, blocked=blocked_webhooks(app.state.services.webhooks.journal.entries()))
 
 
 def verify_client(
@@ -389,6 +425,7 @@ def verify_client(
         on_result: called after each scenario, e.g. to print progress.
     """
     options = options or VerifyOptions()
+    options = dataclasses.replace(options, scenarios=expand_scenarios(options.scenarios))
     if not command:
         raise VerifyError("Give the client command after --, e.g. flux-mock verify -- python my_client.py")
     for scenario in options.scenarios:

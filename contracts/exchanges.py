@@ -164,6 +164,7 @@ def exchanges_from(
                 progress=progress if isinstance(progress, int) else None,
                 image_urls=urls,
                 malformed=answer.malformed if answer is not None else False,
+                job=entry.job,
             )
         )
     return out

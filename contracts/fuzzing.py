@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import checks
+from .auth_mode import AnyKeyMode
 from .budget import JobBudget, job_creating_operations
 from .failures import ContractFailure
 from .reporting import CheckReport, Outcome
@@ -49,6 +50,8 @@ class FuzzSettings:
         request_timeout: seconds per request.
         rate_limit: schemathesis rate limit such as ``"1/3s"`` (None: unlimited).
         webhook_sink: where valid generated ``webhookOverride`` values are pointed instead.
+        any_key: the server is a flux-mock that accepts any key: ``ignored_auth`` findings about invalid
+            credentials are waived and reported as one skipped check (findings without credentials stay).
     """
 
     phases: frozenset[str]
@@ -59,6 +62,11 @@ class FuzzSettings:
     request_timeout: float = 30.0
     rate_limit: str | None = None
     webhook_sink: str = "http://127.0.0.1:9/flux-mock-check"
+    any_key: AnyKeyMode | None = None
+
+
+# schemathesis' ignored_auth scenarios (`AuthScenario`) that send credentials which are wrong on purpose.
+WRONG_KEY_SCENARIOS = frozenset({"invalid_auth", "generated_auth"})
 
 
 @dataclass
@@ -202,14 +210,20 @@ def run_schemathesis(
     _ensure_hook()
     _RUNS[id(schema)] = run
     outcomes: dict[tuple[str, str], Outcome] = {}
+    waived: list[str] = []
     started = time.perf_counter()
     try:
         for event in from_schema(schema).execute():
-            _translate(event, events, outcomes, settings)
+            _translate(event, events, outcomes, settings, waived)
     finally:
         _RUNS.pop(id(schema), None)
     for (phase, label), found in run.findings.items():
         _outcome(outcomes, phase, label).fail(found)
+    if settings.any_key is not None:
+        waived_text = f"; {len(waived)} wrong-key answer(s) not judged ({', '.join(sorted(set(waived)))})"
+        _outcome(outcomes, "auth", "ignored_auth with a wrong key").escalate(
+            "skipped", settings.any_key.reason + (waived_text if waived else "")
+        )
     ordered = sorted(
         outcomes.values(),
         key=lambda o: (PHASES.index(o.name.split(":")[0]) if o.name.split(":")[0] in PHASES else 9, o.name),
@@ -227,14 +241,18 @@ def _outcome(outcomes: dict[tuple[str, str], Outcome], phase: str, label: str) -
     return outcomes[key]
 
 
-def _translate(event: Any, events: Any, outcomes: dict[tuple[str, str], Outcome], settings: FuzzSettings) -> None:
+def _translate(
+    event: Any, events: Any, outcomes: dict[tuple[str, str], Outcome], settings: FuzzSettings, waived: list[str]
+) -> None:
     if isinstance(event, events.ScenarioFinished):
         phase = str(event.phase.value)
         outcome = _outcome(outcomes, phase, event.recorder.label)
         outcome.seconds += event.elapsed_time
         if event.status.value == "skip":
             outcome.escalate("skipped", event.skip_reason or "skipped by schemathesis")
-        outcome.fail(_failures(event.recorder, settings.seed, phase))
+        outcome.fail(
+            _failures(event.recorder, settings.seed, phase, waive_wrong_key=settings.any_key is not None, waived=waived)
+        )
     elif isinstance(event, events.NonFatalError):
         phase = str(event.phase.value) if event.phase is not None else "run"
         outcome = _outcome(outcomes, phase, event.label)
@@ -251,6 +269,11 @@ def _translate(event: Any, events: Any, outcomes: dict[tuple[str, str], Outcome]
             _outcome(outcomes, name, "(phase)").escalate("skipped", f"phase skipped: {reason}")
 
 
+def _scenario(failure: Any) -> str:
+    scenario = getattr(failure, "scenario", None)
+    return str(getattr(scenario, "value", scenario))
+
+
 def _is_budget_error(error: BaseException) -> bool:
     while error is not None:
         if isinstance(error, JobBudgetSpent):
@@ -259,7 +282,9 @@ def _is_budget_error(error: BaseException) -> bool:
     return False
 
 
-def _failures(recorder: Any, seed: int, phase: str) -> list[ContractFailure]:
+def _failures(
+    recorder: Any, seed: int, phase: str, *, waive_wrong_key: bool = False, waived: list[str] | None = None
+) -> list[ContractFailure]:
     found = []
     for nodes in recorder.checks.values():
         for node in nodes:
@@ -267,6 +292,11 @@ def _failures(recorder: Any, seed: int, phase: str) -> list[ContractFailure]:
             if info is None:
                 continue
             failure = info.failure
+            if waive_wrong_key and node.name == "ignored_auth" and _scenario(failure) in WRONG_KEY_SCENARIOS:
+                # Any-key mode accepts a wrong key on purpose; a request without credentials (no_auth) still counts.
+                if waived is not None:
+                    waived.append(str(failure.operation))
+                continue
             steps = [step.curl for step in info.steps] or [info.code_sample]
             notes = [f"schemathesis {failure.code}"]
             last = steps[-1]

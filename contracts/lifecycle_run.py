@@ -7,9 +7,13 @@ Jobs (each costs one job of the budget, in this order of priority):
 2. ``imagine defaults``: only a prompt and the timeout, so the defaults (n=1) are checked;
 3. ``upscale x2``: the first image of job 1 (or 2), scale 2; it runs after that job is DONE.
 
-Polls alternate between the current and the legacy progress path; once the job is final both
-paths are fetched again and must agree, the images are downloaded (status and Content-Type only),
-and the webhook payload, if one was expected, must equal the final GET body.
+Every poll fetches the job on both progress paths (x-mock-kind ``poll``) back to back, in alternating
+order, so progress and status are compared across the two on every poll: a path lagging behind the
+other shows as progress or status going back. An answer that breaks the Message schema (a status
+outside the enum, say) fails the job at once, with its pointer and value, and stops its polling: the
+job's timeout is not waited out. Once the job is final, both paths are fetched again and must agree,
+the images are downloaded (status and Content-Type only), and the webhook payload, if one was
+expected, must equal the final GET body.
 """
 
 from __future__ import annotations
@@ -103,14 +107,9 @@ def job_plans(settings: LifecycleSettings, webhook_url: str | None) -> list[JobP
     ]
 
 
-def _paths() -> tuple[str, str, str, str]:
-    spec = contract()
-    return (
-        spec.operation("fluxImagine").path,
-        spec.operation("fluxUpscale").path,
-        spec.operation("fetchMessage").path,
-        spec.operation("fetchMessageLegacy").path,
-    )
+def _poll_operations() -> list[tuple[str, str]]:
+    """(``GET /path``, path template) of every progress path (x-mock-kind ``poll``), in document order."""
+    return [(f"{op.method} {op.path}", op.path) for op in contract().by_role("poll")]
 
 
 async def run_jobs(
@@ -166,8 +165,7 @@ async def _run(
     inbox: WebhookInbox | None,
     found: list[ContractFailure],
 ) -> None:
-    imagine_path, upscale_path, fetch_path, legacy_path = _paths()
-    path = imagine_path if plan.operation_id == "fluxImagine" else upscale_path
+    path = contract().operation(plan.operation_id).path
     create = f"POST {path}"
     reproduce = caller.curl("POST", path, plan.body)
     if not budget.reserve():
@@ -188,9 +186,9 @@ async def _run(
     message_id = body.get("messageId") if isinstance(body, dict) else None
     if not isinstance(message_id, str):
         return
-    fetches = (fetch_path.replace("{messageId}", message_id), legacy_path.replace("{messageId}", message_id))
-    reproduce += "\n# then poll, alternating both paths, until status is DONE or FAIL:\n"
-    reproduce += "\n".join(caller.curl("GET", p) for p in fetches)
+    fetches = [(label, template.replace("{messageId}", message_id)) for label, template in _poll_operations()]
+    reproduce += "\n# then poll both paths back to back, until status is DONE or FAIL:\n"
+    reproduce += "\n".join(caller.curl("GET", p) for _, p in fetches)
 
     def note(failures: list[ContractFailure]) -> None:
         found.extend(f.with_context(curl=reproduce, message_id=f.message_id or message_id) for f in failures)
@@ -199,17 +197,13 @@ async def _run(
     deadline = caller.timer.now() + settings.job_timeout + settings.grace
     polls = 0
     while True:
-        answer = await caller.send("GET", fetches[polls % 2])
+        # Every path back to back, the order rotating per poll: a path that lags behind another shows up as progress
+        # or status going back within one round, whichever of the two lags.
+        turn = polls % len(fetches)
         polls += 1
-        message = json_or_none(answer)
-        if answer.status_code == 200 and isinstance(message, dict):
-            history.append(message)
-            if message.get("status") in FINAL:
-                break
-        else:
-            note(_fetch_failed(answer.status_code, message, message_id))
-            if answer.status_code == 404 or (polls > 3 and not history):
-                break
+        step = await _poll_round(caller, [*fetches[turn:], *fetches[:turn]], message_id, history, note)
+        if step in ("final", "broken", "lost") or (step == "refused" and polls > 3 and not history):
+            break
         if caller.timer.now() > deadline:
             last = history[-1].get("status") if history else "unknown"
             note(
@@ -228,7 +222,9 @@ async def _run(
             )
             break
         await caller.timer.sleep(settings.poll_interval)
-    if history and history[-1].get("status") in FINAL:
+    if step == "broken":
+        outcome.detail = f"polling stopped after {polls} poll(s): an answer broke the Message schema"
+    if step == "final":
         final = await _final(caller, fetches, history, note)
         plan.result = final
         if final.get("status") == "DONE":
@@ -239,6 +235,40 @@ async def _run(
             note(problems)
             outcome.detail += "; webhook checked" if problems else "; webhook == final GET"
     note(checks.check_history(history, n=plan.n, message_id=message_id, ref=plan.ref))
+
+
+async def _poll_round(
+    caller: Caller,
+    fetches: list[tuple[str, str]],
+    message_id: str,
+    history: list[dict[str, Any]],
+    note: Callable[[list[ContractFailure]], None],
+) -> str:
+    """Fetch the job once on every path, appending the Messages to `history`.
+
+    Returns "running", "final", "refused" (a path answered an error), "lost" (404: stop) or "broken" (an answer
+    broke the Message schema: stop).
+    """
+    final = refused = False
+    for operation, path in fetches:
+        answer = await caller.send("GET", path)
+        message = json_or_none(answer)
+        if answer.status_code != 200 or not isinstance(message, dict):
+            note(_fetch_failed(answer.status_code, message, message_id))
+            if answer.status_code == 404:
+                return "lost"
+            refused = True
+            continue
+        broken = checks.matches_schema("Message", message, operation=operation)
+        if broken:
+            # The answer is not a Message: its status cannot be followed (an unknown status is never final), so
+            # waiting for the job's timeout would only delay the verdict. Report it at once and stop this job.
+            stop = f"polling of job {message_id} stopped at this answer ({path})"
+            note([f.with_context(notes=(*f.notes, stop)) for f in broken])
+            return "broken"
+        history.append(message)
+        final = final or message.get("status") in FINAL
+    return "final" if final else ("refused" if refused else "running")
 
 
 def _refused(status: int, body: Any, operation: str, reproduce: str) -> list[ContractFailure]:
@@ -293,13 +323,13 @@ def _fetch_failed(status: int, body: Any, message_id: str) -> list[ContractFailu
 
 async def _final(
     caller: Caller,
-    fetches: tuple[str, str],
+    fetches: list[tuple[str, str]],
     history: list[dict[str, Any]],
     note: Callable[[list[ContractFailure]], None],
 ) -> dict[str, Any]:
-    """Fetch the final message on both paths (appended to history) and compare them."""
+    """Fetch the final message on every path (appended to history) and compare them."""
     bodies = []
-    for path in fetches:
+    for _, path in fetches:
         answer = await caller.send("GET", path)
         body = json_or_none(answer)
         if answer.status_code == 200 and isinstance(body, dict):
@@ -318,8 +348,8 @@ async def _final(
                     )
                 ]
             )
-    if len(bodies) == 2:
-        note(checks.progress_paths_agree(bodies[0], bodies[1]))
+    for other in bodies[1:]:
+        note(checks.progress_paths_agree(bodies[0], other))
     return bodies[0] if bodies else history[-1]
 
 

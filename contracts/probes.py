@@ -2,8 +2,9 @@
 
 - one body per request rule (`contracts.rules`), each breaking exactly that rule: the answer must
   be 400 in the NestJS shape with a message naming the field;
-- an unknown messageId (404), a malformed messageId (400) and a request without credentials (401),
-  each in the NestJS shape.
+- an unknown messageId (404), a malformed messageId (400), a request without credentials (401) and
+  one with a wrong key (401), each in the NestJS shape. Against a flux-mock that accepts any key
+  (`contracts.auth_mode`) the wrong-key probe is reported as skipped, not sent.
 
 A server that wrongly accepts a body creates a job, so every POST here is sent only while the
 job budget has room.
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from . import checks, rules
+from .auth_mode import WRONG_KEY, AnyKeyMode
 from .budget import JobBudget
 from .calls import Caller, json_or_none
 from .failures import ContractFailure
@@ -27,12 +29,14 @@ from .schema import contract
 SUITE = "probes"
 
 
-async def _post(caller: Caller, budget: JobBudget, path: str, body: Any, *, auth: bool = True) -> httpx.Response | None:
+async def _post(
+    caller: Caller, budget: JobBudget, path: str, body: Any, *, auth: bool = True, key: str | None = None
+) -> httpx.Response | None:
     if not budget.reserve():
         return None
     created = False
     try:
-        response = await caller.send("POST", path, json_body=body, auth=auth)
+        response = await caller.send("POST", path, json_body=body, auth=auth, key=key)
         created = response.is_success
     finally:
         budget.settle(created)
@@ -40,8 +44,12 @@ async def _post(caller: Caller, budget: JobBudget, path: str, body: Any, *, auth
     return response
 
 
-async def rejection_probes(caller: Caller, budget: JobBudget, operation_ids: tuple[str, ...]) -> list[Outcome]:
-    """Send each rule's canonical bad body; one outcome per rule."""
+async def rejection_probes(
+    caller: Caller, budget: JobBudget, operation_ids: tuple[str, ...] | None = None
+) -> list[Outcome]:
+    """Send each rule's canonical bad body; one outcome per rule (default: every job-creating operation)."""
+    if operation_ids is None:
+        operation_ids = tuple(op.operation_id for op in contract().by_role("create"))
     outcomes = []
     for operation_id in operation_ids:
         path = contract().operation(operation_id).path
@@ -75,36 +83,49 @@ def _properties(operation_id: str) -> dict[str, Any]:
     return props
 
 
-async def error_probes(caller: Caller, budget: JobBudget, seed: int) -> list[Outcome]:
-    """Unknown id -> 404, malformed id -> 400, no credentials -> 401; each in the NestJS shape."""
+async def error_probes(
+    caller: Caller, budget: JobBudget, seed: int, *, any_key: AnyKeyMode | None = None
+) -> list[Outcome]:
+    """Unknown id -> 404, malformed id -> 400, no credentials -> 401, a wrong key -> 401; each in the NestJS shape.
+
+    With `any_key` (a flux-mock that accepts any key) the wrong-key probe is skipped with the reason.
+    """
     spec = contract()
     # Not Random(seed) itself: a server seeding its ids the same way (flux-mock does) would own this id.
     unknown = str(uuid.UUID(int=random.Random(f"flux-mock-check unknown {seed}").getrandbits(128), version=4))
     inferred = spec.document["components"]["parameters"]["MessageId"]["schema"].get("x-inferred")
-    probes: list[tuple[str, str, str, int, tuple[str, ...]]] = []
-    for op_id in ("fetchMessage", "fetchMessageLegacy"):
-        path = spec.operation(op_id).path
-        probes.append((f"{op_id} unknown messageId -> 404", "GET", path.replace("{messageId}", unknown), 404, ()))
+    # (name, method, path, expected status, notes, credentials: "key", "none" or "wrong")
+    probes: list[tuple[str, str, str, int, tuple[str, ...], str]] = []
+    for op in spec.by_role("poll"):
+        path = op.path
+        probes.append(
+            (f"{op.operation_id} unknown messageId -> 404", "GET", path.replace("{messageId}", unknown), 404, (), "key")
+        )
         probes.append(
             (
-                f"{op_id} malformed messageId -> 400",
+                f"{op.operation_id} malformed messageId -> 400",
                 "GET",
                 path.replace("{messageId}", "not-a-uuid"),
                 400,
                 (f"x-inferred: {inferred}",) if inferred else (),
+                "key",
             )
         )
-    imagine = spec.operation("fluxImagine").path
-    probes.append(("fluxImagine without credentials -> 401", "POST", imagine, 401, ()))
+    create = spec.by_role("create")[0]
+    probes.append((f"{create.operation_id} without credentials -> 401", "POST", create.path, 401, (), "none"))
+    probes.append((f"{create.operation_id} with a wrong key -> 401", "POST", create.path, 401, (), "wrong"))
     outcomes = []
-    for name, method, path, expected, notes in probes:
+    for name, method, path, expected, notes, credentials in probes:
         outcome = Outcome(SUITE, name)
         outcomes.append(outcome)
-        anonymous = expected == 401
+        if credentials == "wrong" and any_key is not None:
+            outcome.escalate("skipped", any_key.reason)
+            continue
         body = {"prompt": "a red fox in the snow"} if method == "POST" else None
+        key = WRONG_KEY if credentials == "wrong" else None
         try:
             if method == "POST":
-                response = await _post(caller, budget, path, body, auth=not anonymous)
+                response = await _post(caller, budget, path, body, auth=credentials == "key", key=key)
             else:
                 response = await caller.send(method, path)
         except httpx.HTTPError as exc:
@@ -117,10 +138,11 @@ async def error_probes(caller: Caller, budget: JobBudget, seed: int) -> list[Out
         payload = json_or_none(response)
         found = []
         if response.status_code != expected:
+            sent = {"none": "no Authorization header", "wrong": f"the wrong key Bearer {WRONG_KEY}"}.get(credentials)
             found.append(
                 ContractFailure(
                     "error_status",
-                    f"expected {expected}, got {response.status_code}",
+                    f"expected {expected}, got {response.status_code}" + (f" (sent {sent})" if sent else ""),
                     operation,
                     "",
                     expected,
@@ -129,6 +151,8 @@ async def error_probes(caller: Caller, budget: JobBudget, seed: int) -> list[Out
             )
         if response.status_code >= 400:
             found += checks.error_has_nestjs_shape(response.status_code, payload, operation=operation)
-        reproduce = caller.curl(method, path, body, auth=not anonymous)
+        reproduce = caller.curl(method, path, body, auth=credentials == "key")
+        if key is not None:
+            reproduce = reproduce.replace(" -X POST ", f" -X POST -H 'Authorization: Bearer {key}' ", 1)
         outcome.fail(f.with_context(curl=reproduce, notes=notes) for f in found)
     return outcomes

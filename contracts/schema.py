@@ -38,6 +38,11 @@ def contract(path: str | None = None) -> Spec:
     return load_spec() if path is None else load_spec(path)
 
 
+def operation_ids(role: str) -> frozenset[str]:
+    """The operationIds of one ``x-mock-kind`` role of openapi.yaml: ``create``, ``poll`` or ``read``."""
+    return frozenset(op.operation_id for op in contract().by_role(role))
+
+
 def document(path: str | None = None) -> dict[str, Any]:
     """A private deep copy of the OpenAPI document, safe to modify."""
     return copy.deepcopy(contract(path).document)

@@ -5,7 +5,12 @@ A run has three parts, in this order (the order matters for the job budget, see 
 1. **lifecycle jobs**: real jobs created and polled to DONE/FAIL on both progress paths, every
    check of `contracts.checks` applied, images downloaded, the webhook compared with the final GET;
 2. **probes**: one body per request rule that must be refused (400 naming the field), plus 404,
-   400 and 401 answers in the NestJS shape;
+   400 and 401 (no key, wrong key) answers in the NestJS shape;
+
+Before them, ``GET /__mock/health`` is asked whether the server is a flux-mock that accepts any key
+(`contracts.auth_mode`); if so, the checks that need a wrong key refused (the wrong-key probe,
+schemathesis' ``ignored_auth`` with invalid credentials) are reported as skipped with the setting
+that enables them. Requests without credentials are still checked.
 3. **schemathesis**: its examples, coverage, fuzzing and stateful (via the spec's links) phases,
    all its built-in checks, plus the kit's Message and error checks on every answer.
 
@@ -46,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .auth_mode import AnyKeyMode, detect
 from .budget import JobBudget
 from .calls import Caller, RealTimer, Timer
 from .fuzzing import PHASES as SCHEMATHESIS_PHASES
@@ -169,9 +175,15 @@ def run_check(
     if app is None and not _reachable(options, report):
         report.seconds = time.perf_counter() - started
         return report
+    any_key = asyncio.run(_auth_mode(options, app))
+    if any_key is not None:
+        report.notes.append(
+            "the server accepts any key (flux-mock without --api-key): checks that need a wrong key refused are "
+            "skipped; a request without credentials must still get 401"
+        )
     with _receiver(options, inbox, report, in_process=app is not None) as receiver:
         if options.phases & set(KIT_PHASES):
-            asyncio.run(_kit_parts(options, report, budget, token, seed, app, timer or RealTimer(), receiver))
+            asyncio.run(_kit_parts(options, report, budget, token, seed, app, timer or RealTimer(), receiver, any_key))
     chosen = options.phases & set(SCHEMATHESIS_PHASES)
     if chosen:
         negative_only = budget.limit is not None and budget.limit < FULL_FUZZING_MIN_JOBS
@@ -190,6 +202,7 @@ def run_check(
             options.request_timeout,
             options.rate_limit,
             LOOPBACK_SINK if options.loopback else REMOTE_SINK,
+            any_key,
         )
         run_schemathesis(report, budget, fuzz, base_url=base if app is None else None, app=app)
     report.budget = budget.describe()
@@ -211,6 +224,12 @@ def _reachable(options: CheckOptions, report: CheckReport) -> bool:
     return True
 
 
+async def _auth_mode(options: CheckOptions, app: Any) -> AnyKeyMode | None:
+    transport = httpx.ASGITransport(app=app) if app is not None else None
+    async with httpx.AsyncClient(transport=transport, timeout=options.request_timeout) as client:
+        return await detect(client, options.base_url)
+
+
 async def _kit_parts(
     options: CheckOptions,
     report: CheckReport,
@@ -220,6 +239,7 @@ async def _kit_parts(
     app: Any,
     timer: Timer,
     inbox: WebhookInbox | None,
+    any_key: AnyKeyMode | None = None,
 ) -> None:
     transport = httpx.ASGITransport(app=app) if app is not None else None
     auth = {"Authorization": f"Bearer {token}"}
@@ -236,8 +256,8 @@ async def _kit_parts(
             report.outcomes += await run_jobs(caller, budget, settings, inbox=inbox)
         if "probes" in options.phases:
             caller = Caller(api, anonymous, base, timer, report.cost("probes"))
-            report.outcomes += await error_probes(caller, budget, seed)
-            report.outcomes += await rejection_probes(caller, budget, ("fluxImagine", "fluxUpscale"))
+            report.outcomes += await error_probes(caller, budget, seed, any_key=any_key)
+            report.outcomes += await rejection_probes(caller, budget)
     for outcome in report.outcomes:
         outcome.failures = [f if f.seed is not None else f.with_context(seed=seed) for f in outcome.failures]
 

@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from .blocked_webhooks import merge
 from .client_verify import ScenarioResult, VerifyReport
 
 _HEADERS = ("scenario", "result", "exit", "expected", "requests", "polls", "duration", "violations")
@@ -67,6 +68,10 @@ def format_report(report: VerifyReport, *, show_output: bool = False, output_lin
             shown = output if show_output else output[-output_lines:]
             parts.append(f"  client output ({'all' if show_output else 'last'} {len(shown)} line(s)):")
             parts.extend(f"    {line}" for line in shown)
+    blocked = merge(r.blocked for r in report.results)
+    if blocked:
+        parts += ["", "webhooks the mock blocked (never sent; not a violation):"]
+        parts.extend(f"  {item.describe()}" for item in blocked)
     failed = [r for r in report.results if not r.passed]
     parts.append("")
     parts.append(

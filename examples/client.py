@@ -15,7 +15,8 @@ Environment (read once at start):
     IMAGINEPRO_BASE_URL         API root (default https://api.imaginepro.ai)
     IMAGINEPRO_API_KEY          Bearer key (required)
     FLUX_CLIENT_POLL_INTERVAL   seconds between two polls of the job (default 2)
-    FLUX_CLIENT_MAX_WAIT        seconds before giving up on the job (default 300)
+    FLUX_CLIENT_MAX_WAIT        seconds before giving up on the job (default 45: under `flux-mock verify`'s
+                                60 s per run, so a stalled job is given up on in time; raise it for real queues)
     FLUX_CLIENT_BACKOFF         first back-off after a failure, doubled each retry (default 1)
     FLUX_CLIENT_RETRIES         attempts per request before giving up (default 5)
 """
@@ -48,7 +49,7 @@ class Config:
     base_url: str
     api_key: str
     poll_interval: float = 2.0
-    max_wait: float = 300.0
+    max_wait: float = 45.0
     backoff: float = 1.0
     retries: int = 5
 
@@ -62,7 +63,7 @@ class Config:
             base_url=env("IMAGINEPRO_BASE_URL", "https://api.imaginepro.ai").rstrip("/"),
             api_key=key,
             poll_interval=float(env("FLUX_CLIENT_POLL_INTERVAL", "2")),
-            max_wait=float(env("FLUX_CLIENT_MAX_WAIT", "300")),
+            max_wait=float(env("FLUX_CLIENT_MAX_WAIT", "45")),
             backoff=float(env("FLUX_CLIENT_BACKOFF", "1")),
             retries=int(env("FLUX_CLIENT_RETRIES", "5")),
         )
@@ -131,6 +132,7 @@ class FluxClient:
 
     def request(self, method: str, path: str, *, not_found_ok: bool = False, **kwargs: Any) -> dict[str, Any]:
         """Send one request and return its JSON; retry 429, 5xx, dropped connections and garbled answers."""
+        reason = "no attempt allowed (FLUX_CLIENT_RETRIES is 0)"
         for attempt in range(self.config.retries):
             response: httpx.Response | None = None
             try:
@@ -148,10 +150,12 @@ class FluxClient:
                     raise Refused(f"{method} {path} was refused with {response.status_code}: {response.text[:300]}")
             except (httpx.TransportError, ValueError) as exc:
                 reason = f"{type(exc).__name__}: {exc}"
+            if attempt + 1 == self.config.retries:
+                break  # no retry left: give up now rather than wait for nothing
             delay = self.retry_delay(response, attempt)
             print(f"  {method} {path}: {reason}; retrying in {delay:g} s", file=sys.stderr)
             time.sleep(delay)
-        raise GaveUp(f"{method} {path} failed {self.config.retries} times")
+        raise GaveUp(f"{method} {path} failed {self.config.retries} times (last: {reason})")
 
 
 def main(argv: list[str] | None = None, client_class: type[FluxClient] = FluxClient) -> int:

@@ -144,7 +144,9 @@ class Mutant:
 
     def build(self, clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> Rewrite:
         base = faithful(clock, job_seconds, public_url)
-        return Rewrite(base, request=self.request, response=self.response, headers=self.headers)
+        rewrite = Rewrite(base, request=self.request, response=self.response, headers=self.headers)
+        rewrite.state["clock"] = clock  # for rules that act on time (a lagging path)
+        return rewrite
 
 
 def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
@@ -273,6 +275,28 @@ def _legacy_differs(call: Call, body: dict[str, Any]) -> None:
     if call.is_legacy and body["status"] == "DONE":
         body["uri"] = body["uri"].replace("http://", "https://")
         body["images"] = [body["uri"], *body["images"][1:]]
+
+
+def _status_outside_enum(call: Call, body: dict[str, Any]) -> None:
+    # Words real servers use instead of the contract's: neither is QUEUED, PROCESSING, DONE or FAIL.
+    body["status"] = {"PROCESSING": "processing", "DONE": "COMPLETED"}.get(body["status"], body["status"])
+
+
+LEGACY_LAG_S = 0.5  # the kill test's poll interval: polls that alternate between the paths cannot see it
+
+
+def _legacy_lags(call: Call, body: dict[str, Any]) -> None:
+    # A lagging replica: while a job runs, the legacy path serves the newest answer the current path gave at least
+    # LEGACY_LAG_S ago (the live answer when there is none yet).
+    now = call.state["clock"].now()
+    seen = call.state.setdefault("current", {}).setdefault(body["messageId"], [])
+    if not call.is_legacy:
+        seen.append((now, dict(body)))
+        return
+    old = [answer for at, answer in seen if at <= now - LEGACY_LAG_S]
+    if old and body["status"] not in ("DONE", "FAIL"):
+        body.clear()
+        body.update(old[-1])
 
 
 def _progress_101(call: Call, body: dict[str, Any]) -> None:
@@ -427,6 +451,18 @@ MUTANTS: list[Mutant] = [
         "the legacy path serves a different uri",
         frozenset({"progress_paths_agree"}),
         response=_on_message(_legacy_differs),
+    ),
+    Mutant(
+        "legacy-path-lags",
+        f"while a job runs, the legacy path serves what the current path answered {LEGACY_LAG_S} s earlier",
+        frozenset({"progress_never_decreases", "status_moves_forward"}),
+        response=_on_message(_legacy_lags),
+    ),
+    Mutant(
+        "status-outside-enum",
+        "status is 'processing' / 'COMPLETED' instead of PROCESSING / DONE",
+        frozenset({"matches_schema"}),
+        response=_on_message(_status_outside_enum),
     ),
     Mutant(
         "wrong-message-id",

@@ -218,8 +218,11 @@ def test_a_created_job_that_is_never_polled_is_reported() -> None:
 
 
 def test_a_job_with_a_webhook_needs_no_polling() -> None:
+    job = {"kind": "imagine", "timeout": 900, "webhook_url": "https://example.com/hook"}
+    assert Timeline().create(0, job=job).run("job-never-polled") == []
+    # The journal's job fields decide, not the body: a webhook only in a (truncated) body excerpt does not count.
     body = '{"prompt": "a fox", "webhookOverride": "https://example.com/hook"}'
-    assert Timeline().create(0, body=body).run("job-never-polled") == []
+    assert Timeline().create(0, body=body, job={"kind": "imagine"}).run("job-never-polled") == ["job-never-polled"]
 
 
 def test_a_refused_create_needs_no_polling() -> None:
@@ -262,6 +265,15 @@ def test_immediate_retry_after_a_failure_is_reported(failure: dict[str, object])
     assert timeline.run("backoff") == ["backoff"]
 
 
+def test_a_429_without_retry_after_still_needs_a_back_off() -> None:
+    bare = Timeline().add(0, "POST", CREATE, 429, operation_id="fluxImagine").create(0.01).poll(2, "DONE")
+    assert bare.run("backoff") == ["backoff"]
+    # with Retry-After it is the retry-after check's business alone
+    told = Timeline().add(0, "POST", CREATE, 429, operation_id="fluxImagine", retry_after=3.0).create(0.01)
+    assert told.run("backoff") == []
+    assert told.run("retry-after") == ["retry-after"]
+
+
 def test_backing_off_after_a_failure_is_fine() -> None:
     timeline = Timeline().add(0, "POST", CREATE, 502, operation_id="fluxImagine").create(1.0).poll(3, "DONE")
     assert timeline.run("backoff") == []
@@ -278,6 +290,18 @@ def test_polling_a_stalled_job_too_often_is_reported() -> None:
     assert "7 times while it stayed PROCESSING at 42%" in violation.message
 
 
+def test_the_timeout_comes_from_the_journals_job_fields_not_the_body() -> None:
+    # A 4,200-character prompt pushes `timeout` past the journal's 4,096-byte body excerpt; the job fields keep it.
+    body = '{"prompt": "' + "a" * 4_200 + '", "timeout": 30}'
+    rules = ClientRules(max_unchanged_polls=1000, job_timeout_grace=5)
+    late = Timeline().create(0, body=body[:4096], job={"kind": "imagine", "timeout": 30}).poll(20).poll(36)
+    assert late.run("endless-polling", rules=rules) == ["endless-polling"]
+    [violation] = run_checks(late.items, rules, names=["endless-polling"])
+    assert "its 30 s timeout" in violation.message
+    # Without job fields (a journal that lacks them) the contract's default of 900 s applies.
+    assert Timeline().create(0, body=body[:4096]).poll(20).poll(36).run("endless-polling", rules=rules) == []
+
+
 def test_a_job_that_moves_may_be_polled_long() -> None:
     timeline = Timeline().create(0)
     for i in range(20):
@@ -287,16 +311,9 @@ def test_a_job_that_moves_may_be_polled_long() -> None:
 
 def test_polling_past_the_jobs_own_timeout_is_reported() -> None:
     rules = ClientRules(max_unchanged_polls=1000, job_timeout_grace=5)
-    timeline = Timeline().create(0, body='{"prompt": "a fox", "timeout": 10}').poll(5).poll(14).poll(16)
+    timeline = Timeline().create(0, job={"timeout": 10}).poll(5).poll(14).poll(16)
     assert timeline.run("endless-polling", rules=rules) == ["endless-polling"]
-    assert (
-        Timeline()
-        .create(0, body='{"prompt": "a fox", "timeout": 10}')
-        .poll(5)
-        .poll(14)
-        .run("endless-polling", rules=rules)
-        == []
-    )
+    assert Timeline().create(0, job={"timeout": 10}).poll(5).poll(14).run("endless-polling", rules=rules) == []
 
 
 # --- undocumented-endpoint -----------------------------------------------------------------------------------

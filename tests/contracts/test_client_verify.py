@@ -6,6 +6,7 @@ and each mutant fails for its own reason. They run concurrently (a few at a time
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import sys
@@ -20,12 +21,15 @@ from click.testing import CliRunner
 from contracts.cli import verify
 from contracts.client_checks import ClientRules
 from contracts.client_verify import (
+    DEFAULT_SCENARIOS,
+    PRESETS,
     ClientRun,
     TimeoutFastForward,
     VerifyError,
     VerifyOptions,
     VerifyReport,
     exit_violations,
+    expand_scenarios,
     judge,
     mock_settings,
     run_client,
@@ -60,6 +64,7 @@ def test_fast_forward_jumps_to_the_job_deadline_once() -> None:
             operation_id="fluxImagine",
             message_id=JOB,
             body='{"prompt": "a fox", "timeout": 60}',
+            job={"kind": "imagine", "timeout": 60},
         ),
         at=1000.0,
     )
@@ -70,6 +75,30 @@ def test_fast_forward_jumps_to_the_job_deadline_once() -> None:
     assert clock.now() == 1060.0  # created at 1000 with timeout 60
     ff.tick(real_now=20.0)
     assert clock.now() == 1060.0  # once per job
+
+
+def test_a_long_prompt_does_not_hide_the_timeout_from_fast_forward() -> None:
+    # Through a real mock: the journal keeps 4,096 bytes of the body, the job fields keep the timeout.
+    import httpx
+
+    from mock_server import Settings, create_app
+
+    clock = VirtualClock(start=1000.0)
+    app = create_app(Settings(api_keys=("sk-x",), rate_limit="off"), clock=clock)
+    body = {"prompt": "a" * 4_200, "timeout": 30}
+
+    async def create() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+            return await client.post("/api/v1/flux/imagine", json=body, headers={"Authorization": "Bearer sk-x"})
+
+    answer = asyncio.run(create())
+    assert answer.status_code == 200, answer.text
+    [created] = app.state.services.journal.entries()
+    assert '"timeout"' not in (created.body or "")  # the excerpt lost it
+    ff = TimeoutFastForward(clock, app.state.services.journal.entries, after=1.0)
+    ff.tick(real_now=0.0)
+    ff.tick(real_now=1.0)
+    assert clock.now() == created.at + 30  # judged with 30 s, not the default 900 s
 
 
 # --- judging -------------------------------------------------------------------------------------------------
@@ -199,14 +228,9 @@ FAST_CLIENT = {
 FAST_RULES = ClientRules(min_poll_interval=0.1, min_backoff=0.1, documented=contract_routes())
 
 # (client script, scenario, the checks of which one must fire; empty: it must pass)
+# The example client's own runs are the resilience preset below (success, fail, timeout, stall, flaky, 429, 503,
+# disconnect, garbage); here, the mutants.
 CASES: list[tuple[Path, str, tuple[str, ...]]] = [
-    (EXAMPLE, "success", ()),
-    (EXAMPLE, "fail", ()),
-    (EXAMPLE, "timeout", ()),
-    (EXAMPLE, "stall", ()),
-    (EXAMPLE, "flaky:2", ()),
-    (EXAMPLE, "disconnect", ()),
-    (EXAMPLE, "garbage", ()),
     (MUTANTS / "tight_loop.py", "success", ("poll-rate", "poll-interval")),
     (MUTANTS / "ignores_fail.py", "fail", ("poll-after-terminal",)),
     (MUTANTS / "ignores_retry_after.py", "reject:429", ("retry-after",)),
@@ -226,11 +250,57 @@ def _verify_one(script: Path, scenario: str) -> VerifyReport:
     return verify_client([sys.executable, str(script)], options)
 
 
+RESILIENT = (EXAMPLE, MUTANTS / "no_backoff.py")
+
+
 @pytest.fixture(scope="module")
 def reports() -> dict[tuple[str, str], VerifyReport]:
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {(s.name, sc): pool.submit(_verify_one, s, sc) for s, sc, _ in CASES}
+        futures |= {(s.name, "resilience"): pool.submit(_verify_one, s, "resilience") for s in RESILIENT}
         return {key: future.result() for key, future in futures.items()}
+
+
+def test_the_example_client_passes_the_resilience_preset(reports: dict[tuple[str, str], VerifyReport]) -> None:
+    report = reports[("client.py", "resilience")]
+    assert [r.scenario for r in report.results] == list(PRESETS["resilience"])
+    assert report.passed, format_report(report)
+    assert not any(r.run.killed for r in report.results)
+    # every run is bounded well below the per-scenario timeout: nothing waits for a job's 900 s
+    assert max(r.run.duration for r in report.results) < 15, format_report(report)
+
+
+def test_a_client_that_retries_at_once_fails_resilience_but_passes_the_default(
+    reports: dict[tuple[str, str], VerifyReport],
+) -> None:
+    report = reports[("no_backoff.py", "resilience")]
+    by_scenario = {r.scenario: {v.check for v in r.violations} for r in report.results}
+    assert all(not by_scenario[s] for s in DEFAULT_SCENARIOS), format_report(report)
+    for scenario in ("reject:503", "disconnect", "flaky:2"):
+        assert "backoff" in by_scenario[scenario], format_report(report)
+    [violation, *_] = [v for r in report.results if r.scenario == "reject:503" for v in r.violations]
+    assert "after a 503" in violation.message
+    assert "back off" in violation.message
+
+
+def test_presets_expand_in_order_once() -> None:
+    assert expand_scenarios(["success", "resilience"])[:4] == ("success", "fail", "timeout", "stall")
+    assert len(expand_scenarios(["resilience", "resilience"])) == len(PRESETS["resilience"])
+    assert expand_scenarios(["default"]) == DEFAULT_SCENARIOS == VerifyOptions().scenarios
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_scenario_is_one_the_mock_accepts(preset: str) -> None:
+    for scenario in PRESETS[preset]:
+        mock_settings(scenario, VerifyOptions())  # raises VerifyError for an unknown or malformed one
+
+
+def test_all_covers_every_registered_scenario_a_client_must_survive() -> None:
+    from mock_server.scenarios import REGISTRY
+
+    must_survive = {name for name in REGISTRY if VerifyOptions().expectation(name) != "any"}
+    assert must_survive <= {s.partition(":")[0] for s in PRESETS["all"]}
+    assert set(PRESETS["resilience"]) <= set(PRESETS["all"])
 
 
 @pytest.mark.parametrize(
@@ -251,7 +321,7 @@ def test_clients_against_the_mock(
 
 
 def test_the_well_behaved_client_downloads_the_image(reports: dict[tuple[str, str], VerifyReport]) -> None:
-    [result] = reports[("client.py", "success")].results
+    [result, *_] = reports[("client.py", "resilience")].results
     assert result.run.exit_code == 0
     assert "bytes" in result.run.stdout
     assert result.polls >= 2

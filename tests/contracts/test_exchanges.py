@@ -20,7 +20,7 @@ def entry(seq: int, method: str, path: str, status: int = 200, **kw: object) -> 
 def test_exchanges_pair_journal_entries_with_what_was_answered() -> None:
     poll = f"/api/v1/message/fetch/{JOB}"
     entries = [
-        entry(1, "POST", "/api/v1/flux/imagine", operation_id="fluxImagine", message_id=JOB),
+        entry(1, "POST", "/api/v1/flux/imagine", operation_id="fluxImagine", message_id=JOB, job={"timeout": 30}),
         entry(2, "GET", poll, 429),  # refused by the rate limiter: no endpoint named it
         entry(3, "GET", poll, operation_id="fetchMessage", message_id=JOB),
     ]
@@ -41,7 +41,8 @@ def test_exchanges_pair_journal_entries_with_what_was_answered() -> None:
         ),
     ]
     create, throttled, done = exchanges_from(entries, answers, contract_routes())
-    assert (create.is_create, create.job_status) == (True, None)
+    assert (create.is_create, create.job_status, create.job) == (True, None, {"timeout": 30})
+    assert throttled.job is None
     assert (throttled.operation_id, throttled.message_id, throttled.retry_after) == ("fetchMessage", JOB, 1.0)
     assert throttled.job_status is None
     assert (done.job_status, done.progress, done.image_urls) == (

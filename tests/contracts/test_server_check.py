@@ -6,6 +6,7 @@ tests use real loopback sockets with sub-second jobs.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -412,3 +413,122 @@ def test_bad_rate_limit_is_refused_before_anything_is_sent() -> None:
     result = CliRunner().invoke(check, ["--base-url", "http://127.0.0.1:9", "--rate-limit", "abc"])
     assert result.exit_code == 2
     assert "must look like 10/s" in result.output
+
+
+def test_a_status_outside_the_enum_fails_at_once_without_waiting_for_the_timeout() -> None:
+    # Real time, a live server and the default 120 s job timeout: the verdict must come from the first answer.
+    mutant = next(m for m in MUTANTS if m.name == "status-outside-enum")
+    app = mutant.build(SystemClock(), job_seconds=3)
+    options = CheckOptions(LOCAL, token=API_KEY, seed=3, phases=frozenset({"lifecycle"}), poll_interval=0.5)
+    assert options.job_timeout == 120
+    with LiveServer(app) as server:
+        started = time.monotonic()
+        report = run_check(dataclasses.replace(options, base_url=server.url, webhooks=False))
+        elapsed = time.monotonic() - started
+    assert elapsed < 30, render_summary(report)
+    broken = [f for f in report.failures if f.check == "matches_schema"]
+    assert broken, render_summary(report)
+    assert (broken[0].pointer, broken[0].actual) == ("/status", "processing")
+    assert "is not one of" in broken[0].message
+    assert any("polling of job" in note for note in broken[0].notes)
+    assert "finishes_within_timeout" not in {f.check for f in report.failures}
+    first = next(o for o in report.outcomes if o.name == "job imagine n=2")
+    assert first.detail.startswith("polling stopped after 1 poll(s)"), first.detail
+
+
+def test_both_paths_are_fetched_back_to_back_on_every_poll() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    app = faithful(clock, job_seconds=3)
+    rounds: dict[tuple[float, str], list[str]] = {}  # (mock time, job) -> the paths fetched then, in order
+
+    def spy(call: Call, status: int, body: Any) -> tuple[int, Any]:
+        if call.is_fetch:
+            job = call.path.rsplit("/", 1)[-1]
+            rounds.setdefault((clock.now(), job), []).append("legacy" if call.is_legacy else "current")
+        return status, body
+
+    report = check(Rewrite(app, response=spy), clock, phases=frozenset({"lifecycle"}), webhooks=False)
+    assert report.ok, render_summary(report)
+    assert len(rounds) > 6
+    # Every poll fetches both paths at the same instant, in alternating order (the final fetch adds one more pair).
+    assert all(
+        sorted(paths) in (["current", "legacy"], ["current", "current", "legacy", "legacy"])
+        for paths in rounds.values()
+    )
+    assert {tuple(paths[:2]) for paths in rounds.values()} == {("current", "legacy"), ("legacy", "current")}
+
+
+# --- any-key mode ----------------------------------------------------------------------------------------------
+
+
+def any_key_app(clock: VirtualClock) -> Any:
+    """flux-mock as `flux-mock serve` starts it without --api-key: any non-empty key is accepted."""
+    from mutants import dry_webhooks
+
+    return create_app(Settings(job_seconds=3, seed=7, **dry_webhooks()), clock=clock)
+
+
+@pytest.mark.parametrize(
+    ("health", "any_key"),
+    [
+        ({"status": "ok", "auth": {"anyKey": True, "keys": 0, "setting": "--api-key KEY"}}, True),
+        ({"status": "ok", "auth": {"anyKey": False, "keys": 1}}, False),
+        ({"status": "ok"}, False),  # an older mock, or another server
+        ({"auth": {"anyKey": "true"}}, False),  # not that shape: behave as for any server
+        ([], False),
+        (None, False),
+    ],
+)
+def test_any_key_mode_is_read_from_the_health_answer_only_in_its_exact_shape(health: Any, any_key: bool) -> None:
+    from contracts.auth_mode import any_key_mode
+
+    assert (any_key_mode(health) is not None) is any_key
+
+
+def test_any_key_mock_passes_with_wrong_key_checks_skipped() -> None:
+    from contracts.reporting import junit_xml
+
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(any_key_app(clock), clock, phases=KILL_PHASES, token="sk-test")
+    assert report.ok, render_summary(report)
+    skipped = {o.name: o.detail for o in report.outcomes if o.status == "skipped"}
+    assert set(skipped) == {"fluxImagine with a wrong key -> 401", "auth: ignored_auth with a wrong key"}
+    for reason in skipped.values():
+        assert "auth.anyKey is true" in reason
+        assert "flux-mock serve --api-key sk-test" in reason
+    # schemathesis did send wrong keys and the mock accepted them: those findings were waived, not missed
+    assert "wrong-key answer(s) not judged" in skipped["auth: ignored_auth with a wrong key"]
+    # a request without credentials is still checked, and passes
+    passed = {o.name for o in report.outcomes if o.status == "passed"}
+    assert "fluxImagine without credentials -> 401" in passed
+    summary = render_summary(report)
+    assert "skip fluxImagine with a wrong key -> 401" in summary
+    assert "PASSED:" in summary
+    assert "2 skipped" in summary
+    cases = {c.get("name"): c for c in junit_xml(report).iter("testcase")}
+    node = cases["fluxImagine with a wrong key -> 401"].find("skipped")
+    assert node is not None
+    assert "flux-mock serve --api-key sk-test" in node.get("message", "")
+
+
+def test_with_real_keys_the_wrong_key_probe_runs() -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(faithful(clock), clock, phases=frozenset({"probes"}))
+    [probe] = [o for o in report.outcomes if o.name == "fluxImagine with a wrong key -> 401"]
+    assert probe.status == "passed"
+    assert report.count("skipped") == 0
+
+
+def test_any_key_mode_still_fails_a_server_that_serves_requests_without_credentials() -> None:
+    def add_a_key(call: Call, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        if any(k == b"authorization" for k, _ in headers):
+            return headers
+        return [*headers, (b"authorization", b"Bearer sk-anything")]
+
+    clock = VirtualClock(start=1_750_000_000.0)
+    report = check(Rewrite(any_key_app(clock), headers=add_a_key), clock, phases=KILL_PHASES, token="sk-test")
+    assert not report.ok
+    [probe] = [o for o in report.outcomes if o.name == "fluxImagine without credentials -> 401"]
+    assert probe.status == "failed"
+    assert "sent no Authorization header" in probe.failures[0].message
+    assert "ignored_auth" in {f.check for f in report.failures}  # schemathesis' no-credentials finding is kept

@@ -10,6 +10,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import contracts
 import mock_server
 
@@ -120,15 +122,16 @@ def _modules(package: str) -> set[str]:
     return found
 
 
-def test_every_mock_server_module_has_exactly_one_layer() -> None:
+@pytest.mark.parametrize("package", ["mock_server", "contracts"])
+def test_every_module_has_exactly_one_layer(package: str) -> None:
     # A new module must be placed in ARCHITECTURE.md's picture (and so in import-linter's layers); a layer
     # entry may be a subpackage (e.g. middleware), which places every module in it.
-    [layers] = [c for c in _importlinter()["contracts"] if c["type"] == "layers" and c["containers"] == ["mock_server"]]
+    [layers] = [c for c in _importlinter()["contracts"] if c["type"] == "layers" and c["containers"] == [package]]
     placed = [m.strip() for layer in layers["layers"] for m in layer.split(":")]
     assert len(placed) == len(set(placed))
-    for module in _modules("mock_server"):
+    for module in _modules(package):
         owners = [p for p in placed if module == p or module.startswith(p + ".")]
-        assert len(owners) == 1, f"mock_server.{module} is in layers {owners}; place it in exactly one"
+        assert len(owners) == 1, f"{package}.{module} is in layers {owners}; place it in exactly one"
 
 
 def test_every_layered_module_is_in_architecture_md() -> None:

@@ -197,6 +197,14 @@ class Settings:
             "On shutdown, time to finish pending webhooks; the rest are journalled abandoned.", metavar="SECONDS"
         ),
     )
+    webhook_spool: str | None = field(
+        default=None,
+        metadata=_opt(
+            "At shutdown, write every webhook not delivered (abandoned deliveries, unfinished jobs' webhooks) to "
+            "this file as JSON lines (appended), so none is lost across a restart.",
+            metavar="FILE",
+        ),
+    )
     webhook_transport: WebhookTransport = field(
         default="http",
         metadata=_opt(

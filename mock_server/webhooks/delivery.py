@@ -111,6 +111,7 @@ class Dispatcher:
         self.in_flight = 0  # attempts waiting for an answer right now
         self.abandoned = 0  # deliveries journalled as abandoned so far
         self.blocked_hosts: dict[str, BlockedHost] = {}  # off the allow-list: said once per host
+        self.abandoned_deliveries: list[Delivery] = []  # listed (and spooled) at shutdown
 
     @property
     def pending(self) -> int:
@@ -156,12 +157,17 @@ class Dispatcher:
         try:
             while queue:
                 current = queue.popleft()
-                await self._deliver(current)
+                try:
+                    await self._deliver(current)
+                except Exception as exc:  # the bug class, not one exception: no delivery vanishes unjournalled
+                    self._record(
+                        current, None, "error", error=f"the mock failed to deliver: {type(exc).__name__}: {exc}"
+                    )
+                    log.exception("webhook %s for %s failed inside the mock", current.delivery_id, message_id)
                 current = None
         except asyncio.CancelledError:
             for left in [current, *queue] if current is not None else list(queue):
                 self._record(left, None, "abandoned", error="shutdown grace period ended before delivery")
-                log.warning("webhook %s for %s abandoned at shutdown", left.delivery_id, left.message_id)
             queue.clear()
             raise
         finally:
@@ -294,6 +300,7 @@ class Dispatcher:
     ) -> None:
         if outcome == "abandoned":
             self.abandoned += 1
+            self.abandoned_deliveries.append(d)
         self.journal.append(
             WebhookAttempted(
                 seq=self.journal.next_seq(),
@@ -339,7 +346,4 @@ class Dispatcher:
             with contextlib.suppress(Exception):
                 await self._client.aclose()
             self._client = None
-        abandoned = self.abandoned - abandoned_before
-        if abandoned:
-            log.warning("%d webhook delivery(ies) abandoned at shutdown; see the webhook journal", abandoned)
-        return abandoned
+        return self.abandoned - abandoned_before

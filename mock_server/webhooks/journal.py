@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from ..log import BoundedLog
 
-Outcome = Literal["delivered", "retrying", "failed", "abandoned", "dropped", "recorded", "blocked"]
+Outcome = Literal["delivered", "retrying", "failed", "abandoned", "dropped", "recorded", "blocked", "error"]
 EventKind = Literal["final", "progress"]
 
 
@@ -36,7 +36,8 @@ class WebhookAttempted:
         error: network error, timeout or refusal text, or None.
         outcome: delivered, retrying (another attempt follows), failed (no more attempts), abandoned
             (shutdown or a full queue), dropped (fault), recorded (dry run, nothing sent), blocked (the host
-            is not on the allow-list: never contacted; `error` says why).
+            is not on the allow-list: never contacted; `error` says why), error (the mock itself failed while
+            delivering, e.g. a bug or an unexpected exception; `error` names it: the delivery ends there).
         retry_in_s: mock seconds until the next attempt, when outcome is retrying.
         faults: the webhook faults applied to this job.
         response: the start of the receiver's answer body.

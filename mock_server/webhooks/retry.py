@@ -26,9 +26,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except ValueError:
         try:
             moment = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError):
+            seconds = moment.timestamp() - (time.time() if now is None else now)
+        except (TypeError, ValueError, OverflowError, OSError, IndexError):
+            # An unreadable date (e.g. an offset of +99999999999999 overflows) is no Retry-After at all.
             return None
-        seconds = moment.timestamp() - (time.time() if now is None else now)
     if not math.isfinite(seconds):
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)

@@ -34,6 +34,7 @@ from .delivery import Delivery, Dispatcher
 from .events import State, final_at, next_change
 from .faults import HEADER, WebhookFaults, corrupt, parse_faults
 from .journal import EventKind, WebhookJournal
+from .spool import report_undelivered
 from .targets import RULE, refusal, target_host
 
 Renderer = Callable[[Job, float], dict[str, Any]]  # orjson serialises dicts, exactly as GET does
@@ -173,11 +174,20 @@ class WebhookService:
         self.scheduler.start()
 
     async def aclose(self, grace_s: float | None = None) -> int:
-        """Fire what is due, finish deliveries within the grace period, journal the rest; returns abandoned count."""
+        """Fire what is due, finish deliveries within the grace period, journal the rest; returns abandoned count.
+
+        Every delivery abandoned and every unfinished job whose webhook was still due is listed on the console
+        and, with ``--webhook-spool FILE``, written there as JSON lines.
+        """
         self.scheduler.fire_due()
         grace = self.settings.webhook_grace_s if grace_s is None else grace_s
+        before = len(self.dispatcher.abandoned_deliveries)
         abandoned = await self.dispatcher.aclose(grace)
         await self.scheduler.aclose()
+        left = self.dispatcher.abandoned_deliveries[before:]
+        with self._lock:
+            unfinished = [tr for tr in self._tracked.values() if not tr.final_sent and tr.blocked is None]
+        report_undelivered(left, [(tr.job, tr.url) for tr in unfinished], self.settings.webhook_spool)
         return abandoned
 
     def forget(self) -> None:

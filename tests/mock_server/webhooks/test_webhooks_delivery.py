@@ -243,3 +243,76 @@ def test_a_full_queue_journals_new_deliveries_as_abandoned(
     assert entry.error is not None
     assert "queued" in entry.error
     assert receiver.arrivals == []
+
+
+# --- nothing is lost: hostile receivers and failures inside the mock ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Wed, 21 Oct 2015 07:28:00 +99999999999999",
+        "Mon, 01 Jan 99999999 00:00:00 GMT",
+        "Fri, 31 Dec 9999 23:59:60 +0000",
+    ],
+)
+def test_unreadable_retry_after_dates_count_as_absent(value: str) -> None:
+    # email.utils raised OverflowError for the first; the delivery task died and the journal held nothing.
+    assert parse_retry_after(value, now=1_750_000_000.0) is None
+
+
+def test_a_200_with_an_overflowing_retry_after_is_delivered_and_journalled(
+    serve: Serve, receiver: WebhookReceiver
+) -> None:
+    live = serve()
+    receiver.reply(WebhookReply(200, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 +99999999999999"}))
+    message_id = done_job(live, receiver.url)
+    [entry] = live.svc.webhooks.journal.wait_for(1, message_id=message_id)
+    assert entry.outcome == "delivered"
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("error", [Boom("transport bug"), RuntimeError("x"), KeyError("k"), OverflowError("big")])
+def test_any_exception_inside_a_delivery_is_journalled_as_error(
+    serve: Serve, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    live = serve()
+    dispatcher = live.svc.webhooks.dispatcher
+
+    async def explode(*args: object, **kwargs: object) -> object:
+        raise error
+
+    monkeypatch.setattr(dispatcher, "_post", explode)
+    first = done_job(live, receiver.url)
+    [entry] = live.svc.webhooks.journal.wait_for(1, message_id=first)
+    assert entry.outcome == "error"
+    assert type(error).__name__ in (entry.error or "")
+    monkeypatch.undo()  # the dispatcher goes on with the next job
+    second = done_job(live, receiver.url)
+    assert live.svc.webhooks.journal.wait_for(1, message_id=second)[-1].outcome == "delivered"
+
+
+def test_shutdown_lists_and_spools_abandoned_deliveries_and_unfinished_jobs(
+    serve: Serve, blackhole: str, tmp_path: pytest.TempPathFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    import orjson
+
+    spool = tmp_path / "spool.jsonl"  # type: ignore[operator]
+    live = serve(job_seconds=0, webhook_timeout_s=30, webhook_grace_s=0.2, webhook_spool=str(spool))
+    hanging = live.create({"prompt": "x", "webhookOverride": blackhole})
+    until(lambda: live.svc.webhooks.dispatcher.in_flight == 1, what="hanging delivery")
+    unfinished = live.create({"prompt": "slow [mock:slow:600]", "webhookOverride": blackhole, "timeout": 900})
+    with caplog.at_level("WARNING", logger="flux_mock.webhooks"):
+        live.server.stop()
+    records = [orjson.loads(line) for line in spool.read_bytes().splitlines()]
+    assert [(r["type"], r["messageId"]) for r in records] == [("delivery", hanging), ("job", unfinished)]
+    assert records[0]["payload"].startswith("{")
+    assert records[1]["dueAt"] > live.clock.now()
+    [said] = [r.getMessage() for r in caplog.records if "At shutdown" in r.getMessage()]
+    assert "1 webhook delivery(ies) were abandoned and 1 unfinished job(s)" in said
+    assert hanging in said
+    assert unfinished in said
+    assert str(spool) in said

@@ -125,7 +125,7 @@ def _job_summary(request: Request, job: Job) -> dict[str, Any]:
     return {
         "messageId": job.message_id,
         "kind": job.kind,
-        "account": job.account,
+        "account": _control(request).services.shown_key(job.account),
         "prompt": job.prompt,
         "status": message["status"],
         "progress": message["progress"],
@@ -323,7 +323,14 @@ async def list_violations(request: Request) -> Response:
 async def get_credits(request: Request) -> Response:
     """GET /__mock/credits."""
     control = _control(request)
-    return json_response({"initial": control.services.credits.initial, "balances": control.credits})
+    svc = control.services
+    balances: dict[str, int | None] = {}
+    for key, balance in control.credits.items():
+        shown = str(svc.shown_key(key))
+        while shown in balances:  # two keys that mask alike stay two entries
+            shown += "'"
+        balances[shown] = balance
+    return json_response({"initial": svc.credits.initial, "balances": balances})
 
 
 async def set_credits(request: Request) -> Response:

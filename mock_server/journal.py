@@ -55,12 +55,21 @@ class RequestRecorded:
         }
 
 
+def mask_key(key: str | None) -> str | None:
+    """An API key as it is shown, never whole: ``sk-li…Qz`` (first 5 and last 2), ``sk…st`` for short keys."""
+    if key is None:
+        return None
+    if len(key) >= 10:
+        return f"{key[:5]}…{key[-2:]}"
+    return f"{key[:2]}…{key[-2:]}" if len(key) >= 6 else "…"
+
+
 # What the hot path stores: (seq, at, method, path, query, status, duration_ms, state). Building the
 # frozen record costs ~2 µs, so it is built only when someone reads the journal.
 _Raw = tuple[int, float, str, str, bytes, int, float, dict[str, Any]]
 
 
-def _materialise(item: RequestRecorded | _Raw) -> RequestRecorded:
+def _materialise(item: RequestRecorded | _Raw, show_keys: bool = False) -> RequestRecorded:
     if isinstance(item, RequestRecorded):
         return item
     seq, at, method, path, query, status, duration_ms, state = item
@@ -72,7 +81,7 @@ def _materialise(item: RequestRecorded | _Raw) -> RequestRecorded:
         query=query.decode("latin-1"),
         status=0 if state.get("dropped") else status,  # 0: closed without a response (disconnect)
         duration_ms=duration_ms,
-        account=state.get("account"),
+        account=state.get("account") if show_keys else mask_key(state.get("account")),
         operation_id=state.get("operation_id"),
         message_id=state.get("message_id"),
         violations=tuple(state.get("violations", ())),
@@ -88,8 +97,9 @@ class Journal(BoundedLog[RequestRecorded]):
     The hot path stores a raw tuple (`record`); the frozen record is built only when someone reads it.
     """
 
-    def __init__(self, maxlen: int = 10_000) -> None:
-        super().__init__(maxlen, _materialise)
+    def __init__(self, maxlen: int = 10_000, *, show_keys: bool = False) -> None:
+        """Keep `maxlen` entries; API keys are masked (``sk-te…st``) unless `show_keys`."""
+        super().__init__(maxlen, (lambda item: _materialise(item, True)) if show_keys else _materialise)
 
     def record(
         self,

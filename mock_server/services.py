@@ -9,7 +9,7 @@ from .clock import Clock
 from .credits import Credits
 from .images import ImageCache
 from .jobs import JobStore
-from .journal import Journal
+from .journal import Journal, mask_key
 from .messages import render_message
 from .operations import Operations
 from .ratelimit import RateLimiter
@@ -61,7 +61,7 @@ class Services:
             clock=clock,
             spec=spec,
             store=store,
-            journal=Journal(settings.journal_size),
+            journal=Journal(settings.journal_size, show_keys=settings.show_keys == "full"),
             images=ImageCache(),
             scenarios=ScenarioEngine(
                 seed=settings.seed,
@@ -81,6 +81,10 @@ class Services:
     def image_path(self) -> str:
         """Where finished images are served (the spec's ``info.x-mock-downloads``)."""
         return self.operations.image_path
+
+    def shown_key(self, key: str | None) -> str | None:
+        """An API key as the admin API and the console show it (masked unless ``--show-keys full``)."""
+        return key if self.settings.show_keys == "full" else mask_key(key)
 
     def validator(self, key: str) -> SchemaValidator:
         """The compiled validator for an operation body (`operationId`) or a path parameter (`operationId:name`)."""

@@ -26,6 +26,7 @@ RateLimit = Literal["off", "documented"]
 WebhookEvents = Literal["final", "progress"]
 WebhookTransport = Literal["http", "record"]
 WebhookOffList = Literal["block", "refuse"]
+KeyDisplay = Literal["masked", "full"]
 
 # Flags whose name is not the field's: a repeatable flag is singular, a file option is named for what it holds.
 FLAG_NAMES: dict[str, str] = {
@@ -90,6 +91,13 @@ class Settings:
     max_json_depth: int = field(
         default=32,
         metadata=_opt("Deepest nesting accepted in a request body (400 above, before validation).", metavar="LEVELS"),
+    )
+    show_keys: KeyDisplay = field(
+        default="masked",
+        metadata=_opt(
+            "How API keys appear in the journal, /__mock/jobs and /__mock/credits: masked (sk-te…st) or full.",
+            choices=("masked", "full"),
+        ),
     )
     journal_size: int = field(
         default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
@@ -219,6 +227,7 @@ class Settings:
         _check(0 <= self.job_seconds <= 86_400, "job_seconds", self.job_seconds, "0..86400 seconds or a preset")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", self.max_body_bytes, "at least 1024")
         _check(2 <= self.max_json_depth <= 200, "max_json_depth", self.max_json_depth, "2..200")
+        _check(self.show_keys in get_args(KeyDisplay), "show_keys", self.show_keys, "masked or full")
         _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
         _check(bool(self.host), "host", self.host, "a non-empty host name or address")
         allowed = get_args(TimestampFormat)

@@ -13,6 +13,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from mock_server import MockControl, Settings, VirtualClock, create_app
+from mock_server.journal import mask_key
 from mock_server.problems import nest_body
 from mock_server.server import LiveServer, bind_socket
 
@@ -100,7 +101,7 @@ async def test_flaky_counts_polls_per_job(api: httpx.AsyncClient, control: MockC
     assert seen == [200, 200, 200, 200, 503, 503]
     flaky = [e for e in control.requests if e.status == 503]
     assert {e.message_id for e in flaky} == {first, second}
-    assert {e.account for e in flaky} == {"sk-test"}
+    assert {e.account for e in flaky} == {mask_key("sk-test")}  # masked in the journal
     assert all(e.tags == ("flaky:3",) for e in flaky)
 
 
@@ -133,7 +134,7 @@ async def test_html_garbage_is_a_proxy_page(api: httpx.AsyncClient, control: Moc
     assert response.status_code == 502
     assert response.text.startswith("<html>")
     assert "nginx" in response.text
-    assert control.requests[-1].account == "sk-test"
+    assert control.requests[-1].account == mask_key("sk-test")
 
 
 async def test_reject_short_circuits_before_auth_and_journals_the_key(control: MockControl, app: Starlette) -> None:
@@ -144,7 +145,7 @@ async def test_reject_short_circuits_before_auth_and_journals_the_key(control: M
         )
     assert response.status_code == 503
     entry = control.requests[-1]
-    assert (entry.status, entry.account, entry.body) == (503, "sk-other", '{"prompt":"x"}')
+    assert (entry.status, entry.account, entry.body) == (503, mask_key("sk-other"), '{"prompt":"x"}')
     assert entry.tags == ("via:header", "reject:503")
 
 

@@ -91,3 +91,36 @@ def test_bounded_cuts_depth_items_and_strings() -> None:
     violation = Violation("body", "/x" * 1000, "type", "z" * 500, [[[[[[[1]]]]]]], "m" * 5000, "h")
     assert len(violation.message) < 1100
     assert len(orjson.dumps(violation.as_dict())) < 4096
+
+
+# --- API keys are never shown whole ------------------------------------------------------------------------------
+
+LONG_KEY = "sk-live-0123456789abcdefQz"
+
+
+def test_mask_key() -> None:
+    from mock_server.journal import mask_key
+
+    assert mask_key(LONG_KEY) == "sk-li…Qz"
+    assert mask_key("sk-test") == "sk…st"
+    assert mask_key("abc") == "…"
+    assert mask_key(None) is None
+
+
+@pytest.mark.parametrize(("show", "expected"), [("masked", "sk-li…Qz"), ("full", LONG_KEY)])
+async def test_keys_are_masked_in_the_journal_jobs_and_credits_unless_asked(
+    clock: VirtualClock, show: str, expected: str
+) -> None:
+    app = create_app(Settings(seed=1, show_keys=show), clock=clock)  # type: ignore[arg-type]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        headers = {"Authorization": f"Bearer {LONG_KEY}"}
+        assert (await client.post(IMAGINE, json={"prompt": "fox"}, headers=headers)).status_code == 200
+        await client.post("/__mock/credits", json={"account": LONG_KEY, "balance": 12})
+        answers = [await client.get(p) for p in ("/__mock/requests", "/__mock/jobs", "/__mock/credits")]
+    requests, jobs, credits = (a.json() for a in answers)
+    assert requests[-1]["account"] == expected
+    assert jobs[-1]["account"] == expected
+    assert credits["balances"] == {expected: 12}
+    if show == "masked":
+        assert all(LONG_KEY not in a.text for a in answers)

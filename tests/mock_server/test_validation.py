@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import load_spec
+from mock_server.problems import bounded
 from mock_server.validation import SchemaValidator
 
 SPEC = load_spec()
@@ -66,7 +67,7 @@ def test_each_rule_rejects_with_field_named(kind: str, name: str, keyword: str, 
     assert found, f"{name}={bad!r} was accepted"
     first = found[0]
     assert first.pointer == f"/{name}"
-    assert first.value == bad
+    assert first.value == bounded(bad)  # long values are echoed cut
     assert name in first.message
     assert first.hint, "every violation carries a fix hint"
 

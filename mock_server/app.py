@@ -22,6 +22,7 @@ from .admin import admin_mount
 from .clock import Clock, SystemClock
 from .control import MockControl
 from .endpoints import json_response
+from .middleware.auth import key_policy
 from .middleware.faults import FaultMiddleware
 from .middleware.journal import JournalMiddleware
 from .middleware.ratelimit import RateLimitMiddleware
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     svc = Services.build(settings, clock if clock is not None else SystemClock(), spec)
     documented = sorted({(op.method, op.path) for op in spec.operations.values()})
     ops = svc.operations
+    accepts = key_policy(settings.api_keys)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
@@ -91,7 +93,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 if settings.rate_limit == "documented"
                 else []
             ),
-            Middleware(SelectionMiddleware, engine=svc.scenarios, operations=ops, max_body=settings.max_body_bytes),
+            Middleware(
+                SelectionMiddleware,
+                engine=svc.scenarios,
+                operations=ops,
+                max_body=settings.max_body_bytes,
+                accepts=accepts,
+            ),
             Middleware(
                 FaultMiddleware,
                 engine=svc.scenarios,
@@ -99,6 +107,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 credits=svc.credits,
                 clock=svc.clock,
                 operations=ops,
+                accepts=accepts,
             ),
         ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},

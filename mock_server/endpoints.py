@@ -18,6 +18,7 @@ from .jobs import Timing
 from .kinds import job_kind
 from .lifecycle import JobStatus
 from .messages import CreateBody, format_timestamp, render_message
+from .middleware.auth import CLOSE
 from .middleware.selection import admit
 from .problems import HttpError, Violation, from_violations
 from .services import Services
@@ -45,10 +46,11 @@ async def read_json_body(
     """The parsed JSON body, or an HttpError saying exactly what is wrong with it (size, type, JSON, depth)."""
     declared = headers.get(b"content-length", b"")
     if declared.isdigit() and int(declared) > limit:
-        raise HttpError(413, f"Request body is {declared.decode()} bytes; the limit is {limit} bytes.")
+        hint = f"Request body is {declared.decode()} bytes; the limit is {limit} bytes (--max-body-bytes)."
+        raise HttpError(413, hint, headers=CLOSE)  # refused before reading; the connection is closed, not drained
     _, raw = await read_body(receive, limit)
     if raw is None:
-        raise HttpError(413, f"Request body is over the {limit}-byte limit.")
+        raise HttpError(413, f"Request body is over the {limit}-byte limit (--max-body-bytes).", headers=CLOSE)
     state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
     if not raw.strip():
         raise HttpError(400, 'Request body is missing; send a JSON object such as {"prompt": "a red fox"}.')

@@ -28,6 +28,7 @@ class Window:
     seconds: float
 
 
+MAX_WINDOWS = 10_000  # (key, bucket) windows kept; past this the oldest key's window is forgotten
 DOCUMENTED: dict[str, Window] = {"general": Window(1, 3.0), "message": Window(10, 1.0)}
 
 
@@ -50,7 +51,11 @@ class RateLimiter:
         window = self.windows[bucket]
         now = self.clock.now()
         with self._lock:
-            log = self._hits.setdefault((key, bucket), deque())
+            log = self._hits.get((key, bucket))
+            if log is None:
+                if len(self._hits) >= MAX_WINDOWS:  # bounded: a flood of made-up keys cannot grow it
+                    del self._hits[next(iter(self._hits))]
+                log = self._hits[(key, bucket)] = deque()
             while log and log[0] <= now - window.seconds:
                 log.popleft()
             if len(log) >= window.limit:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..answers import send_json
@@ -18,6 +20,30 @@ def bearer_token(scope: Scope) -> str | None:
     return None
 
 
+KeyPolicy = Callable[[str | None], bool]
+
+
+def key_policy(keys: tuple[str, ...]) -> KeyPolicy:
+    """Whether a Bearer key is accepted: one of `keys`, or any non-empty key when `keys` is empty."""
+    allowed = frozenset(keys)
+    if not allowed:
+        return lambda key: key is not None
+    return lambda key: key in allowed
+
+
+def has_body(scope: Scope) -> bool:
+    """Whether the request says a body follows (a non-zero Content-Length, or chunked)."""
+    for name, value in scope["headers"]:
+        if (name == b"content-length" and value.strip() not in (b"", b"0")) or name == b"transfer-encoding":
+            return True
+    return False
+
+
+# Sent with an answer given before the body was read: the server closes the connection instead of reading
+# (or draining) an upload nobody will use.
+CLOSE = {"Connection": "close"}
+
+
 class BearerAuthMiddleware:
     """Require ``Authorization: Bearer <key>``; with a key list, only those keys pass.
 
@@ -27,13 +53,14 @@ class BearerAuthMiddleware:
 
     def __init__(self, app: ASGIApp, keys: tuple[str, ...] = ()) -> None:
         self.app = app
-        self.keys = frozenset(keys)
+        self.accepts = key_policy(keys)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = bearer_token(scope)
-        if key is None or (self.keys and key not in self.keys):
+        if not self.accepts(key):
+            # Refused before a byte of the body is read.
             scope.setdefault("state", {})["violations"] = (self._violation(scope, key),)
-            await send_json(send, 401, unauthorized().body())
+            await send_json(send, 401, unauthorized().body(), CLOSE if has_body(scope) else None)
             return
         scope.setdefault("state", {})["account"] = key
         await self.app(scope, receive, send)

@@ -27,7 +27,7 @@ from ..jobs import JobStore
 from ..operations import Operations, api_operation
 from ..problems import error_body, nest_body
 from ..selection import ScenarioEngine, Selection
-from .auth import bearer_token
+from .auth import KeyPolicy, bearer_token
 from .journal import add_tag
 
 # Seconds a client should wait after a 429: the documented windows (general endpoints 3 s, message 1 s).
@@ -50,9 +50,11 @@ class FaultMiddleware:
         credits: Credits,
         clock: Clock,
         operations: Operations,
+        accepts: KeyPolicy,
     ) -> None:
         self.app = app
         self.operations = operations
+        self.accepts = accepts
         self.engine = engine
         self.store = store
         self.credits = credits
@@ -76,7 +78,8 @@ class FaultMiddleware:
         if key is not None and (effect.disconnect or effect.reject or effect.garbage == "html"):
             # Journal the key even though a fault answers before auth does: QA asks "what did this client do?".
             scope.setdefault("state", {})["account"] = key
-        if effect.credits is not None and key is not None and self.credits.apply_scenario(key, effect.credits):
+        # Per-key state is created for keys auth accepts only, so unauthenticated traffic cannot grow it.
+        if effect.credits is not None and self.accepts(key) and self.credits.apply_scenario(str(key), effect.credits):
             add_tag(scope, f"credits-set:{effect.credits}")
         if effect.latency_ms:
             await self.engine.sleep(effect.latency_ms / 1000)
@@ -100,6 +103,8 @@ class FaultMiddleware:
 
     async def _poll_fault(self, scope: Scope, send: Send, message_id: str, selection: Selection) -> bool:
         job = self.store.find(message_id)
+        if job is None or job.account != bearer_token(scope):
+            return False  # no such job for this key: the endpoint answers 404 or auth 401, and nothing is counted
         timing = job.timing if job is not None else None
         if job is not None and timing is not None and self.clock.now() < job.plan.created_at + timing.not_found_for:
             _answered(scope, message_id, f"not-yet:{timing.not_found_for:g}")

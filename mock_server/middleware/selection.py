@@ -22,6 +22,7 @@ from ..selection import (
     request_kind,
     strip_directives,
 )
+from .auth import KeyPolicy, bearer_token
 from .journal import add_tag
 
 
@@ -32,11 +33,14 @@ class SelectionMiddleware:
     prompt rules, then replays it to the endpoint untouched.
     """
 
-    def __init__(self, app: ASGIApp, engine: ScenarioEngine, operations: Operations, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, engine: ScenarioEngine, operations: Operations, max_body: int, accepts: KeyPolicy
+    ) -> None:
         self.app = app
         self.engine = engine
         self.operations = operations
         self.max_body = max_body
+        self.accepts = accepts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         op = api_operation(scope, self.operations)
@@ -45,11 +49,11 @@ class SelectionMiddleware:
             return
         kind = request_kind(op.role)
         headers = _header_values(scope)
-        if not headers and kind != "create" and self.engine.idle:
+        if not headers and self.engine.idle and (kind != "create" or not self._may_read(scope)):
             await self.app(scope, receive, send)
             return
         prompt, raw = None, None
-        if kind == "create":
+        if kind == "create" and self._may_read(scope):
             receive, raw = await read_body(receive, self.max_body)
             if not headers and self.engine.idle and raw is not None and b"[mock:" not in raw.lower():
                 # The common create: nothing armed, no header, no directive. Nothing to select.
@@ -79,6 +83,14 @@ class SelectionMiddleware:
             elif selection.source in ("header", "prompt"):
                 add_tag(scope, f"ignored:{s.text}")  # e.g. `fail` sent on a poll: say so instead of staying silent
         await self.app(scope, receive, send)
+
+    def _may_read(self, scope: Scope) -> bool:
+        # An upload from a key auth will refuse, or one declared over the limit, is never read: auth answers 401
+        # and the endpoint 413 without reading it.
+        if not self.accepts(bearer_token(scope)):
+            return False
+        declared = next((v for n, v in scope["headers"] if n == b"content-length"), b"")
+        return not (declared.isdigit() and int(declared) > self.max_body)
 
 
 def _prompt_of(raw: bytes) -> str | None:

@@ -40,6 +40,9 @@ from .settings import Settings
 logger = logging.getLogger("uvicorn.error")
 
 _HEAD, _BODY, _BUSY = 0, 1, 2  # waiting for (the rest of) a request head; its body; neither (app or idle)
+# A phase that began after the last sweep: the sweep stamps it, so requests need no clock read. A timeout
+# then fires between its length and its length plus one tick after the phase began.
+_UNSEEN = -1.0
 FLUSH_S = 1.0  # one log line per cause per this many seconds, however many connections it concerns
 FD_HEADROOM = 64  # descriptors kept for the listening socket, webhooks, files and logging
 
@@ -125,7 +128,7 @@ class _Watch:
         head_started, body_started = now - self.limits.head_timeout_s, now - self.limits.body_timeout_s
         for conn in list(connections):
             if isinstance(conn, LimitedHttpToolsProtocol):
-                conn.expire(head_started, body_started)
+                conn.expire(now, head_started, body_started)
         if connections:
             loop.call_later(self.limits.tick_s, self._sweep, loop, connections)
         else:
@@ -212,12 +215,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.refuse("header_bytes", 431)
 
     def on_message_begin(self) -> None:
-        """A new request begins; on a kept-alive connection its head's clock starts now."""
+        """A new request begins; on a kept-alive connection its head's clock starts (stamped by the next sweep)."""
         if self.phase != _HEAD:
             self.phase = _HEAD
-            self.phase_since = self.loop.time()
+            self.phase_since = _UNSEEN
             self.head_bytes = self.chunk_bytes  # this chunk was not counted yet (an upper bound)
-        super().on_message_begin()
+        HttpToolsProtocol.on_message_begin(self)
 
     def on_headers_complete(self) -> None:
         """Check the header count (and the exact head size when the byte count says it may be over)."""
@@ -229,17 +232,25 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.refusal = ("header_bytes", 431, "")
             raise _Refused
         self.phase = _BODY
-        self.phase_since = self.loop.time()
-        super().on_headers_complete()
+        self.phase_since = _UNSEEN
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_message_complete(self) -> None:
         """The whole request is in; the app (then uvicorn's keep-alive timeout) has the connection."""
         self.phase = _BUSY
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
-    def expire(self, head_started: float, body_started: float) -> None:
+    def shutdown(self) -> None:
+        """uvicorn is stopping: log what is tallied now, as the pending flush may never run."""
+        if self.tally.counts:
+            self.tally.flush()
+        super().shutdown()
+
+    def expire(self, now: float, head_started: float, body_started: float) -> None:
         """Close the connection if its head began before `head_started` or its body before `body_started`."""
-        if self.phase == _HEAD and self.phase_since < head_started:
+        if self.phase_since == _UNSEEN:
+            self.phase_since = now  # the phase began since the last sweep
+        elif self.phase == _HEAD and self.phase_since < head_started:
             self.refuse("head_timeout", 408, silent=self.head_bytes == 0)
         elif self.phase == _BODY and self.phase_since < body_started:
             started = self.cycle is not None and self.cycle.response_started

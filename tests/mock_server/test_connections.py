@@ -211,3 +211,17 @@ def test_limits_come_from_settings() -> None:
     assert (limits.max_header_bytes, limits.max_headers, limits.max_connections) == (65536, 100, 1000)
     assert (limits.head_timeout_s, limits.body_timeout_s, limits.tick_s) == (10.0, 30.0, 1.0)
     assert Limits.from_settings(Settings(head_timeout_s=0.5)).tick_s == 0.1
+
+
+def test_a_kept_alive_connection_gets_the_head_timeout_for_its_next_request(lines: Lines) -> None:
+    with serve(lines, head_timeout_s=0.5) as server, connect(server) as sock:
+        sock.sendall(b"GET /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        first = b""
+        while b"}" not in first:  # the whole JSON answer (head and body may come in two reads)
+            first += sock.recv(65536)
+        assert first.startswith(b"HTTP/1.1 200")
+        sock.sendall(b"GET /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the blank line
+        started = time.monotonic()
+        raw = answer(sock)
+        assert 0.45 <= time.monotonic() - started < 2.5  # before uvicorn's 5 s keep-alive timeout
+    assert raw.startswith(b"HTTP/1.1 408")

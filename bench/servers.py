@@ -51,8 +51,16 @@ class UvicornProcess:
     """`python -m uvicorn <target>` in its own process, optionally pinned to one CPU."""
 
     def __init__(
-        self, name: str, target: str, *, factory: bool = False, cpu: int | None = None, port_env: str | None = None
+        self,
+        name: str,
+        target: str,
+        *,
+        factory: bool = False,
+        cpu: int | None = None,
+        port_env: str | None = None,
+        http: str = "httptools",
     ) -> None:
+        self.http = http  # uvicorn's --http: a name, or module:Class (bench/limits.py loads the limited protocol)
         self.name = name
         self.target = target
         self.factory = factory
@@ -78,7 +86,7 @@ class UvicornProcess:
             "--loop",
             "uvloop",
             "--http",
-            "httptools",
+            self.http,
             "--no-access-log",
             "--log-level",
             "warning",

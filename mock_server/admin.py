@@ -1,16 +1,15 @@
 """The ``/__mock`` admin API: thin HTTP wrappers over `MockControl`, behind a guard.
 
 Documented in its own OpenAPI file (``admin_openapi.yaml``, served at ``/__mock/openapi.yaml``) so the
-public contract stays exactly the real API's. The guard admits loopback clients only, unless
-``--admin-token`` is set: then every caller (loopback too) must send the token as
-``Authorization: Bearer <token>`` or ``X-Mock-Admin-Token: <token>``.
+public contract stays exactly the real API's. The guard (`admin_guard.AdminGuard`) admits loopback clients
+only, unless ``--admin-token`` is set: then every caller (loopback too) must send the token as
+``Authorization: Bearer <token>`` or ``X-Mock-Admin-Token: <token>``; it also checks Host, Origin and
+Content-Type.
 """
 
 from __future__ import annotations
 
 import difflib
-import hmac
-import ipaddress
 import math
 from importlib import resources
 from typing import Any
@@ -20,8 +19,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from .admin_guard import AdminGuard
 from .answers import send_json
 from .control import MockControl
 from .endpoints import json_response
@@ -41,56 +41,6 @@ SPEC_FILE = "admin_openapi.yaml"
 def admin_spec_text() -> str:
     """The admin API's OpenAPI document (YAML text)."""
     return (resources.files("mock_server") / SPEC_FILE).read_text(encoding="utf-8")
-
-
-class AdminGuard:
-    """Loopback clients only; with a token, the token and nothing else."""
-
-    def __init__(self, app: ASGIApp, token: str | None = None) -> None:
-        self.app = app
-        self.token = token
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problem = self._problem(scope)
-            if problem is not None:
-                status, message = problem
-                await send_json(send, status, error_body(status, message))
-                return
-        await self.app(scope, receive, send)
-
-    def _problem(self, scope: Scope) -> tuple[int, str] | None:
-        if self.token is not None:
-            sent = _token(scope)
-            if sent is None or not hmac.compare_digest(sent.encode(), self.token.encode()):
-                return 401, "The admin API needs the --admin-token: send it as a Bearer token or X-Mock-Admin-Token."
-            return None
-        client = scope.get("client")
-        if not client or not _is_loopback(client[0]):
-            return (
-                403,
-                "The admin API answers loopback clients only; start flux-mock with --admin-token to allow others.",
-            )
-        return None
-
-
-def _token(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        text: str = value.decode("latin-1").strip()
-        if name == b"x-mock-admin-token" and text:
-            return text
-        if name == b"authorization":
-            scheme, _, token = text.partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-    return None
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 # --- helpers -------------------------------------------------------------------------------------------------
@@ -402,7 +352,7 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     await send_json(send, 404, error_body(404, message))
 
 
-def admin_mount(admin_token: str | None) -> Mount:
-    """The /__mock mount: the admin routes behind `AdminGuard`."""
+def admin_mount(admin_token: str | None, admin_hosts: tuple[str, ...] = ()) -> Mount:
+    """The /__mock mount: the admin routes behind `AdminGuard` (``--admin-token``, ``--admin-host``)."""
     router = Router(routes=admin_routes(), default=_not_found)
-    return Mount(PREFIX, app=router, middleware=[Middleware(AdminGuard, token=admin_token)])
+    return Mount(PREFIX, app=router, middleware=[Middleware(AdminGuard, token=admin_token, hosts=admin_hosts)])

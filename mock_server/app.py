@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await svc.webhooks.aclose()
 
     app = Starlette(
-        routes=[*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token)],
+        routes=[*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token, settings.admin_host)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
             *(

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from .app import create_app
 from .clock import Clock
+from .connections import Limits, fd_problem, limited_protocol
 from .settings import Settings
 
 
@@ -63,6 +64,25 @@ def banner(settings: Settings) -> str:
     )
 
 
+def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvicorn.Config:
+    """How flux-mock runs uvicorn: its connection limits, and proxy headers pinned to ``--trust-proxy``.
+
+    Both are set here and never left to uvicorn's defaults: uvicorn reads ``FORWARDED_ALLOW_IPS`` from the
+    environment (``*`` in many container images), and with it any peer could claim to be 127.0.0.1 with
+    ``X-Forwarded-For`` and pass the loopback-only admin guard.
+    """
+    trusted = list(settings.trust_proxy)
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        http=limited_protocol(Limits.from_settings(settings)),
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,  # a list, even empty, so uvicorn never falls back to the environment
+    )
+
+
 def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None:
     """Serve until interrupted (what ``flux-mock serve`` does)."""
     sock = bind_socket(settings.host, settings.port)
@@ -72,9 +92,12 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None
     except BaseException:
         sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
         raise
-    (echo or (lambda text: print(text, file=sys.stderr, flush=True)))(banner(settings))
-    config = uvicorn.Config(app, log_level=settings.log_level, access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
+    say(banner(settings))
+    problem = fd_problem(settings.max_connections)
+    if problem:
+        say(problem)
+    uvicorn.Server(uvicorn_config(app, settings, log_level=settings.log_level)).run(sockets=[sock])
 
 
 class LiveServer:
@@ -99,8 +122,8 @@ class LiveServer:
         self.settings = (settings or Settings()).replace(host=host, port=self.port)
         # Built here when not given, so image URLs carry the real port; `clock` lets tests drive it (VirtualClock).
         self.app = app if app is not None else create_app(self.settings, clock=clock)
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on")
-        self._server = uvicorn.Server(config)
+        self.config = uvicorn_config(self.app, self.settings, log_level="warning")
+        self._server = uvicorn.Server(self.config)
         self._thread = threading.Thread(target=self._serve, name=f"flux-mock-{self.port}", daemon=True)
 
     @property
@@ -124,7 +147,8 @@ class LiveServer:
     def stop(self, timeout: float = 10.0) -> None:
         """Ask uvicorn to shut down and wait for the thread."""
         self._server.should_exit = True
-        self._thread.join(timeout)
+        if self._thread.ident is not None:  # started; a never-started server only has its socket to close
+            self._thread.join(timeout)
         with contextlib.suppress(OSError):
             self._sock.close()
 

@@ -221,6 +221,49 @@ class Settings:
         ),
     )
 
+    # --- connections and the admin guard (README "Limits and the admin guard"; mock_server/connections.py) ---
+    max_header_bytes: int = field(
+        default=64 * 1024,
+        metadata=_opt(
+            "Largest request head, request line and headers together (431 and closed above).", metavar="BYTES"
+        ),
+    )
+    max_headers: int = field(
+        default=100, metadata=_opt("Most headers in one request (431 and closed above).", metavar="N")
+    )
+    head_timeout_s: float = field(
+        default=10.0,
+        metadata=_opt(
+            "Time to send a whole request head, from connect (or its first byte on a kept-alive connection); "
+            "then 408 and closed.",
+            metavar="SECONDS",
+        ),
+    )
+    body_timeout_s: float = field(
+        default=30.0,
+        metadata=_opt("Time to send a request body once its head is in; then 408 and closed.", metavar="SECONDS"),
+    )
+    max_connections: int = field(
+        default=1000,
+        metadata=_opt("Open connections at most; one more is answered 503 and closed.", metavar="N"),
+    )
+    trust_proxy: tuple[str, ...] = field(
+        default=(),
+        metadata=_opt(
+            "Proxy (IP, CIDR or *; repeatable) whose X-Forwarded-For/-Proto is believed. "
+            "Default: none, the client is the socket's peer (FORWARDED_ALLOW_IPS is ignored).",
+            metavar="ADDRESS",
+        ),
+    )
+    admin_host: tuple[str, ...] = field(
+        default=(),
+        metadata=_opt(
+            "Host name the admin API also answers and whose Origin it accepts (repeatable; "
+            "localhost, 127.0.0.1 and [::1] always).",
+            metavar="HOST",
+        ),
+    )
+
     def __post_init__(self) -> None:
         _check(0 <= self.port <= 65535, "port", self.port, "an integer from 0 to 65535")
         _check(self.concurrency >= 1, "concurrency", self.concurrency, "an integer >= 1")
@@ -242,6 +285,7 @@ class Settings:
             ok = self.public_url.startswith(("http://", "https://"))
             _check(ok, "public_url", self.public_url, "an http:// or https:// URL")
         _check_webhooks(self)
+        _check_connections(self)
 
     @property
     def base_url(self) -> str:
@@ -314,6 +358,28 @@ def _check_webhooks(s: Settings) -> None:
         parse_faults(s.webhook_fault)
     except ValueError as exc:
         raise SettingsError(f"Setting 'webhook_fault' has value {s.webhook_fault!r}; {exc}.") from None
+
+
+def _check_connections(s: Settings) -> None:
+    _check(1024 <= s.max_header_bytes <= 16 * 1024 * 1024, "max_header_bytes", s.max_header_bytes, "1024..16777216")
+    _check(1 <= s.max_headers <= 10_000, "max_headers", s.max_headers, "an integer from 1 to 10000")
+    _check(0 < s.head_timeout_s <= 3600, "head_timeout_s", s.head_timeout_s, "more than 0 and at most 3600 s")
+    _check(0 < s.body_timeout_s <= 3600, "body_timeout_s", s.body_timeout_s, "more than 0 and at most 3600 s")
+    _check(1 <= s.max_connections <= 1_000_000, "max_connections", s.max_connections, "an integer from 1 to 1000000")
+    bad_proxies = [p for p in s.trust_proxy if p != "*" and not _is_network(p)]
+    _check(not bad_proxies, "trust_proxy", s.trust_proxy, "IP addresses, CIDR networks (10.0.0.0/8) or *")
+    bad = [h for h in s.admin_host if not h or any(c in h for c in "/ *@")]
+    _check(not bad, "admin_host", s.admin_host, "host names or IP addresses, without scheme, path or wildcard")
+
+
+def _is_network(text: str) -> bool:
+    import ipaddress  # here, beside its one use, to keep this block self-contained
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _check(ok: bool, name: str, value: object, rule: str) -> None:

@@ -256,7 +256,9 @@ async def test_the_public_api_stays_open_to_remote_clients(remote: httpx.AsyncCl
 
 @pytest.mark.parametrize("client", [("127.0.0.1", 1), ("203.0.113.7", 1)])
 async def test_with_a_token_nobody_gets_in_without_it(client: tuple[str, int]) -> None:
-    app = create_app(Settings(admin_token="s3cret", api_keys=("sk-test",)), clock=VirtualClock())
+    # mock.example is the name remote callers use: listed, as the Host check applies with a token too
+    settings = Settings(admin_token="s3cret", admin_host=("mock.example",), api_keys=("sk-test",))
+    app = create_app(settings, clock=VirtualClock())
     transport = httpx.ASGITransport(app=app, client=client)
     async with httpx.AsyncClient(transport=transport, base_url="http://mock.example") as c:
         for headers in (
@@ -272,3 +274,133 @@ async def test_with_a_token_nobody_gets_in_without_it(client: tuple[str, int]) -
         assert (await c.get("/__mock/health", headers={"X-Mock-Admin-Token": "s3cret"})).status_code == 200
         api_call = await c.post(IMAGINE, json={"prompt": "x"}, headers={"Authorization": "Bearer sk-test"})
         assert api_call.status_code == 200  # the token guards /__mock only
+
+
+async def admin_call(
+    app: Starlette, method: str, path: str, *, client: tuple[str, int] = ("127.0.0.1", 1), **kwargs: Any
+) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app, client=client)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as c:
+        return await c.request(method, path, **kwargs)
+
+
+async def test_a_forwarded_for_header_does_not_make_a_remote_client_loopback(app: Starlette) -> None:
+    # In process, nothing rewrites the peer; server.uvicorn_config keeps uvicorn from doing it (test_server.py).
+    response = await admin_call(
+        app, "GET", "/__mock/health", client=("203.0.113.7", 1), headers={"X-Forwarded-For": "127.0.0.1"}
+    )
+    assert response.status_code == 403
+    assert "this one is 203.0.113.7" in response.json()["message"]
+
+
+async def test_ipv4_mapped_loopback_is_loopback(app: Starlette) -> None:
+    # The peer address of an IPv4 client on a dual-stack `--host ::` bind.
+    assert (await admin_call(app, "GET", "/__mock/health", client=("::ffff:127.0.0.1", 1))).status_code == 200
+    assert (await admin_call(app, "GET", "/__mock/health", client=("::ffff:203.0.113.7", 1))).status_code == 403
+
+
+@pytest.mark.parametrize("host", ["localhost", "localhost:8080", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8080"])
+async def test_loopback_host_names_pass(app: Starlette, host: str) -> None:
+    assert (await admin_call(app, "GET", "/__mock/health", headers={"Host": host})).status_code == 200
+
+
+@pytest.mark.parametrize("host", ["rebind.attacker.example", "rebind.attacker.example:8080", "localhost.evil.example"])
+async def test_a_foreign_host_is_refused_dns_rebinding(app: Starlette, host: str) -> None:
+    response = await admin_call(app, "GET", "/__mock/requests", headers={"Host": host})
+    assert response.status_code == 403
+    body = response.json()
+    assert body["statusCode"] == 403
+    assert f"Host {host!r}" in body["message"]
+    assert f"--admin-host {host.partition(':')[0]}" in body["message"]
+
+
+async def test_an_admin_host_is_answered(clock: VirtualClock) -> None:
+    app = create_app(Settings(admin_host=("mock.internal",)), clock=clock)
+    assert (await admin_call(app, "GET", "/__mock/health", headers={"Host": "mock.internal:8080"})).status_code == 200
+    assert (await admin_call(app, "GET", "/__mock/health", headers={"Host": "other.internal"})).status_code == 403
+
+
+async def test_with_a_token_the_host_is_still_checked(clock: VirtualClock) -> None:
+    app = create_app(Settings(admin_token="s3cret"), clock=clock)
+    token = {"Authorization": "Bearer s3cret"}
+    refused = await admin_call(app, "GET", "/__mock/health", headers=token | {"Host": "rebind.attacker.example"})
+    assert refused.status_code == 403
+    assert "--admin-host rebind.attacker.example" in refused.json()["message"]
+    assert (await admin_call(app, "GET", "/__mock/health", headers=token)).status_code == 200
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+async def test_a_state_change_with_a_non_json_body_gets_415(app: Starlette, content_type: str) -> None:
+    body = '{"scenario": "reject:500"}'
+    response = await admin_call(app, "POST", "/__mock/scenarios", content=body, headers={"Content-Type": content_type})
+    assert response.status_code == 415
+    message = response.json()["message"]
+    assert f"Content-Type {content_type!r}" in message
+    assert "-H 'Content-Type: application/json'" in message
+    assert (await admin_call(app, "GET", "/__mock/scenarios")).json()["armed"] == []
+
+
+async def test_a_body_without_content_type_gets_415(app: Starlette) -> None:
+    response = await admin_call(app, "POST", "/__mock/clock/advance", content=b'{"seconds": 1}')
+    assert response.status_code == 415
+    assert "no Content-Type" in response.json()["message"]
+
+
+async def test_json_bodies_and_bodiless_state_changes_pass(app: Starlette) -> None:
+    armed = await admin_call(
+        app,
+        "POST",
+        "/__mock/scenarios",
+        content=b'{"scenario": "fail"}',
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert armed.status_code == 201
+    assert (await admin_call(app, "DELETE", "/__mock/scenarios")).status_code == 200
+    assert (await admin_call(app, "POST", "/__mock/reset", headers={"Content-Type": "text/plain"})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "origin", ["https://evil.example", "http://rebind.attacker.example:8080", "null", "http://localhost:3000"]
+)
+async def test_a_state_change_from_a_foreign_origin_is_refused(app: Starlette, origin: str) -> None:
+    response = await admin_call(
+        app, "POST", "/__mock/scenarios", json={"scenario": "reject:500"}, headers={"Origin": origin}
+    )
+    assert response.status_code == 403
+    assert f"Origin {origin!r}" in response.json()["message"]
+    assert (await admin_call(app, "GET", "/__mock/scenarios")).json()["armed"] == []
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080"])
+async def test_the_servers_own_origin_may_change_state(app: Starlette, origin: str) -> None:
+    response = await admin_call(app, "POST", "/__mock/reset", headers={"Origin": origin})
+    assert response.status_code == 200
+
+
+async def test_an_admin_host_origin_may_change_state(clock: VirtualClock) -> None:
+    app = create_app(Settings(admin_host=("qa.internal",)), clock=clock)
+    allowed = await admin_call(app, "POST", "/__mock/reset", headers={"Origin": "https://qa.internal"})
+    assert allowed.status_code == 200
+    refused = await admin_call(app, "POST", "/__mock/reset", headers={"Origin": "https://evil.example"})
+    assert "--admin-host evil.example" in refused.json()["message"]
+
+
+async def test_the_cross_site_attack_from_the_issue_no_longer_arms_a_fault(
+    app: Starlette, api: httpx.AsyncClient
+) -> None:
+    # A browser page's "simple" request: text/plain, its own Origin, no preflight.
+    attack = await admin_call(
+        app,
+        "POST",
+        "/__mock/scenarios",
+        content=b'{"scenario": "reject:500"}',
+        headers={"Content-Type": "text/plain;charset=UTF-8", "Origin": "https://evil.example"},
+    )
+    assert attack.status_code == 403
+    assert (await api.post(IMAGINE, json={"prompt": "x"})).status_code == 200
+
+
+async def test_reads_from_a_foreign_origin_are_not_refused_by_origin(app: Starlette) -> None:
+    # A browser cannot read the answer cross-site (no CORS headers), and Host still has to be loopback.
+    response = await admin_call(app, "GET", "/__mock/health", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 200

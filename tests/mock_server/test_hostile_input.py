@@ -124,3 +124,82 @@ async def test_keys_are_masked_in_the_journal_jobs_and_credits_unless_asked(
     assert credits["balances"] == {expected: 12}
     if show == "masked":
         assert all(LONG_KEY not in a.text for a in answers)
+
+
+# --- early refusals on a real socket: answered before the body, then the connection is closed -------------------
+
+
+def _exchange(port: int, head: bytes, timeout: float = 3.0) -> tuple[bytes, bool]:
+    """Send only a request head; return the answer and whether the server then closed the connection."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        header, _, rest = data.partition(b"\r\n\r\n")
+        length = int(
+            next(line.split(b":")[1] for line in header.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        )
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        try:
+            closed = sock.recv(1) == b""
+        except TimeoutError:
+            closed = False
+    return header + b"\r\n\r\n" + rest, closed
+
+
+@pytest.mark.parametrize(
+    ("auth", "length", "status"),
+    [
+        (b"", b"104857600", b"401"),  # no key: 401 without reading the 100 MiB
+        (b"Authorization: Bearer sk-wrong\r\n", b"1000", b"401"),
+        (b"Authorization: Bearer sk-test\r\n", b"104857600", b"413"),  # declared over the limit: 413 at once
+    ],
+)
+def test_refusals_come_before_the_body_and_close_the_connection(auth: bytes, length: bytes, status: bytes) -> None:
+    from mock_server import LiveServer
+
+    head = (
+        b"POST /api/v1/flux/imagine HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + auth
+        + b"Content-Length: "
+        + length
+        + b"\r\n\r\n"
+    )
+    with LiveServer(settings=Settings(api_keys=("sk-test",), seed=1)) as server:
+        answer, closed = _exchange(server.port, head)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]
+    assert b"connection: close" in answer.lower()
+    assert closed, "the server must close instead of reading or draining the unread body"
+
+
+# --- per-key state is created for authenticated requests only -------------------------------------------------
+
+
+async def test_unauthenticated_polls_with_poll_faults_create_no_state(clock: VirtualClock) -> None:
+    # 100k polls of random ids with `X-Mock-Scenario: flaky:1000`, all 401, used to add 16 MB to a per-poll counter.
+    import uuid
+
+    app = create_app(Settings(seed=1, api_keys=("sk-test",)), clock=clock)
+    svc = app.state.services
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        for _ in range(300):
+            headers = {"X-Mock-Scenario": "flaky:1000,credits:5", "Authorization": "Bearer sk-nobody"}
+            response = await client.get(f"/api/v1/message/fetch/{uuid.uuid4()}", headers=headers)
+            assert response.status_code == 401
+    assert svc.scenarios._polls == {}
+    assert svc.credits.snapshot() == {}
+    assert len(svc.limiter._hits) == 0
+
+
+def test_rate_limit_windows_are_bounded() -> None:
+    from mock_server import ratelimit
+
+    limiter = ratelimit.RateLimiter(VirtualClock())
+    for i in range(ratelimit.MAX_WINDOWS + 50):
+        limiter.hit(f"key-{i}", "general")
+    assert len(limiter._hits) == ratelimit.MAX_WINDOWS

@@ -226,3 +226,74 @@ def test_a_kept_alive_connection_gets_the_head_timeout_for_its_next_request(line
         raw = answer(sock)
         assert 0.45 <= time.monotonic() - started < 2.5  # before uvicorn's 5 s keep-alive timeout
     assert raw.startswith(b"HTTP/1.1 408")
+
+
+def test_a_hostile_mix_never_stalls_a_normal_client_nor_answers_500(lines: Lines) -> None:
+    """Body floods, nested JSON, bad scenarios and a webhook receiver that dies, while a client polls."""
+    with serve(lines, head_timeout_s=0.5, body_timeout_s=0.5) as server:
+        poller = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        created = AUTH | {"Content-Type": "application/json"}
+        poller.request("POST", "/api/v1/flux/imagine", json.dumps({"prompt": "x"}), created)
+        message_id = json.loads(poller.getresponse().read())["messageId"]
+        stop = threading.Event()
+        statuses: list[int] = []
+
+        def body_flood() -> None:  # chunked uploads of up to 20 MiB with an accepted key, again and again
+            chunk = b"1000\r\n" + b"a" * 0x1000 + b"\r\n"
+            head = (
+                "POST /api/v1/flux/imagine HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {KEY}\r\nTransfer-Encoding: chunked\r\n\r\n"
+            ).encode()
+            while not stop.is_set():
+                with connect(server, head) as sock:
+                    try:
+                        for _ in range(5000):
+                            sock.sendall(chunk)
+                    except OSError:
+                        pass
+
+        def hostile_requests() -> None:
+            client = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            bodies = [
+                '{"prompt": ' + "[" * 1000 + "]" * 1000 + "}",
+                '{"prompt": "x", "webhookOverride": "http://127.0.0.1:1/dead"}',
+                '{"prompt": "x [mock:nonsense]"}',
+                '{"prompt": "x", "n": "' + "9" * 100_000 + '"}',
+            ]
+            try:
+                while not stop.is_set():
+                    for body in bodies:
+                        client.request("POST", "/api/v1/flux/imagine", body, created)
+                        response = client.getresponse()
+                        response.read()
+                        statuses.append(response.status)
+            finally:
+                client.close()
+
+        workers = [threading.Thread(target=f, daemon=True) for f in (body_flood, hostile_requests)]
+        for worker in workers:
+            worker.start()
+        latencies = []
+        try:
+            for _ in range(150):
+                started = time.perf_counter()
+                poller.request("GET", f"/api/v1/message/fetch/{message_id}", headers=AUTH)
+                response = poller.getresponse()
+                response.read()
+                statuses.append(response.status)
+                latencies.append(time.perf_counter() - started)
+                poller.request("GET", "/__mock/requests?since=0")
+                journal = poller.getresponse()
+                assert journal.status == 200
+                journal.read()
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join(10)
+        p99 = sorted(latencies)[int(len(latencies) * 0.99) - 1]
+        assert p99 < 0.050, f"poll p99 {p99 * 1000:.1f} ms under a hostile mix"
+        assert 500 not in statuses
+        assert {400, 200} <= set(statuses)
+        poller.request("GET", "/__mock/violations")
+        assert poller.getresponse().status == 200
+        poller.close()

@@ -176,7 +176,8 @@ class MockControl:
 
     def reset(self) -> None:
         """Everything back to the initial state: jobs (the id sequence restarts), journal, armed scenarios
-        (the scenario file's rules return), poll counts, rate-limit windows, credits, clock offset and freeze.
+        (the scenario file's rules return), poll counts, rate-limit windows, credits, Discord tokens, clock offset
+        and freeze.
         """
         svc = self.services
         svc.store.clear()
@@ -184,6 +185,7 @@ class MockControl:
         svc.scenarios.reset()
         svc.limiter.clear()
         svc.credits.reset()
+        svc.tokens.reset()
         if isinstance(svc.clock, SystemClock | VirtualClock):
             svc.clock.reset()
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -11,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import results
 from .answers import send_body, send_json
 from .bodies import BODY_EXCERPT, read_body
-from .images import CONTENT_TYPES, ImageSpec
-from .jobs import Timing
-from .kinds import job_kind
+from .jobs import Job, Timing
+from .kinds import FollowUp, job_kind
+from .kinds.buttons import CANCELLED
 from .lifecycle import JobStatus
 from .messages import CreateBody, format_timestamp, render_message
 from .middleware.auth import CLOSE
@@ -26,7 +28,7 @@ from .validation import nesting_depth
 from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
-_IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg)$")
+_IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg|mp4)$")
 _WEBHOOK_FAULT_KEY = WEBHOOK_FAULT_HEADER.lower().encode("latin-1")
 
 
@@ -85,6 +87,7 @@ class CreateJob:
         self.operation_id = operation_id
         self.validator = svc.validator(operation_id)
         self.kind = job_kind(svc.spec.operation(operation_id).job_kind, f"{svc.spec.source}: {operation_id}")
+        self.properties = frozenset(self.validator.schema.get("properties", {}))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         svc = self.svc
@@ -92,21 +95,31 @@ class CreateJob:
         state["operation_id"] = self.operation_id
         headers = dict(scope["headers"])
         body = await read_json_body(receive, headers, svc.settings.max_body_bytes, state, svc.settings.max_json_depth)
+        body = camel_keys(body, self.properties)
         problems = self.validator.violations(body)
         if problems:
             raise from_violations(problems)
         fields = self.kind.fields(self.validator.normalise(body))
-        # A webhook the mock will not send (host off the allow-list, unknown X-Mock-Webhook fault) is a 400,
-        # before credits.
+        if self.kind.follow_up is not None:  # a button, a video extend, a command: it reads an earlier message
+            account = state["account"]
+            context = FollowUp(lambda mid: _own(svc, mid, account), svc.clock.now(), svc.settings.plan_type)
+            fields = self.kind.follow_up(fields, context)
+        if fields.get("action") == "cancel":
+            await self._cancel(send, state, str(fields["target"]))
+            return
+        # A webhook the mock will not send (unknown X-Mock-Webhook fault; an off-list host with
+        # --webhook-off-list refuse) is a 400, before credits.
         asked = headers.get(_WEBHOOK_FAULT_KEY)
         fault = svc.webhooks.check_request(fields["webhook_url"], None if asked is None else asked.decode("latin-1"))
         # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
-        fields, timing = admit(svc.scenarios, scope, fields, Timing(duration=svc.settings.job_seconds))
+        base = Timing(duration=svc.settings.job_seconds * self.kind.pace(fields))
+        fields, timing = admit(svc.scenarios, scope, fields, base)
         svc.credits.charge(state["account"], self.kind.cost(fields))
         if fault is not None:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
-        job = svc.store.submit(account=state["account"], timing=timing, **fields)
+        stored = {k: v for k, v in fields.items() if k in JOB_FIELDS}
+        job = svc.store.submit(account=state["account"], timing=timing, progress_step=self.kind.progress_step, **stored)
         state["job"] = {k: v for k, v in fields.items() if k != "prompt"}
         state["message_id"] = job.message_id
         created: CreateBody = {
@@ -115,6 +128,45 @@ class CreateJob:
             "createdAt": format_timestamp(job.plan.created_at, svc.settings.timestamp_format),
         }
         await send_json(send, 200, created)
+
+    async def _cancel(self, send: Send, state: dict[str, Any], target: str) -> None:
+        # Cancel Job makes no job: the target ends as FAIL now (its webhook says so) and the answer names it.
+        svc = self.svc
+        job = svc.store.get(target)
+        progress = job.snapshot(svc.clock.now()).progress
+        svc.store.force(target, JobStatus.FAIL, progress, CANCELLED)
+        state["message_id"] = target
+        state["job"] = {"kind": "button", "button": "Cancel Job", "target": target}
+        created: CreateBody = {
+            "success": True,
+            "messageId": target,
+            "createdAt": format_timestamp(svc.clock.now(), svc.settings.timestamp_format),
+        }
+        await send_json(send, 200, created)
+
+
+def _own(svc: Services, message_id: str, account: str) -> Job | None:
+    job = svc.store.find(message_id)
+    return job if job is not None and job.account == account else None
+
+
+JOB_FIELDS = frozenset(f.name for f in dataclasses.fields(Job)) - {"message_id", "account", "plan", "timing"}
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def camel_keys(body: Any, properties: frozenset[str]) -> Any:
+    """`body` with snake_case keys renamed to the schema's camelCase ones (``message_id`` -> ``messageId``).
+
+    The official Python SDK sends a plain dict's keys unchanged; whether the real API accepts them is unknown,
+    so the mock does (x-inferred). A key is renamed only when its camelCase form is a property and not sent too.
+    """
+    if not isinstance(body, dict) or not any("_" in key for key in body):
+        return body
+    renamed: dict[str, Any] = {}
+    for key, value in body.items():
+        camel = _SNAKE.sub(lambda m: m.group(1).upper(), key) if key not in properties else key
+        renamed[camel if camel in properties and camel not in body else key] = value
+    return renamed
 
 
 class FetchMessage:
@@ -147,18 +199,17 @@ class FetchMessage:
 
 
 async def image(request: Request) -> Response:
-    """GET an image of a finished job (the mock's stand-in for the CDN)."""
+    """GET a result file of a finished job: an image or a video (the mock's stand-in for the CDN)."""
     svc = services(request)
     match = _IMAGE_NAME.match(request.path_params["name"])
     if match is None:
-        raise HttpError(404, "Image not found: the name must be <messageId>[-<index>].<png|webp|jpg>.")
+        raise HttpError(404, "Image not found: the name must be <messageId>[-<index>].<png|webp|jpg|mp4>.")
     job = svc.store.find(match["id"])
     index = int(match["index"] or 0)
     request.state.message_id = match["id"]
-    if job is None or index >= job.n or match["ext"] != job.fmt:
+    if job is None or index >= results.count(job) or match["ext"] != results.extension(job):
         raise HttpError(404, "Image not found")
     if job.snapshot(svc.clock.now()).status is not JobStatus.DONE:
         raise HttpError(404, "Image not found: the job is not DONE yet.")
-    spec = ImageSpec(svc.settings.seed, job.message_id, index, job.width, job.height, job.fmt, job.quality)  # type: ignore[arg-type]
-    data = svc.images.get(spec)
-    return Response(data, media_type=CONTENT_TYPES[job.fmt], headers={"Cache-Control": "public, max-age=86400"})
+    data, media_type = results.render(job, index, svc.settings.seed, svc.images, svc.videos)
+    return Response(data, media_type=media_type, headers={"Cache-Control": "public, max-age=86400"})

@@ -18,7 +18,8 @@ from .clock import Clock
 from .errors import JobNotFound
 from .lifecycle import JobStatus, Plan, Snapshot
 
-JobKind = Literal["imagine", "upscale"]
+JobKind = str  # a name in kinds.KINDS (imagine, upscale, mj-imagine, button, ...)
+Media = Literal["image", "grid", "cutout", "video", "text"]
 
 
 @dataclass(slots=True)
@@ -40,6 +41,14 @@ class Job:
     webhook_url: str | None = None
     webhook_fault: str | None = None  # X-Mock-Webhook header value (validated), for the webhook service
     scenario: str | None = None
+    # What a DONE job shows (the job-kind table decides): image(s), a 2x2 grid, a cut-out PNG, videos or text.
+    media: Media = "image"
+    buttons: tuple[str, ...] = ()  # offered when DONE (Midjourney)
+    origin: str | None = None  # originatingMessageId: the message whose button made this job
+    button: str | None = None  # the button that made it
+    content: tuple[str, ...] | None = None  # describe prompts or a command's result, when DONE
+    # Whose drawing the images are: (messageId, index). An upscale shows quadrant i of the grid it came from.
+    art: tuple[str, int] | None = None
     forced: Snapshot | None = None  # set by the admin API; wins over the plan
     timing: Timing | None = None  # the knobs the job was planned with (scenarios read not_found_for etc.)
     # The serialised Message once the planned state is terminal: a pure function of the plan, which never
@@ -104,7 +113,9 @@ class JobStore:
         # Called with the job after it is created or its state is forced (e.g. the webhook service plans its events).
         self.listeners: list[JobListener] = []
 
-    def submit(self, *, kind: JobKind, account: str, timeout: int, timing: Timing, **fields: object) -> Job:
+    def submit(
+        self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
+    ) -> Job:
         """Create a job now, queue it behind the account's running jobs, and return it."""
         now = self.clock.now()
         acct = self._accounts.setdefault(account, _Account())
@@ -121,6 +132,7 @@ class JobStore:
             error=timing.error,
             stall_at=timing.stall_at,
             honour_timeout=timing.honour_timeout,
+            progress_step=progress_step,
         )
         if len(slots) >= self.concurrency:
             heapq.heapreplace(slots, job_plan.ends_at)

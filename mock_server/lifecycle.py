@@ -43,6 +43,7 @@ class Plan:
         outcome: DONE or FAIL, reached at ends_at.
         error: the FAIL message.
         progress_cap: the highest progress shown while PROCESSING (99, or lower for a stall).
+        progress_step: progress is shown in multiples of this (1 for Flux; Midjourney jumps in larger steps).
     """
 
     created_at: float
@@ -52,6 +53,7 @@ class Plan:
     outcome: JobStatus
     error: str | None = None
     progress_cap: int = 99
+    progress_step: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ def plan(
     error: str | None = None,
     stall_at: int | None = None,
     honour_timeout: bool = True,
+    progress_step: int = 1,
 ) -> Plan:
     """Decide a job's timeline.
 
@@ -88,6 +91,7 @@ def plan(
         error: the FAIL message for fail_at.
         stall_at: progress freezes at this value and the job never finishes on its own.
         honour_timeout: False lets a stalled job stall past its timeout.
+        progress_step: show progress in multiples of this (1..50).
     """
     starts_at = max(created_at, slot_free_at) + queued_extra
     outcome, ends_at, cap, message = JobStatus.DONE, starts_at + duration, 99, None
@@ -99,14 +103,17 @@ def plan(
     deadline = created_at + timeout
     if honour_timeout and ends_at > deadline:
         outcome, ends_at, message = JobStatus.FAIL, deadline, TIMEOUT_ERROR.format(timeout=int(timeout))
-    return Plan(created_at, starts_at, duration, ends_at, outcome, message, cap)
+    return Plan(created_at, starts_at, duration, ends_at, outcome, message, cap, progress_step)
 
 
-def _progress_at(p: Plan, now: float) -> int:
+def _progress_at(p: Plan, now: float, *, stepped: bool = True) -> int:
     elapsed = now - p.starts_at
     if p.duration <= 0 or elapsed >= p.duration:
-        return p.progress_cap
-    return min(p.progress_cap, max(0, math.floor(elapsed / p.duration * 100)))
+        raw = p.progress_cap
+    else:
+        raw = min(p.progress_cap, max(0, math.floor(elapsed / p.duration * 100)))
+    # While PROCESSING progress moves in steps; a FAIL shows exactly where it failed.
+    return raw - raw % p.progress_step if stepped and p.progress_step > 1 else raw
 
 
 def snapshot(p: Plan, now: float) -> Snapshot:
@@ -116,7 +123,7 @@ def snapshot(p: Plan, now: float) -> Snapshot:
     if now >= p.ends_at:
         if p.outcome is JobStatus.DONE:
             return Snapshot(JobStatus.DONE, 100, p.ends_at)
-        progress = _progress_at(p, p.ends_at) if p.ends_at >= p.starts_at else 0
+        progress = _progress_at(p, p.ends_at, stepped=False) if p.ends_at >= p.starts_at else 0
         return Snapshot(JobStatus.FAIL, progress, p.ends_at, p.error)
     progress = _progress_at(p, now)
     reached = p.starts_at + (p.duration * progress / 100 if p.duration > 0 else 0.0)

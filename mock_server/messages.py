@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
+from . import results
 from .lifecycle import JobStatus, Snapshot
 
 if TYPE_CHECKING:
@@ -80,8 +81,12 @@ def message_body(
     snap: Snapshot,
     images: list[str],
     timestamp_format: str,
+    extra: dict[str, Any] | None = None,
 ) -> MessageBody:
-    """Build the Message JSON for one instant: keys appear only where the real API sends them."""
+    """Build the Message JSON for one instant: keys appear only where the real API sends them.
+
+    `extra` holds the keys of other job kinds (buttons, originatingMessageId, content, videoUrl, results).
+    """
     body: MessageBody = {
         "messageId": message_id,
         "status": snap.status.value,
@@ -91,13 +96,15 @@ def message_body(
     }
     if prompt is not None:
         body["prompt"] = prompt
-    if snap.status is JobStatus.DONE:
+    if snap.status is JobStatus.DONE and images:
         body["uri"] = images[0]
         body["images"] = images
     if snap.status is JobStatus.FAIL:
         body["error"] = snap.error or "Generation failed"
     if ref is not None:
         body["ref"] = ref
+    if extra:
+        body.update(extra)  # type: ignore[typeddict-item]
     body["createdAt"] = format_timestamp(created_at, timestamp_format)
     body["updatedAt"] = format_timestamp(snap.updated_at, timestamp_format)
     return body
@@ -110,7 +117,20 @@ def render_message(svc: RenderContext, job: Job, now: float | None = None) -> di
     is byte-for-byte what GET returns at the same instant.
     """
     snap = job.snapshot(svc.clock.now() if now is None else now)
-    urls = image_urls(svc, job) if snap.status is JobStatus.DONE else []
+    done = snap.status is JobStatus.DONE
+    urls = image_urls(svc, job) if done else []
+    extra: dict[str, Any] = {}
+    if job.media == "video":
+        if urls:
+            extra["videoUrl"] = urls[0]
+            extra["results"] = [{"url": url, "index": i} for i, url in enumerate(urls)]
+        urls = []
+    if done and job.buttons:
+        extra["buttons"] = list(job.buttons)
+    if done and job.content is not None:
+        extra["content"] = list(job.content)
+    if job.origin is not None:
+        extra["originatingMessageId"] = job.origin
     body = message_body(
         message_id=job.message_id,
         prompt=job.prompt,
@@ -119,6 +139,7 @@ def render_message(svc: RenderContext, job: Job, now: float | None = None) -> di
         snap=snap,
         images=urls,
         timestamp_format=svc.settings.timestamp_format,
+        extra=extra,
     )
     if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
         body["status"] = job.timing.queued_status  # status-variant: outside the contract's enum on purpose
@@ -126,6 +147,6 @@ def render_message(svc: RenderContext, job: Job, now: float | None = None) -> di
 
 
 def image_urls(svc: RenderContext, job: Job) -> list[str]:
-    """Where the job's images are served: on the mock itself, named like the real CDN's."""
-    base = f"{svc.settings.base_url}{svc.image_path}/{job.message_id}"
-    return [f"{base}.{job.fmt}" if i == 0 else f"{base}-{i}.{job.fmt}" for i in range(job.n)]
+    """Where the job's result files are served: on the mock itself, named like the real CDN's."""
+    base = f"{svc.settings.base_url}{svc.image_path}/"
+    return [base + name for name in results.names(job)]

@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from . import endpoints
+from . import endpoints, queries
 from .errors import SpecError
 from .middleware.auth import BearerAuthMiddleware
 from .services import Services
@@ -25,7 +25,7 @@ ROLE_HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {
     "create": endpoints.CreateJob,
     "poll": endpoints.FetchMessage,
 }
-HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {}  # operationId -> handler, for `read` operations
+HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = queries.HANDLERS  # operationId -> handler (`read` ones)
 
 
 def api_routes(spec: Spec, svc: Services) -> list[BaseRoute]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .accounts import DiscordTokens
 from .clock import Clock
 from .credits import Credits
 from .images import ImageCache
+from .video import VideoCache
 from .jobs import JobStore
 from .journal import Journal, mask_key
 from .messages import render_message
@@ -32,12 +34,14 @@ class Services:
     store: JobStore
     journal: Journal
     images: ImageCache
+    videos: VideoCache
     scenarios: ScenarioEngine
     credits: Credits
     limiter: RateLimiter
     scheduler: Scheduler  # timers on the mock's clock (fires on real time and on clock jumps)
     webhooks: WebhookService
     operations: Operations  # what each request is, from the spec's x-mock-kind
+    tokens: DiscordTokens  # the DIY plan's linked Discord tokens
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
 
@@ -50,6 +54,8 @@ class Services:
                 validators[op.operation_id] = SchemaValidator(op.request_schema, location="body")
             for name, schema in op.path_parameters.items():
                 validators[f"{op.operation_id}:{name}"] = SchemaValidator(schema, location="path", name=name)
+            for name, schema in op.query_parameters.items():
+                validators[f"{op.operation_id}:{name}"] = SchemaValidator(schema, location="query", name=name)
         svc: Services
         scheduler = Scheduler(clock)
         store = JobStore(clock, seed=settings.seed, concurrency=settings.concurrency)
@@ -63,6 +69,7 @@ class Services:
             store=store,
             journal=Journal(settings.journal_size, show_keys=settings.show_keys == "full"),
             images=ImageCache(),
+            videos=VideoCache(),
             scenarios=ScenarioEngine(
                 seed=settings.seed,
                 default=settings.scenario,
@@ -73,6 +80,7 @@ class Services:
             scheduler=scheduler,
             webhooks=webhooks,
             operations=Operations(spec),
+            tokens=DiscordTokens(),
             validators=validators,
         )
         return svc

@@ -33,6 +33,7 @@ FLAG_NAMES: dict[str, str] = {
     "api_keys": "--api-key",
     "scenarios_file": "--scenarios",
     "webhook_allow_hosts": "--webhook-allow-host",
+    "banned_words": "--banned-word",
 }
 
 # Named pacings for --job-seconds, so "realistic" needs no magic number.
@@ -128,9 +129,27 @@ class Settings:
     credits: int | None = field(
         default=None,
         metadata=_opt(
-            "Starting credit balance of every API key (6 per Flux image, 2 per upscale). Default: unlimited.",
+            "Starting credit balance of every API key (6 per Flux image, 2 per upscale, 10 per Midjourney grid, "
+            "...; the README's table). Default: unlimited.",
             metavar="N",
         ),
+    )
+    plan_type: str = field(
+        default="STARTER",
+        metadata=_opt(
+            "Plan shown by account-info; DIY (or DEDICATED) enables the DIY-plan endpoints (Discord tokens, commands).",
+            metavar="PLAN",
+        ),
+    )
+    account_email: str = field(
+        default="qa@flux-mock.test", metadata=_opt("E-mail shown by account-info.", metavar="EMAIL")
+    )
+    credits_quota: int = field(
+        default=1600, metadata=_opt("Plan allowance shown by account-info as creditsQuota.", metavar="N")
+    )
+    banned_words: tuple[str, ...] = field(
+        default=("gore", "nsfw", "naked", "corpse", "blood"),
+        metadata=_opt("Word the prompt check flags (repeatable; env: comma-separated).", metavar="WORD"),
     )
     log_level: str = field(
         default="info",
@@ -270,6 +289,9 @@ class Settings:
         _check(0 <= self.job_seconds <= 86_400, "job_seconds", self.job_seconds, "0..86400 seconds or a preset")
         _check(self.max_body_bytes >= 1024, "max_body_bytes", self.max_body_bytes, "at least 1024")
         _check(2 <= self.max_json_depth <= 200, "max_json_depth", self.max_json_depth, "2..200")
+        _check(bool(self.plan_type.strip()), "plan_type", self.plan_type, "a plan name such as STARTER or DIY")
+        _check(self.credits_quota >= 0, "credits_quota", self.credits_quota, "an integer >= 0")
+        _check(all(w.strip() for w in self.banned_words), "banned_words", self.banned_words, "non-empty words")
         _check(self.show_keys in get_args(KeyDisplay), "show_keys", self.show_keys, "masked or full")
         _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
         _check(bool(self.host), "host", self.host, "a non-empty host name or address")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ class Operation:
     request_schema: dict[str, Any] | None
     path_parameters: dict[str, dict[str, Any]]
     responses: Mapping[str, Any]
+    query_parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     role: str = "read"  # from x-mock-kind: create, poll or read
     job_kind: str | None = None  # for a create: the kind of job it starts (imagine, upscale, ...)
 
@@ -134,6 +135,7 @@ class Spec:
                     responses=raw.get("responses", {}),
                     role=role,
                     job_kind=job_kind,
+                    query_parameters={p["name"]: p["schema"] for p in params if p.get("in") == "query"},
                 )
 
     def _kind(self, method: str, path: str, raw: dict[str, Any]) -> tuple[str, str | None]:

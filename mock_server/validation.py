@@ -138,7 +138,9 @@ class SchemaValidator:
             hint = f'add "{missing}" to the JSON body'
             value = None
         elif keyword in custom:
-            message = custom[keyword]
+            # A shared schema's message names no field ("must be an http:// URL"): put the field in front.
+            text = str(custom[keyword])
+            message = text if text.split(" ", 1)[0] == field or not text.startswith("must ") else f"{field} {text}"
         return [Violation(self.location, self.root_pointer + _pointer(path), keyword, expected, value, message, hint)]
 
     def _extra_properties(self, error: ValidationError, path: list[Any]) -> list[Violation]:
@@ -203,7 +205,11 @@ class SchemaValidator:
                 str(expected), f"a valid {expected}"
             )
             return f"{field} must be {word}", f"send {word}"
-        return f"{field}: {error.message}", ""
+        if keyword == "const":
+            return f"{field} must be {expected!r}", f"send {expected!r} or leave {field} out"
+        if keyword in ("oneOf", "anyOf"):
+            return f"{field} matches none of the allowed shapes", "check the field against the contract's schema"
+        return f"{field}: {error.message}", f"check {field} against the contract's schema"
 
     def _range_hint(self, error: ValidationError, field: str) -> str:
         schema = error.schema if isinstance(error.schema, dict) else {}

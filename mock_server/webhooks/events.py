@@ -37,8 +37,9 @@ def next_change(plan: Plan, after: float) -> float | None:
         candidate = min(plan.starts_at, plan.ends_at)
     else:
         candidate = plan.ends_at
-        if plan.duration > 0 and progress < plan.progress_cap:
-            step = plan.starts_at + plan.duration * (progress + 1) / 100
+        shown_next = (progress // plan.progress_step + 1) * plan.progress_step  # the next value a poll can show
+        if plan.duration > 0 and shown_next <= plan.progress_cap:
+            step = plan.starts_at + plan.duration * shown_next / 100
             candidate = min(candidate, step)
     if not math.isfinite(candidate):
         return None

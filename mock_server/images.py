@@ -1,7 +1,11 @@
 """Deterministic placeholder images for finished mock jobs (pure domain module, no web framework).
 
 An :class:`ImageSpec` becomes a seeded two-colour gradient with a few shapes, encoded as PNG, WebP or JPEG;
-the same spec gives byte-identical output in any process. :class:`ImageCache` keeps recent images in memory.
+the same spec gives byte-identical output in any process. Its ``style`` picks what the job's result looks like:
+``"plain"`` (one picture), ``"grid"`` (a Midjourney-style 2x2 grid whose quadrant i is image i, the picture
+an upscale U(i+1) shows) or ``"cutout"`` (a background-removal result: the shapes on full transparency, PNG only).
+:func:`draw` gives one seeded drawing in layers (``video`` animates them). :class:`ImageCache` keeps recent
+images in memory; :class:`RenderCache` is the same bounded LRU for any hashable spec.
 """
 
 from __future__ import annotations
@@ -13,20 +17,22 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import Final, Generic, Literal, TypeVar, get_args
 
 from PIL import Image, ImageDraw
 
 ImageFormat = Literal["png", "webp", "jpg"]
+ImageStyle = Literal["plain", "grid", "cutout"]
 
 CONTENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
     {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}
 )
 
 _FORMATS: Final[tuple[str, ...]] = get_args(ImageFormat)
+_STYLES: Final[tuple[str, ...]] = get_args(ImageStyle)
 _MIN_SIDE: Final = 8
 _MAX_SIDE: Final = 4096
 _MAX_INDEX: Final = 3  # a job yields at most 4 images
@@ -54,6 +60,7 @@ class ImageSpec:
     height: int
     fmt: ImageFormat
     quality: int  # 0..100, used for webp/jpg (png ignores it, but still part of the key)
+    style: ImageStyle = "plain"  # last, with a default, so positional callers and plain digests are unchanged
 
     def __post_init__(self) -> None:
         """Reject out-of-range values with a message naming the field, value and allowed range."""
@@ -67,6 +74,14 @@ class ImageSpec:
         if self.fmt not in _FORMATS:
             raise ValueError(f"fmt must be one of {', '.join(_FORMATS)} (got {self.fmt!r})")
         _check_int("quality", self.quality, 0, _MAX_QUALITY)
+        if self.style not in _STYLES:
+            raise ValueError(f"style must be one of {', '.join(_STYLES)} (got {self.style!r})")
+        if self.style == "cutout" and self.fmt != "png":
+            raise ValueError(f"fmt must be 'png' when style is 'cutout' (got {self.fmt!r}): a cut-out needs alpha")
+        if self.style == "grid" and self.index != 0:
+            # A grid job has one result image; its quadrants are images 0..3. Another index would be the
+            # same bytes under a second cache key, so it is a caller bug, not a variant.
+            raise ValueError(f"index must be 0 when style is 'grid' (got {self.index!r}): quadrants are 0..3")
 
 
 class _Stream:
@@ -107,11 +122,27 @@ def _gradient_mask(width: int, height: int, angle: float) -> Image.Image:
     return ramp.transform((width, height), Image.Transform.AFFINE, data, resample=Image.Resampling.BILINEAR)
 
 
-def _draw(spec: ImageSpec) -> Image.Image:
-    """Draw the RGB picture for ``spec`` (format and quality do not affect the pixels)."""
-    key = json.dumps([_RENDER_VERSION, spec.seed, spec.message_id, spec.index]).encode()
+@dataclass(frozen=True, slots=True)
+class Layers:
+    """One seeded drawing in parts, so styles and video frames can recombine them."""
+
+    background: Image.Image  # RGB two-colour gradient
+    shapes: Image.Image  # RGBA: translucent shapes and the index dots on full transparency
+    mask: Image.Image  # L: 255 wherever a shape or dot is, 0 elsewhere (a cut-out's alpha)
+
+    def flatten(self) -> Image.Image:
+        """The plain RGB picture: the shapes blended over the gradient."""
+        return Image.alpha_composite(self.background.convert("RGBA"), self.shapes).convert("RGB")
+
+
+def draw(seed: int, message_id: str, index: int, width: int, height: int) -> Layers:
+    """Draw image ``index`` of job ``message_id`` at ``width`` x ``height`` (unvalidated: callers check ranges).
+
+    Positions and sizes are fractions of the image, so one identity drawn at two sizes is the same picture scaled.
+    """
+    key = json.dumps([_RENDER_VERSION, seed, message_id, index]).encode()
     rnd = _Stream(hashlib.sha256(key).digest())
-    w, h = spec.width, spec.height
+    w, h = width, height
     hue = rnd.unit()
     start = _colour(hue, rnd.between(0.25, 0.45), rnd.between(0.5, 0.9))
     end = _colour(hue + rnd.between(0.15, 0.5), rnd.between(0.55, 0.8), rnd.between(0.5, 0.9))
@@ -121,6 +152,10 @@ def _draw(spec: ImageSpec) -> Image.Image:
     # Shapes go on a transparent overlay so they blend with the gradient and with each other.
     overlay = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     pen = ImageDraw.Draw(overlay)
+    # The mask sees every shape opaque: it is what a background remover would keep. Drawing it takes no
+    # random numbers, so the plain picture (and its golden digests) cannot change because of it.
+    shape_mask = Image.new("L", (w, h), 0)
+    mask_pen = ImageDraw.Draw(shape_mask)
     short = min(w, h)
     for _ in range(3 + int(rnd.unit() * 4)):
         kind = int(rnd.unit() * 3)
@@ -129,28 +164,63 @@ def _draw(spec: ImageSpec) -> Image.Image:
         half_h = max(1, round(rnd.between(0.08, 0.3) * short))
         box = (round(cx) - half_w, round(cy) - half_h, round(cx) + half_w, round(cy) + half_h)
         fill = (*_colour(rnd.unit(), rnd.between(0.3, 0.85), rnd.between(0.4, 1.0)), int(rnd.between(70, 200)))
-        if kind == 0:
-            pen.ellipse(box, fill=fill)
-        elif kind == 1:
-            pen.rectangle(box, fill=fill)
-        else:
-            pen.rounded_rectangle(box, radius=min(half_w, half_h) // 2, fill=fill)
+        for target, colour in ((pen, fill), (mask_pen, 255)):
+            if kind == 0:
+                target.ellipse(box, fill=colour)
+            elif kind == 1:
+                target.rectangle(box, fill=colour)
+            else:
+                target.rounded_rectangle(box, radius=min(half_w, half_h) // 2, fill=colour)
 
     # One small white dot per image position (1..4) in the top-left corner tells siblings apart at a glance.
     dot = max(1, short // 40)
-    for i in range(spec.index + 1):
+    for i in range(index + 1):
         left = dot + i * 3 * dot
         pen.ellipse((left, dot, left + 2 * dot, 3 * dot), fill=(255, 255, 255, 220))
-    return Image.alpha_composite(base.convert("RGBA"), overlay).convert("RGB")
+        mask_pen.ellipse((left, dot, left + 2 * dot, 3 * dot), fill=255)
+    return Layers(background=base, shapes=overlay, mask=shape_mask)
+
+
+def quadrant(width: int, height: int, i: int) -> tuple[int, int, int, int]:
+    """Box ``(left, top, right, bottom)`` of quadrant ``i`` of a ``width`` x ``height`` grid.
+
+    0 top-left, 1 top-right, 2 bottom-left, 3 bottom-right (Midjourney's U1..U4). Each is ``width // 2`` x
+    ``height // 2``; with an odd side the right column / bottom row is one pixel wider / taller, so the four
+    boxes tile the image exactly.
+    """
+    _check_int("i", i, 0, _MAX_INDEX)
+    mid_x, mid_y = width // 2, height // 2
+    left, right = (0, mid_x) if i % 2 == 0 else (mid_x, width)
+    top, bottom = (0, mid_y) if i < 2 else (mid_y, height)
+    return left, top, right, bottom
+
+
+def _picture(spec: ImageSpec) -> Image.Image:
+    """The pixels for ``spec`` (RGB, or RGBA for a cut-out); format and quality do not affect them."""
+    if spec.style == "grid":
+        grid = Image.new("RGB", (spec.width, spec.height))
+        for i in range(4):
+            left, top, right, bottom = quadrant(spec.width, spec.height, i)
+            # Drawn at quadrant size rather than drawn full size and shrunk: the drawing is size-independent,
+            # so this is the upscale's picture scaled down, sharp, at a quarter of the cost.
+            tile = draw(spec.seed, spec.message_id, i, right - left, bottom - top).flatten()
+            grid.paste(tile, (left, top))
+        return grid
+    layers = draw(spec.seed, spec.message_id, spec.index, spec.width, spec.height)
+    if spec.style == "cutout":
+        # Outside the shapes every channel is 0, not just alpha: transparent pixels carry no stray colour.
+        clear = Image.new("RGBA", (spec.width, spec.height), (0, 0, 0, 0))
+        return Image.composite(layers.flatten().convert("RGBA"), clear, layers.mask)
+    return layers.flatten()
 
 
 def render(spec: ImageSpec) -> bytes:
     """Deterministic: same spec -> byte-identical output, across processes.
 
     Randomness is derived from ``hashlib.sha256`` of seed/message_id/index (never ``hash()``,
-    which is salted per process). ``quality`` applies to WebP and JPEG; PNG is lossless.
+    which is salted per process). ``quality`` applies to WebP and JPEG; PNG is lossless. A cut-out is RGBA.
     """
-    image = _draw(spec)
+    image = _picture(spec)
     out = io.BytesIO()
     if spec.fmt == "png":
         image.save(out, "PNG", compress_level=1)  # speed over size: the mock serves from memory
@@ -161,30 +231,34 @@ def render(spec: ImageSpec) -> bytes:
     return out.getvalue()
 
 
-class ImageCache:
-    """Bounded LRU of rendered images keyed by ImageSpec; thread-safe; get(spec) renders on miss.
+SpecT = TypeVar("SpecT", bound=Hashable)
 
-    The total size of cached images never exceeds ``max_bytes``; an image larger than the whole
-    budget is returned but not cached.
+
+class RenderCache(Generic[SpecT]):
+    """Bounded LRU of rendered bytes keyed by spec; thread-safe; get(spec) renders on miss.
+
+    The total size of cached entries never exceeds ``max_bytes``; an entry larger than the whole
+    budget is returned but not cached. ``renderer`` must be deterministic (a re-render equals the original).
     """
 
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
-        """Create an empty cache holding at most ``max_bytes`` of encoded image data."""
+    def __init__(self, renderer: Callable[[SpecT], bytes], max_bytes: int) -> None:
+        """Create an empty cache of ``renderer``'s output holding at most ``max_bytes``."""
         if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0:
             raise ValueError(f"max_bytes must be a non-negative int (got {max_bytes!r})")
+        self._render = renderer
         self._max_bytes = max_bytes
-        self._items: OrderedDict[ImageSpec, bytes] = OrderedDict()
+        self._items: OrderedDict[SpecT, bytes] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, spec: ImageSpec) -> bytes:
-        """Return the image for ``spec``, rendering and caching it on a miss."""
+    def get(self, spec: SpecT) -> bytes:
+        """Return the bytes for ``spec``, rendering and caching them on a miss."""
         with self._lock:
             if (cached := self._hit(spec)) is not None:
                 return cached
         # Render outside the lock so one slow render does not block hits; a concurrent duplicate
         # render is harmless because output is deterministic.
-        data = render(spec)
+        data = self._render(spec)
         with self._lock:
             if (cached := self._hit(spec)) is not None:
                 return cached
@@ -197,7 +271,7 @@ class ImageCache:
                 self._size -= len(evicted)
         return data
 
-    def _hit(self, spec: ImageSpec) -> bytes | None:
+    def _hit(self, spec: SpecT) -> bytes | None:
         # Caller holds the lock; a hit becomes the most recently used entry.
         cached = self._items.get(spec)
         if cached is not None:
@@ -205,12 +279,20 @@ class ImageCache:
         return cached
 
     def __len__(self) -> int:
-        """Number of cached images."""
+        """Number of cached entries."""
         with self._lock:
             return len(self._items)
 
     @property
     def size_bytes(self) -> int:
-        """Total size in bytes of the cached images."""
+        """Total size in bytes of the cached entries."""
         with self._lock:
             return self._size
+
+
+class ImageCache(RenderCache[ImageSpec]):
+    """Bounded LRU of rendered images keyed by ImageSpec (style included); see :class:`RenderCache`."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        """Create an empty cache holding at most ``max_bytes`` of encoded image data."""
+        super().__init__(render, max_bytes)

@@ -1,4 +1,4 @@
-"""Tests for mock_server.images: rendering, validation, determinism, golden digests and the LRU cache."""
+"""Tests for mock_server.images: rendering, styles, validation, determinism, golden digests and the LRU cache."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageStat, features
 
-from mock_server.images import CONTENT_TYPES, ImageCache, ImageFormat, ImageSpec, render
+from mock_server.images import CONTENT_TYPES, ImageCache, ImageFormat, ImageSpec, ImageStyle, quadrant, render
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_PATH = ROOT / "fixtures" / "images" / "golden.json"
@@ -28,7 +28,12 @@ GOLDEN: dict[str, Any] = json.loads(GOLDEN_PATH.read_text())
 ZERO_ID = "00000000-0000-4000-8000-000000000000"
 FORMATS: tuple[ImageFormat, ...] = ("png", "webp", "jpg")
 PIL_NAMES = {"png": "PNG", "webp": "WEBP", "jpg": "JPEG"}
-SPEC_FIELDS = ("seed", "message_id", "index", "width", "height", "fmt", "quality")
+SPEC_FIELDS = ("seed", "message_id", "index", "width", "height", "fmt", "quality", "style")
+# Run a module of the package without its __init__ (which builds the whole app: ~1.2 s per interpreter).
+BARE_PACKAGE = (
+    "import sys, types; pkg = types.ModuleType('mock_server'); "
+    f"pkg.__path__ = [{str(ROOT / 'mock_server')!r}]; sys.modules['mock_server'] = pkg; "
+)
 
 
 def make_spec(**overrides: Any) -> ImageSpec:
@@ -97,18 +102,25 @@ def test_render_is_deterministic(fmt: ImageFormat) -> None:
     assert first == second
 
 
+CROSS_PROCESS_SPECS = [
+    ImageSpec(3, ZERO_ID, 1, 64, 48, "png", 50),
+    ImageSpec(3, ZERO_ID, 0, 64, 48, "webp", 50, "grid"),
+    ImageSpec(3, ZERO_ID, 2, 64, 48, "png", 50, "cutout"),
+]
+
+
 def test_render_is_deterministic_across_processes() -> None:
     """Separate interpreters with different hash salts must produce the same bytes (no use of hash())."""
-    code = (
+    code = BARE_PACKAGE + (
         "import hashlib; from mock_server.images import ImageSpec, render; "
-        f"print(hashlib.sha256(render(ImageSpec(3, {ZERO_ID!r}, 1, 64, 48, 'png', 50))).hexdigest())"
+        f"print([hashlib.sha256(render(spec)).hexdigest() for spec in {CROSS_PROCESS_SPECS!r}])"
     )
     digests = set()
     for hash_seed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         digests.add(result.stdout.strip())
-    assert digests == {hashlib.sha256(render(ImageSpec(3, ZERO_ID, 1, 64, 48, "png", 50))).hexdigest()}
+    assert digests == {str([hashlib.sha256(render(spec)).hexdigest() for spec in CROSS_PROCESS_SPECS])}
 
 
 @pytest.mark.parametrize(
@@ -175,6 +187,8 @@ def test_decoded_size_matches_spec(width: int, height: int, fmt: ImageFormat, qu
         ("fmt", "gif", ["png, webp, jpg", "(got 'gif')"]),
         ("fmt", "jpeg", ["(got 'jpeg')"]),
         ("fmt", "PNG", ["(got 'PNG')"]),
+        ("style", "mosaic", ["plain, grid, cutout", "(got 'mosaic')"]),
+        ("style", "Grid", ["(got 'Grid')"]),
         ("message_id", "", ["non-empty", "(got '')"]),
         ("message_id", None, ["(got None)"]),
         ("seed", "1", ["int", "(got '1')"]),
@@ -206,11 +220,119 @@ def test_spec_is_frozen_and_hashable() -> None:
     assert [f.name for f in dataclasses.fields(ImageSpec)] == list(SPEC_FIELDS)
 
 
+# --- styles ----------------------------------------------------------------------------------------------------------
+
+
+def mean_diff(a: Image.Image, b: Image.Image) -> float:
+    """The worst channel's mean absolute difference, 0..255."""
+    return max(ImageStat.Stat(ImageChops.difference(a, b)).mean)
+
+
+def test_plain_is_the_default_style() -> None:
+    assert make_spec().style == "plain"
+    assert render(make_spec()) == render(make_spec(style="plain"))
+
+
+# Quadrants of ~100 px and up: below that, whole-pixel rounding of shape edges dominates (97x65 measured 5.2).
+@pytest.mark.parametrize("size", [(256, 192), (257, 193)], ids=["even", "odd"])
+def test_grid_quadrant_is_the_upscale_picture_scaled(size: tuple[int, int]) -> None:
+    """Quadrant i looks like image i (what U(i+1) shows) shrunk to the quadrant, and like no other index."""
+    width, height = size
+    grid = decode(render(make_spec(style="grid", width=width, height=height)))
+    assert (grid.size, grid.mode) == (size, "RGB")
+    singles = [decode(render(make_spec(index=j, width=width, height=height))) for j in range(4)]
+    for i in range(4):
+        tile = grid.crop(quadrant(width, height, i))
+        diffs = [mean_diff(tile, single.resize(tile.size, Image.Resampling.LANCZOS)) for single in singles]
+        assert diffs[i] < 5, diffs  # measured 0.9..1.4
+        assert min(d for j, d in enumerate(diffs) if j != i) > 30, diffs  # measured 45 and more
+
+
+def test_grid_quadrants_are_distinct() -> None:
+    grid = decode(render(make_spec(style="grid", width=128, height=128)))
+    assert len({grid.crop(quadrant(128, 128, i)).tobytes() for i in range(4)}) == 4
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "boxes"),
+    [
+        (256, 192, [(0, 0, 128, 96), (128, 0, 256, 96), (0, 96, 128, 192), (128, 96, 256, 192)]),
+        (97, 65, [(0, 0, 48, 32), (48, 0, 97, 32), (0, 32, 48, 65), (48, 32, 97, 65)]),
+    ],
+)
+def test_quadrants_tile_the_image_in_u1_to_u4_order(width: int, height: int, boxes: list[tuple[int, ...]]) -> None:
+    assert [quadrant(width, height, i) for i in range(4)] == boxes
+
+
+@pytest.mark.parametrize("i", [-1, 4, True])
+def test_quadrant_rejects_a_fifth_quadrant(i: Any) -> None:
+    with pytest.raises(ValueError, match=r"^i must be"):
+        quadrant(64, 64, i)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("size", [(8, 8), (9, 300), (300, 9)])
+def test_grid_renders_every_format_at_any_size(fmt: ImageFormat, size: tuple[int, int]) -> None:
+    image = decode(render(make_spec(style="grid", fmt=fmt, width=size[0], height=size[1])))
+    assert (image.size, image.format) == (size, PIL_NAMES[fmt])
+
+
+def test_grid_refuses_an_index_other_than_0() -> None:
+    with pytest.raises(ValueError, match=r"^index must be 0 when style is 'grid' \(got 1\)"):
+        make_spec(style="grid", index=1)
+
+
+def test_cutout_is_the_shapes_of_the_picture_on_transparency() -> None:
+    image = decode(render(make_spec(style="cutout", width=256, height=256)))
+    assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (256, 256))
+    alpha = image.getchannel("A")
+    histogram = alpha.histogram()
+    assert histogram[0] > 256 * 256 // 10  # real background removed...
+    assert histogram[255] > 256 * 256 // 10  # ...and a real subject kept
+    assert histogram[0] + histogram[255] == 256 * 256  # a hard mask: nothing half transparent
+    plain = decode(render(make_spec(width=256, height=256))).convert("RGBA")
+    clear = Image.new("RGBA", image.size, (0, 0, 0, 0))
+    # Kept pixels are the plain picture's; removed ones are (0, 0, 0, 0), not stray colour.
+    assert image.tobytes() == Image.composite(plain, clear, alpha).tobytes()
+
+
+def test_cutouts_of_a_job_differ() -> None:
+    assert len({pixels(render(make_spec(style="cutout", index=i))) for i in range(4)}) == 4
+
+
+@pytest.mark.parametrize("fmt", ["webp", "jpg"])
+def test_cutout_refuses_formats_other_than_png(fmt: ImageFormat) -> None:
+    with pytest.raises(ValueError, match=f"^fmt must be 'png' when style is 'cutout' \\(got '{fmt}'\\)"):
+        make_spec(style="cutout", fmt=fmt)
+
+
+def test_cache_keys_include_the_style() -> None:
+    cache = ImageCache()
+    got = {style: cache.get(make_spec(style=style)) for style in ("plain", "grid", "cutout")}
+    assert len(cache) == 3
+    assert len(set(got.values())) == 3
+    assert all(data == render(make_spec(style=style)) for style, data in got.items())
+
+
+# Decoded pixels (RGB for grid, RGBA for cutout): independent of the PNG encoder, so they catch drawing changes.
+STYLE_GOLDEN: list[tuple[ImageStyle, str]] = [
+    ("grid", "624442819ed6d6fd80a76f1a26132a2774d27499082d9877a88b736dce16f530"),
+    ("cutout", "a4ea25d2e9c264f82e7d8f1b1f1b02f36f6aa7862c1979920c4fed85aba40b2f"),
+]
+
+
+@pytest.mark.parametrize(("style", "digest"), STYLE_GOLDEN, ids=[style for style, _ in STYLE_GOLDEN])
+def test_style_golden_pixels_unchanged(style: ImageStyle, digest: str) -> None:
+    image = decode(render(make_spec(style=style, width=256, height=192)))
+    assert hashlib.sha256(image.tobytes()).hexdigest() == digest
+
+
 # --- golden ----------------------------------------------------------------------------------------------------------
 
 
 def golden_spec(case: dict[str, Any]) -> ImageSpec:
-    return ImageSpec(**{name: case[name] for name in SPEC_FIELDS})
+    # The golden cases predate ``style``: they are plain images and must stay byte-identical.
+    return ImageSpec(**{name: case[name] for name in SPEC_FIELDS if name in case})
 
 
 def golden_id(case: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import endpoints, queries
 from .errors import SpecError
@@ -39,13 +39,31 @@ def api_routes(spec: Spec, svc: Services) -> list[BaseRoute]:
         by_path.setdefault(op.path, []).append(op.operation_id)
     routes: list[BaseRoute] = []
     for path, operation_ids in by_path.items():
+        # One route per path, dispatching on the method, so a 405's Allow header lists every documented method.
+        endpoints_by_method: dict[str, ASGIApp] = {}
         for operation_id in operation_ids:
-            op = spec.operations[operation_id]
             handler = _handler(operation_id, spec)
             assert handler is not None  # checked above
-            endpoint = handler(svc, operation_id)
-            routes.append(Route(path, endpoint, methods=[op.method], middleware=auth, name=operation_id))
+            endpoints_by_method[spec.operations[operation_id].method] = handler(svc, operation_id)
+        endpoint = (
+            next(iter(endpoints_by_method.values()))
+            if len(endpoints_by_method) == 1
+            else _ByMethod(endpoints_by_method)
+        )
+        name = operation_ids[0] if len(operation_ids) == 1 else "+".join(operation_ids)
+        routes.append(Route(path, endpoint, methods=list(endpoints_by_method), middleware=auth, name=name))
     return routes
+
+
+class _ByMethod:
+    """The endpoints of one path, chosen by the request's method (the Route has already checked it)."""
+
+    def __init__(self, endpoints: dict[str, ASGIApp]) -> None:
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        await self.endpoints[method](scope, receive, send)
 
 
 def _handler(operation_id: str, spec: Spec) -> Callable[[Services, str], ASGIApp] | None:

@@ -9,7 +9,6 @@ from .accounts import DiscordTokens
 from .clock import Clock
 from .credits import Credits
 from .images import ImageCache
-from .video import VideoCache
 from .jobs import JobStore
 from .journal import Journal, mask_key
 from .messages import render_message
@@ -21,6 +20,7 @@ from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
 from .validation import SchemaValidator
+from .video import VideoCache
 from .webhooks.service import WebhookService
 
 

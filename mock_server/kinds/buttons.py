@@ -7,7 +7,8 @@
 - Variations, the reroll, zooms, pans, Vary and Make Square make a new grid; upscale buttons a larger image.
 - ``Cancel Job`` makes nothing: it ends the target (not yet DONE) as FAIL "Job cancelled".
 
-A button the target does not offer, or a target that is not DONE, is a 400 naming what it offers.
+A button the target does not offer, or a target that is not DONE, is a 409 naming what it offers: the
+request is valid, the message's state refuses it (so a schema-valid request is never answered "invalid").
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def _cost(fields: Mapping[str, Any]) -> int:
 
 def _refuse(message: str, pointer: str, value: object, expected: object, hint: str) -> HttpError:
     return HttpError(
-        400, [message], violations=(Violation("body", pointer, "x-mock-button", expected, value, message, hint),)
+        409, [message], violations=(Violation("body", pointer, "x-mock-button", expected, value, message, hint),)
     )
 
 

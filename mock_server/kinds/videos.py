@@ -52,7 +52,7 @@ def _from_video(fields: Fields, context: FollowUp) -> Fields:
         message = f"Message {target_id} {what}; extend a DONE video job's result by its 0-based index."
         hint = "send the messageId of a DONE /video/mj/generate job and an index from its results"
         violation = Violation("body", "/messageId", "x-mock-video-target", "a DONE video job", target_id, message, hint)
-        raise HttpError(400, [message], violations=(violation,))
+        raise HttpError(409, [message], violations=(violation,))
     return {**fields, "origin": target_id, "prompt": target.prompt, "button": f"extend {index}"}
 
 

@@ -89,18 +89,18 @@ async def test_variations_and_the_reroll_make_new_grids(
     assert (done["buttons"], done["originatingMessageId"]) == (list(GRID_BUTTONS), grid)
 
 
-async def test_a_button_the_message_does_not_offer_is_a_400_naming_what_it_offers(
+async def test_a_button_the_message_does_not_offer_is_a_409_naming_what_it_offers(
     api: httpx.AsyncClient, clock: VirtualClock
 ) -> None:
     grid = await done_grid(api, clock)
-    body = await create(api, BUTTON, {"messageId": grid, "button": "Zoom Out 2x"}, status=400)
+    body = await create(api, BUTTON, {"messageId": grid, "button": "Zoom Out 2x"}, status=409)
     assert "it offers: U1, U2, U3, U4" in body["message"][0]
     assert body["details"][0]["pointer"] == "/button"
 
 
 async def test_a_target_that_is_not_done_or_unknown(api: httpx.AsyncClient, clock: VirtualClock) -> None:
     running = (await create(api, IMAGINE, {"prompt": "slow"}))["messageId"]
-    body = await create(api, BUTTON, {"messageId": running, "button": "U1"}, status=400)
+    body = await create(api, BUTTON, {"messageId": running, "button": "U1"}, status=409)
     assert "press its buttons once it is DONE" in body["message"][0]
     missing = "00000000-0000-4000-8000-000000000000"
     await create(api, BUTTON, {"messageId": missing, "button": "U1"}, status=404)
@@ -116,7 +116,7 @@ async def test_cancel_job_ends_a_running_job_as_fail_and_only_while_running(
     cancelled = await poll(api, running)
     assert (cancelled["status"], cancelled["error"]) == ("FAIL", "Job cancelled")
     assert 0 < cancelled["progress"] < 100
-    body = await create(api, BUTTON, {"messageId": running, "button": "Cancel Job"}, status=400)
+    body = await create(api, BUTTON, {"messageId": running, "button": "Cancel Job"}, status=409)
     assert "only while a job is in progress" in body["message"][0]
     assert len(app.state.control.jobs) == 1  # cancelling made no job
 
@@ -127,7 +127,7 @@ async def test_vary_region_needs_a_mask_and_an_upscaled_message(api: httpx.Async
     clock.advance(10)
     no_mask = await create(api, BUTTON, {"messageId": upscale, "button": "Vary (Region)"}, status=400)
     assert no_mask["details"][0]["pointer"] == "/mask"
-    await create(api, BUTTON, {"messageId": grid, "button": "Vary (Region)", "mask": MASK}, status=400)
+    await create(api, BUTTON, {"messageId": grid, "button": "Vary (Region)", "mask": MASK}, status=409)
     inpainted = await create(
         api, BUTTON, {"messageId": upscale, "button": "Vary (Region)", "mask": MASK, "prompt": "a hat"}
     )

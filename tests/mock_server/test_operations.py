@@ -38,8 +38,8 @@ def test_api_covers_documented_and_undocumented_api_paths_only() -> None:
     assert OPS.classify("GET", "/api/v1/nothing").api
     assert not DOWNLOAD.api
     assert not OTHER.api
-    assert OPS.create_ids == {"fluxImagine", "fluxUpscale"}
-    assert OPS.poll_ids == {"fetchMessage", "fetchMessageLegacy"}
+    assert {"fluxImagine", "fluxUpscale", "mjImagine", "mjButton", "videoGenerate"} <= OPS.create_ids
+    assert OPS.poll_ids == {"fetchMessage", "fetchMessageLegacy", "videoFetch"}
 
 
 def test_of_scope_classifies_once() -> None:

@@ -98,7 +98,7 @@ async def test_video_results_are_playable_mp4s_and_extend_one(api: httpx.AsyncCl
     after = (await api.get(f"/api/v1/video/mj/fetch/{extended}")).json()
     assert (after["status"], after["originatingMessageId"]) == ("DONE", video_id)
     not_video = await finished(api, clock, "/api/v1/tools/remove-bg", {"image": "https://e.test/x.png"})
-    refused = await post(api, "/api/v1/video/mj/extend", {"messageId": not_video["messageId"], "index": 0}, 400)
+    refused = await post(api, "/api/v1/video/mj/extend", {"messageId": not_video["messageId"], "index": 0}, 409)
     assert "is not a video job" in refused["message"][0]
 
 

@@ -99,14 +99,23 @@ def test_bad_documents_get_clear_errors(document: dict[str, object], needle: str
 
 def test_every_operation_is_classified() -> None:
     spec = load_spec()
-    assert {op.operation_id: (op.role, op.job_kind) for op in spec.operations.values()} == {
+    kinds = {op.operation_id: (op.role, op.job_kind) for op in spec.operations.values()}
+    assert {k: kinds[k] for k in ("fluxImagine", "fluxUpscale", "fetchMessage", "mjButtonLegacy", "accountInfo")} == {
         "fluxImagine": ("create", "imagine"),
         "fluxUpscale": ("create", "upscale"),
         "fetchMessage": ("poll", None),
-        "fetchMessageLegacy": ("poll", None),
+        "mjButtonLegacy": ("create", "button"),
+        "accountInfo": ("read", None),
     }
-    assert [op.operation_id for op in spec.by_role("poll")] == ["fetchMessage", "fetchMessageLegacy"]
+    assert [op.operation_id for op in spec.by_role("poll")] == ["fetchMessage", "fetchMessageLegacy", "videoFetch"]
     assert spec.image_path == "/storage/v1/object/public/cdn"
+
+
+def test_every_job_kind_of_the_spec_is_in_the_table_and_back() -> None:
+    from mock_server.kinds import KINDS
+
+    named = {op.job_kind for op in load_spec().by_role("create")}
+    assert named == set(KINDS)  # no kind without an operation, no operation without a kind
 
 
 def test_image_path_must_end_in_name() -> None:

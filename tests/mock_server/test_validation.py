@@ -46,7 +46,7 @@ def _minimal(schema: dict[str, Any]) -> Any:
     if kind == "string":
         if schema.get("format") == "uuid":
             return "00000000-0000-4000-8000-000000000000"
-        if "pattern" in schema and "Tt" in schema["pattern"] or schema.get("format") == "uri":
+        if ("pattern" in schema and "Tt" in schema["pattern"]) or schema.get("format") == "uri":
             return "https://example.com/a.png"
         return "a red fox"
     if kind in ("integer", "number"):

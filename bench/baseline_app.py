@@ -39,6 +39,8 @@ async def fetch(request: Request) -> JSONResponse:
 app = Starlette(
     routes=[
         Route("/api/v1/flux/imagine", imagine, methods=["POST"]),
+        Route("/api/v1/nova/imagine", imagine, methods=["POST"]),
+        Route("/api/v1/nova/button", imagine, methods=["POST"]),
         Route("/api/v1/message/fetch/{messageId}", fetch, methods=["GET"]),
     ]
 )

@@ -45,11 +45,20 @@ GET_HEADERS = {"Authorization": f"Bearer {KEY}"}
 SERVERS = ("baseline", "mock")
 # "get" polls a finished job (what the issue's target was first measured on); "get-live" polls a job that
 # stays PROCESSING (a [mock:slow:3600] prompt directive), whose Message is rendered on every poll.
-SCENARIOS = {"post": "POST imagine", "get": "GET progress", "get-live": "GET processing"}
+SCENARIOS = {
+    "post": "POST imagine",
+    "get": "GET progress",
+    "get-live": "GET processing",
+    "mj-imagine": "MJ imagine",
+    "mj-button": "MJ button",
+}
 LIVE_BODY = BODY.replace("a red fox", "[mock:slow:3600] a red fox")
 
 # The issue's targets (GET's applies to both kinds of poll).
-MIN_RATIO = {"post": 0.7, "get": 0.8, "get-live": 0.8}
+MIN_RATIO = {"post": 0.7, "get": 0.8, "get-live": 0.8, "mj-imagine": 0.7, "mj-button": 0.7}
+MJ_IMAGINE = "/api/v1/nova/imagine"
+MJ_BUTTON = "/api/v1/nova/button"
+MJ_BODY = '{"prompt":"a lighthouse at dusk --ar 3:2"}'
 MAX_P99_MS = 10.0
 MAX_RSS_MB = 200.0
 MEMORY_JOBS = 100_000
@@ -182,6 +191,7 @@ def run_load(args: argparse.Namespace, report: Report, wrk: str) -> None:
         "get": write_script(tmp / "get.lua", "GET", GET_HEADERS),
     }
     scripts["get-live"] = scripts["get"]
+    scripts["mj-imagine"] = write_script(tmp / "mj-imagine.lua", "POST", POST_HEADERS, MJ_BODY)
     procs = {
         "baseline": UvicornProcess("baseline", "bench.baseline_app:app", cpu=server_cpu),
         "mock": UvicornProcess(
@@ -193,16 +203,24 @@ def run_load(args: argparse.Namespace, report: Report, wrk: str) -> None:
         message_ids = {name: proc.start(probe)["messageId"] for name, proc in procs.items()}
         live_ids = {name: request(proc.port, "POST", IMAGINE, LIVE_BODY, POST_HEADERS)[1]["messageId"]
                     for name, proc in procs.items()}  # fmt: skip
-        posts = {"baseline": 2, "mock": 2}
+        grids = {name: request(proc.port, "POST", MJ_IMAGINE, MJ_BODY, POST_HEADERS)[1]["messageId"]
+                 for name, proc in procs.items()}  # fmt: skip
+        # Each press of V1 on a DONE grid makes a new grid job: the follow-up path, with its target lookup.
+        press = '{"messageId":"%s","button":"V1"}'
+        scripts["mj-button"] = write_script(tmp / "mj-button.lua", "POST", POST_HEADERS, press % grids["mock"])
+        posts = {"baseline": 2, "mock": 4}
         urls = {(name, "post"): procs[name].url + IMAGINE for name in SERVERS}
         urls |= {(name, "get"): procs[name].url + FETCH.format(message_ids[name]) for name in SERVERS}
         urls |= {(name, "get-live"): procs[name].url + FETCH.format(live_ids[name]) for name in SERVERS}
+        urls |= {(name, "mj-imagine"): procs[name].url + MJ_IMAGINE for name in SERVERS}
+        urls |= {(name, "mj-button"): procs[name].url + MJ_BUTTON for name in SERVERS}
+        wait_done(procs["mock"], grids["mock"])
 
         def load(name: str, scenario: str, seconds: int) -> WrkResult:
             result = run_wrk(
                 wrk, urls[name, scenario], scripts[scenario], seconds=seconds, connections=args.connections, cpu=wrk_cpu
             )
-            if scenario == "post":
+            if scenario in ("post", "mj-imagine", "mj-button"):
                 posts[name] += result.requests
             if result.requests == 0 or result.non_2xx:
                 raise RuntimeError(
@@ -239,6 +257,15 @@ def run_load(args: argparse.Namespace, report: Report, wrk: str) -> None:
         for proc in procs.values():
             proc.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def wait_done(proc: UvicornProcess, message_id: str, limit_s: float = 30.0) -> None:
+    """Wait (bounded) until a job is DONE: the button scenario presses a button of a finished grid."""
+    deadline = time.monotonic() + limit_s
+    while get_status(proc, message_id) != "DONE":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the grid {message_id} was not DONE within {limit_s:g} s")
+        time.sleep(0.2)
 
 
 def get_status(proc: UvicornProcess, message_id: str) -> str:

@@ -1,7 +1,7 @@
 """The job budget: how many jobs a check run may make a server create.
 
 Against a paid API every created job costs credits, so ``flux-mock check`` sends a
-job-creating request (``POST`` imagine or upscale) only while the budget has room, and counts a
+job-creating request (any ``x-mock-kind: create`` operation) only while the budget has room, and counts a
 job as created when the server answers 2xx. Requests are held back rather than sent and
 regretted, so the number of jobs a correct server creates never exceeds the limit; a server
 that wrongly accepts an invalid body spends budget too, which is why invalid bodies are only sent
@@ -17,19 +17,11 @@ from .schema import contract
 
 
 def job_creating_operations() -> dict[str, str]:
-    """``"METHOD /path"`` -> operationId of every operation whose success answer is a created job.
+    """``"METHOD /path"`` -> operationId of every operation that creates a job, in document order.
 
-    Derived from the spec: an operation creates a job when its 200 answer is a ``CreateResponse``.
+    Derived from the spec's one classification, ``x-mock-kind: create:<kind>`` (the mock reads the same).
     """
-    spec = contract()
-    created = spec.schema("CreateResponse")
-    found = {}
-    for op in spec.operations.values():
-        answer = spec.resolve(op.responses.get("200", {}))
-        schema = answer.get("content", {}).get("application/json", {}).get("schema")
-        if schema == created:
-            found[f"{op.method} {op.path}"] = op.operation_id
-    return found
+    return {f"{op.method} {op.path}": op.operation_id for op in contract().by_role("create")}
 
 
 @dataclass

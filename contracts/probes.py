@@ -12,6 +12,7 @@ job budget has room.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from typing import Any
@@ -27,38 +28,82 @@ from .reporting import Outcome
 from .schema import contract
 
 SUITE = "probes"
+# A body this large may be refused as too large (413) before its rules are read (flux-mock's limit is 1 MiB).
+TOO_LARGE = 1_000_000
+
+
+async def _send(
+    caller: Caller,
+    budget: JobBudget | None,
+    method: str,
+    path: str,
+    body: Any,
+    *,
+    auth: bool = True,
+    key: str | None = None,
+) -> httpx.Response | None:
+    """Send one body; a job-creating request (`budget` given) only while the budget has room (None otherwise)."""
+    if budget is not None and not budget.reserve():
+        return None
+    created = False
+    try:
+        response = await caller.send(method, path, json_body=body, auth=auth, key=key)
+        created = budget is not None and response.is_success
+    finally:
+        if budget is not None:
+            budget.settle(created)
+    caller.cost.add(jobs=int(created))
+    return response
 
 
 async def _post(
     caller: Caller, budget: JobBudget, path: str, body: Any, *, auth: bool = True, key: str | None = None
 ) -> httpx.Response | None:
-    if not budget.reserve():
+    return await _send(caller, budget, "POST", path, body, auth=auth, key=key)
+
+
+def concrete_path(operation_id: str) -> str:
+    """The operation's path with each path parameter filled in by a valid value (its example, else minimal)."""
+    spec = contract()
+    op = spec.operation(operation_id)
+    path = op.path
+    for name, schema in op.path_parameters.items():
+        value = schema.get("example", rules.minimal_value(schema))
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+def needs_plan(status: int, body: Any) -> str | None:
+    """The server's reason when a 403 refuses the account's plan (e.g. a DIY-only endpoint); None otherwise."""
+    if status != 403:
         return None
-    created = False
-    try:
-        response = await caller.send("POST", path, json_body=body, auth=auth, key=key)
-        created = response.is_success
-    finally:
-        budget.settle(created)
-    caller.cost.add(jobs=int(created))
-    return response
+    message = body.get("message") if isinstance(body, dict) else None
+    text = " ".join(message) if isinstance(message, list) else str(message or "the account's plan does not allow it")
+    return f"needs another plan: the server answered 403 ({text})"
 
 
 async def rejection_probes(
     caller: Caller, budget: JobBudget, operation_ids: tuple[str, ...] | None = None
 ) -> list[Outcome]:
-    """Send each rule's canonical bad body; one outcome per rule (default: every job-creating operation)."""
+    """Send each rule's canonical bad body; one outcome per rule (default: every operation that takes a body).
+
+    Bodies to job-creating operations (x-mock-kind create) are sent only while `budget` has room. A 403 for the
+    account's plan (the DIY endpoints) is reported as skipped with the server's reason.
+    """
     if operation_ids is None:
-        operation_ids = tuple(op.operation_id for op in contract().by_role("create"))
+        operation_ids = rules.body_operations()
+    creating = {op.operation_id for op in contract().by_role("create")}
     outcomes = []
     for operation_id in operation_ids:
-        path = contract().operation(operation_id).path
-        operation = f"POST {path}"
+        op = contract().operation(operation_id)
+        path = concrete_path(operation_id)
+        operation = f"{op.method} {op.path}"
         for rule in rules.rules(operation_id).values():
             outcome = Outcome(SUITE, f"rejects {operation_id} {rule.name}")
             outcomes.append(outcome)
+            guard = budget if operation_id in creating else None
             try:
-                response = await _post(caller, budget, path, rule.example)
+                response = await _send(caller, guard, op.method, path, rule.example)
             except httpx.HTTPError as exc:
                 outcome.escalate("error", f"{type(exc).__name__}: {exc}")
                 continue
@@ -66,6 +111,18 @@ async def rejection_probes(
                 outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
                 continue
             body = json_or_none(response)
+            plan = needs_plan(response.status_code, body)
+            if plan is not None:
+                outcome.escalate("skipped", plan)
+                continue
+            size = len(json.dumps(rule.example).encode())
+            if response.status_code == 413 and size > TOO_LARGE:
+                outcome.escalate(
+                    "skipped",
+                    f"the body that breaks {rule.name} alone is {size} bytes and the server refuses it as too "
+                    "large (413) before reading the rule: it cannot be probed alone",
+                )
+                continue
             field = rule.field or next(k for k in rule.example if k not in _properties(operation_id))
             found = checks.rejection_names_field(
                 response.status_code, body, rule=rule.name, field=field, operation=operation
@@ -73,7 +130,8 @@ async def rejection_probes(
             if response.status_code >= 400:
                 found += checks.error_has_nestjs_shape(response.status_code, body, operation=operation)
             notes = (f"this rule is the mock's choice (x-inferred): {rule.inferred}",) if rule.inferred else ()
-            outcome.fail(f.with_context(curl=caller.curl("POST", path, rule.example), notes=notes) for f in found)
+            reproduce = caller.curl(op.method, path, rule.example)
+            outcome.fail(f.with_context(curl=reproduce, notes=notes) for f in found)
     return outcomes
 
 

@@ -12,6 +12,7 @@ rule's bodies are checked with the contract's validator to break that rule and n
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections.abc import Callable, Mapping
@@ -27,7 +28,19 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 ADDITIONAL = "additionalProperties"
-_KEYWORDS = ("type", "minimum", "maximum", "multipleOf", "minLength", "maxLength", "pattern", "format", "enum")
+_KEYWORDS = (
+    "type",
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "pattern",
+    "format",
+    "enum",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,19 +99,87 @@ def broken_rules(operation_id: str, body: Any) -> set[str]:
     return {rule_of(error) for error in _validator(operation_id).iter_errors(body)}
 
 
+def body_operations() -> tuple[str, ...]:
+    """The operationIds of every operation that takes a JSON request body, in document order."""
+    return tuple(op.operation_id for op in contract().operations.values() if op.request_schema is not None)
+
+
+def documented_examples(operation_id: str) -> list[dict[str, Any]]:
+    """The operation's request examples from openapi.yaml (``$ref``'d request bodies included) that are valid."""
+    spec = contract()
+    op = spec.operation(operation_id)
+    raw = spec.document["paths"][op.path][op.method.lower()].get("requestBody", {})
+    content = spec.resolve(raw).get("content", {}).get("application/json", {})
+    examples = [e.get("value") for e in content.get("examples", {}).values() if isinstance(e, dict)]
+    examples += [content["example"]] if "example" in content else []
+    return [dict(e) for e in examples if isinstance(e, dict) and not broken_rules(operation_id, e)]
+
+
 def _base_example(operation_id: str) -> dict[str, Any]:
-    """The smallest documented request example: the base that canonical bad bodies change one thing in."""
-    raw = contract().document
-    op = contract().operation(operation_id)
-    content = raw["paths"][op.path][op.method.lower()]["requestBody"]["content"]["application/json"]
-    examples = [e["value"] for e in content.get("examples", {}).values()] + (
-        [content["example"]] if "example" in content else []
-    )
-    valid: list[dict[str, Any]] = [e for e in examples if isinstance(e, dict) and not broken_rules(operation_id, e)]
-    if not valid:
-        raise ValueError(f"Operation {operation_id!r} has no valid request example to derive bad bodies from.")
-    smallest: dict[str, Any] = min(valid, key=len)
-    return dict(smallest)
+    """The smallest valid documented request example, else `minimal_body`: the base bad bodies change one thing in."""
+    valid = documented_examples(operation_id)
+    return dict(min(valid, key=len)) if valid else minimal_body(operation_id)
+
+
+_UUID = "00000000-0000-4000-8000-000000000000"
+
+
+def _minimal(schema: Mapping[str, Any]) -> Any:
+    """A small instance of `schema`: each required property at its simplest (checked by the caller)."""
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return next((v for v in schema["enum"] if v is not None), None)
+    for key in ("oneOf", "anyOf"):
+        for option in schema.get(key, []):
+            merged = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+            merged["properties"] = {**schema.get("properties", {}), **option.get("properties", {})}
+            merged["required"] = [*schema.get("required", []), *option.get("required", [])]
+            found = _minimal(merged)
+            if Draft202012Validator(dict(schema), format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(found):
+                return found
+    kinds = sorted(_types(schema) - {"null"}) or ["object"]
+    kind = kinds[0]
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {name: _minimal(props.get(name, {})) for name in dict.fromkeys(schema.get("required", []))}
+    if kind == "array":
+        return [_minimal(schema.get("items", {}))] * max(1, int(schema.get("minItems", 1)))
+    if kind == "string":
+        return _UUID if schema.get("format") == "uuid" else _good_string(schema, lengths=True)
+    if kind in ("integer", "number"):
+        if "default" in schema and schema["default"] is not None:
+            return schema["default"]
+        low = schema.get("minimum", 1)
+        step = schema.get("multipleOf")
+        return -(-low // step) * step if step else low
+    return True
+
+
+def minimal_value(schema: Mapping[str, Any]) -> Any:
+    """A simple value valid for `schema` (a path parameter's, say): its const, first enum value, minimum..."""
+    return copy.deepcopy(_minimal(schema))
+
+
+@functools.cache
+def _minimal_body(operation_id: str) -> dict[str, Any]:
+    body = _minimal(_request_schema(operation_id))
+    broken = broken_rules(operation_id, body)
+    if not isinstance(body, dict) or broken:
+        raise ValueError(
+            f"Cannot build a valid {operation_id} body from its request schema (tried {body!r}, which breaks "
+            f"{', '.join(sorted(broken))}); add a request example to the operation in openapi.yaml."
+        )
+    return body
+
+
+def minimal_body(operation_id: str) -> dict[str, Any]:
+    """A valid body of `operation_id` holding only its required properties, built from the request schema.
+
+    Raises:
+        ValueError: naming the operation and what broke, when the schema defeats the builder.
+    """
+    return copy.deepcopy(_minimal_body(operation_id))
 
 
 _PATTERN_PROBES = [" ", "\t \n", "ftp://example.com/a.png", "0:0", "101", "not valid", "x"]
@@ -110,9 +191,10 @@ _BAD_FORMATS = {
 _GOOD_STRINGS = ["a red fox in the snow", "https://example.com/image.png", "1:1", "80", "x"]
 
 
-def _good_string(prop: Mapping[str, Any]) -> str:
-    """A string that satisfies every keyword of `prop` except length limits (the base to pad or cut)."""
-    loose = {k: v for k, v in prop.items() if k not in ("minLength", "maxLength")}
+def _good_string(prop: Mapping[str, Any], *, lengths: bool = False) -> str:
+    """A string that satisfies every keyword of `prop` except length limits (the base to pad or cut); with
+    `lengths`, the limits too."""
+    loose = {k: v for k, v in prop.items() if lengths or k not in ("minLength", "maxLength")}
     check = Draft202012Validator(loose, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for candidate in [*(prop.get("enum") or []), prop.get("default"), *_GOOD_STRINGS]:
         if isinstance(candidate, str) and check.is_valid(candidate):
@@ -120,8 +202,13 @@ def _good_string(prop: Mapping[str, Any]) -> str:
     return "x"
 
 
-def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Callable[[], SearchStrategy[Any]]]]:
-    """For each keyword of `prop`: candidate bad values (preferred first) and a strategy of more."""
+def _value_breakers(
+    prop: Mapping[str, Any], good: Any = None
+) -> dict[str, tuple[list[Any], Callable[[], SearchStrategy[Any]]]]:
+    """For each keyword of `prop`: candidate bad values (preferred first) and a strategy of more.
+
+    `good` is a valid value of the property (the base body's), which array bounds shorten or repeat.
+    """
     from hypothesis import strategies as st
 
     out: dict[str, tuple[list[Any], Callable[[], SearchStrategy[Any]]]] = {}
@@ -165,6 +252,13 @@ def _value_breakers(prop: Mapping[str, Any]) -> dict[str, tuple[list[Any], Calla
         low, high = prop["minimum"], prop["maximum"]
         middle = next(v for v in range((low + high) // 2 + 1, high + step) if v % step)
         out["multipleOf"] = ([middle], lambda: st.integers(low, high).filter(lambda v: v % step != 0))
+    item = good[0] if isinstance(good, list) and good else _minimal(prop.get("items", {}))
+    if "minItems" in prop and prop["minItems"] > 0:
+        fewer = [item] * (int(prop["minItems"]) - 1)
+        out["minItems"] = ([fewer], lambda: st.just(fewer))
+    if "maxItems" in prop:
+        more = [item] * (int(prop["maxItems"]) + 1)
+        out["maxItems"] = ([more], lambda: st.integers(1, 4).map(lambda extra: [item] * (len(more) - 1 + extra)))
     good = _good_string(prop) if "string" in allowed else "x"
     if "minLength" in prop and prop["minLength"] > 0:
         short = prop["minLength"] - 1
@@ -237,10 +331,13 @@ def rules(operation_id: str) -> dict[str, Rule]:
         if field in schema.get("required", []):
             without = {k: v for k, v in base.items() if k != field}
             offer(f"{field}.required", field, "required", [without], lambda: st.nothing(), inferred)
-        for keyword, (candidates, values) in _value_breakers(prop).items():
+        for keyword, (candidates, values) in _value_breakers(prop, base.get(field)).items():
             if keyword in _KEYWORDS:
                 bodies = [{**base, field: value} for value in candidates]
                 offer(f"{field}.{keyword}", field, keyword, bodies, values, inferred)
+    for field, bodies in _conditional_required(schema, base):
+        inferred = properties.get(field, {}).get("x-inferred")
+        offer(f"{field}.required", field, "required", bodies, lambda: st.nothing(), inferred)
     if schema.get(ADDITIONAL) is False:
         keys = _extra_key(properties)
         offer(
@@ -252,6 +349,21 @@ def rules(operation_id: str) -> dict[str, Rule]:
             schema.get("x-inferred"),
         )
     return found
+
+
+def _conditional_required(schema: Mapping[str, Any], base: Mapping[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """``if: {properties: {f: {const: v}}} then: {required: [g]}``: bodies with f = v and without g."""
+    condition, then = schema.get("if"), schema.get("then")
+    if not isinstance(condition, Mapping) or not isinstance(then, Mapping):
+        return []
+    consts = {k: v["const"] for k, v in condition.get("properties", {}).items() if isinstance(v, Mapping) and "const" in v}
+    if not consts:
+        return []
+    return [
+        (field, [{**{k: v for k, v in base.items() if k != field}, **consts}])
+        for field in then.get("required", [])
+        if field not in schema.get("required", [])
+    ]
 
 
 def rule(operation_id: str, name: str) -> Rule:

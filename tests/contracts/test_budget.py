@@ -10,10 +10,36 @@ from contracts.budget import JobBudget, job_creating_operations
 
 
 def test_job_creating_operations_come_from_the_spec() -> None:
+    # Every x-mock-kind create operation of openapi.yaml, pinned: one that creates a job but is missing here would
+    # be sent without the --max-jobs guard (a paid job); one wrongly listed would be held back for nothing.
     assert job_creating_operations() == {
         "POST /api/v1/flux/imagine": "fluxImagine",
         "POST /api/v1/flux/upscale": "fluxUpscale",
+        "POST /api/v1/nova/imagine": "mjImagine",
+        "POST /api/v1/midjourney/imagine": "mjImagineLegacy",
+        "POST /api/v1/nova/boost/imagine": "mjImagineBoost",
+        "POST /api/v1/nova/button": "mjButton",
+        "POST /api/v1/midjourney/button": "mjButtonLegacy",
+        "POST /api/v1/nova/boost/button": "mjButtonBoost",
+        "POST /api/v1/nova/describe": "mjDescribe",
+        "POST /api/v1/midjourney/describe": "mjDescribeLegacy",
+        "POST /api/v1/midjourney/blend": "mjBlend",
+        "POST /api/v1/nova/faceswap": "mjFaceswap",
+        "POST /api/v1/midjourney/faceswap": "mjFaceswapLegacy",
+        "POST /api/v1/tools/remove-bg": "removeBackground",
+        "POST /api/v1/universal/imagine": "universalImagine",
+        "POST /api/v1/universal/zimage": "zimage",
+        "POST /api/v1/gemini/imagine": "geminiImagine",
+        "POST /api/v1/video/mj/generate": "videoGenerate",
+        "POST /api/v1/video/mj/extend": "videoExtend",
+        "POST /api/v1/midjourney/commands": "mjCommand",
     }
+
+
+def test_answered_at_once_operations_are_not_job_creating() -> None:
+    # prompt check and extend take a body and answer 200 at once: no job, so no budget (and never held back).
+    creating = set(job_creating_operations().values())
+    assert not {"promptCheck", "promptExtend", "toggleDiscordToken", "accountInfo", "listImages"} & creating
 
 
 def test_reserve_and_settle_never_exceed_the_limit() -> None:

@@ -160,8 +160,8 @@ def camel_keys(body: Any, properties: frozenset[str]) -> Any:
     The official Python SDK sends a plain dict's keys unchanged; whether the real API accepts them is unknown,
     so the mock does (x-inferred). A key is renamed only when its camelCase form is a property and not sent too.
     """
-    if not isinstance(body, dict) or not any("_" in key for key in body):
-        return body
+    if not isinstance(body, dict) or not any("_" in key and key not in properties for key in body):
+        return body  # the usual case (Flux's own keys such as output_format are properties): nothing to rename
     renamed: dict[str, Any] = {}
     for key, value in body.items():
         camel = _SNAKE.sub(lambda m: m.group(1).upper(), key) if key not in properties else key

@@ -59,6 +59,11 @@ class JobBudget:
             self._pending += 1
             return True
 
+    def hold_back(self) -> None:
+        """Count a job-creating request not sent to keep room for later ones (a lower-priority lifecycle job)."""
+        with self._lock:
+            self.held_back += 1
+
     def settle(self, created: bool) -> None:
         """Release a reservation, counting the job if the server created one."""
         with self._lock:

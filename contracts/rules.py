@@ -117,8 +117,11 @@ def documented_examples(operation_id: str) -> list[dict[str, Any]]:
 
 def _base_example(operation_id: str) -> dict[str, Any]:
     """The smallest valid documented request example, else `minimal_body`: the base bad bodies change one thing in."""
-    valid = documented_examples(operation_id)
-    return dict(min(valid, key=len)) if valid else minimal_body(operation_id)
+    valid: list[dict[str, Any]] = documented_examples(operation_id)
+    if not valid:
+        return minimal_body(operation_id)
+    smallest: dict[str, Any] = min(valid, key=len)
+    return dict(smallest)
 
 
 _UUID = "00000000-0000-4000-8000-000000000000"
@@ -356,7 +359,9 @@ def _conditional_required(schema: Mapping[str, Any], base: Mapping[str, Any]) ->
     condition, then = schema.get("if"), schema.get("then")
     if not isinstance(condition, Mapping) or not isinstance(then, Mapping):
         return []
-    consts = {k: v["const"] for k, v in condition.get("properties", {}).items() if isinstance(v, Mapping) and "const" in v}
+    consts = {
+        k: v["const"] for k, v in condition.get("properties", {}).items() if isinstance(v, Mapping) and "const" in v
+    }
     if not consts:
         return []
     return [

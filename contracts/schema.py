@@ -122,6 +122,36 @@ def is_loopback(url: str) -> bool:
         return False
 
 
+# flux-mock refuses request bodies over 1 MiB (the spec's PayloadTooLarge, x-inferred); real servers have limits too.
+BODY_LIMIT = 1_048_576
+
+
+def drop_unreachable_bounds(node: Any, limit: int = BODY_LIMIT) -> list[str]:
+    """Remove, in place, every ``maxLength``/``maxItems`` of `limit` or more from a document; the paths removed.
+
+    A string of ``maxLength`` characters, in a body, is over the body limit, so the bound can never be exercised
+    (its value is answered 413 before any rule is read) and fuzzing its boundary only builds megabyte strings
+    (ButtonRequest.mask: 1 MiB). Without the bound, generated values stay short.
+    """
+    removed: list[str] = []
+
+    def walk(item: Any, where: str) -> None:
+        if isinstance(item, dict):
+            for key in ("maxLength", "maxItems"):
+                bound = item.get(key)
+                if isinstance(bound, int) and not isinstance(bound, bool) and bound >= limit:
+                    del item[key]
+                    removed.append(f"{where}/{key}")
+            for key, value in item.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(item, list):
+            for index, value in enumerate(item):
+                walk(value, f"{where}/{index}")
+
+    walk(node, "#")
+    return removed
+
+
 def load_schema(
     *,
     base_url: str | None = None,
@@ -129,6 +159,7 @@ def load_schema(
     config: dict[str, Any] | None = None,
     webhooks_as_paths: bool = False,
     path: str | None = None,
+    reachable_only: bool = False,
 ) -> BaseSchema:
     """A schemathesis schema of the contract, pointed at a URL or at an in-process ASGI app.
 
@@ -139,6 +170,8 @@ def load_schema(
         webhooks_as_paths: also expose each 3.1 webhook as ``POST /__webhooks__/<name>`` so
             schemathesis can generate webhook bodies (it ignores the ``webhooks`` section).
         path: a different openapi.yaml (default: the packaged contract).
+        reachable_only: drop length bounds no request within the body limit can reach (`drop_unreachable_bounds`),
+            so generated boundary cases stay small; what ``flux-mock check`` fuzzes.
 
     Example:
         schema = load_schema(base_url="http://127.0.0.1:8080",
@@ -147,6 +180,8 @@ def load_schema(
     import schemathesis
 
     raw = document(path)
+    if reachable_only:
+        drop_unreachable_bounds(raw)
     if webhooks_as_paths:
         for name, item in raw.get("webhooks", {}).items():
             raw["paths"][WEBHOOK_PATH_PREFIX + name] = {

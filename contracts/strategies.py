@@ -19,8 +19,10 @@ Two schemathesis habits are handled here:
 Bodies may hold integral floats for integers (``"n": 2.0``); JSON Schema counts them as integers
 and servers must accept them.
 
-Invalid data comes from `contracts.rules`: ``invalid_imagine_requests(rule="n.maximum")`` breaks
-exactly that rule of a valid body and nothing else (each body is checked).
+Every operation with a request body has both: ``requests("mjBlend")`` gives valid bodies, and
+``invalid_requests("mjBlend", rule="urls.maxItems")`` breaks exactly that rule of a valid body and nothing else
+(each body is checked; the rules come from `contracts.rules`). The Flux names (``imagine_requests``,
+``invalid_imagine_requests(rule="n.maximum")``, ...) are these for ``fluxImagine`` and ``fluxUpscale``.
 """
 
 from __future__ import annotations
@@ -102,6 +104,53 @@ def _request_bodies(operation_id: str) -> SearchStrategy[dict[str, Any]]:
         raise ValueError(f"Operation {operation_id!r} has no JSON request body.")
     check = Draft202012Validator(op.request_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     return _bodies(op.path, op.method, None).filter(check.is_valid)
+
+
+def requests(operation_id: str) -> SearchStrategy[dict[str, Any]]:
+    """Valid request bodies of any operation that takes one (``mjImagine``, ``videoGenerate``, ``promptCheck``...).
+
+    Example:
+        @given(body=requests("mjDescribe"))
+        def test_accepted(body): assert client.post("/api/v1/nova/describe", json=body).status_code == 200
+
+    Raises:
+        ValueError: at once if the operation does not exist or takes no JSON body, naming those that do.
+    """
+    _check_operation(operation_id)
+    return _request_bodies(operation_id)
+
+
+def invalid_requests(operation_id: str, rule: str | None = None) -> SearchStrategy[dict[str, Any]]:
+    """Bodies of `operation_id` that break exactly one named rule (any of its rules when `rule` is None).
+
+    Rules are named ``<field>.<keyword>`` and derived from the spec (``urls.minItems``, ``index.maximum``,
+    ``button.enum``, ``mask.required``, ``additionalProperties`` ...); `rule_names(operation_id)` lists them.
+
+    Raises:
+        ValueError: at once (not when drawing) for an unknown operation or rule, naming the closest rule and
+            listing every valid one.
+    """
+    _check_operation(operation_id)
+    return _invalid(operation_id, rule)
+
+
+def rule_names(operation_id: str) -> tuple[str, ...]:
+    """The rule names `invalid_requests(operation_id, rule=...)` accepts, in spec order."""
+    _check_operation(operation_id)
+    return tuple(_rules.rules(operation_id))
+
+
+def _check_operation(operation_id: str) -> None:
+    bodies = _rules.body_operations()
+    if operation_id not in bodies:
+        import difflib
+
+        close = difflib.get_close_matches(operation_id, bodies, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"Operation {operation_id!r} takes no JSON request body in openapi.yaml.{hint} "
+            f"Operations with a body: {', '.join(bodies)}."
+        )
 
 
 def imagine_requests() -> SearchStrategy[dict[str, Any]]:

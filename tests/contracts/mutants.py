@@ -17,7 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server import Clock, Settings, create_app
 
 API_KEY = "sk-mutant"
-FETCH_PREFIXES = ("/api/v1/message/fetch/", "/api/v1/midjourney/message/")
+CREDITS = 1_000_000  # a finite balance, so account-info shows what each job is charged
+FETCH_PREFIXES = ("/api/v1/message/fetch/", "/api/v1/midjourney/message/", "/api/v1/video/mj/fetch/")
 
 
 @dataclass
@@ -151,7 +152,14 @@ class Mutant:
 
 def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
     """The mock itself, with the same settings as the mutants (the control: check must pass)."""
-    settings = Settings(job_seconds=job_seconds, seed=7, api_keys=(API_KEY,), public_url=public_url, **dry_webhooks())
+    settings = Settings(
+        job_seconds=job_seconds,
+        seed=7,
+        api_keys=(API_KEY,),
+        public_url=public_url,
+        credits=CREDITS,
+        **dry_webhooks(),
+    )
     return create_app(settings, clock=clock)
 
 
@@ -232,17 +240,17 @@ def _progress_backwards(call: Call, body: dict[str, Any]) -> None:
 
 
 def _uri_not_first(call: Call, body: dict[str, Any]) -> None:
-    if body["status"] == "DONE":
+    if body["status"] == "DONE" and "images" in body:
         body["uri"] = body["images"][0] + "?copy=1"
 
 
 def _done_without_images(call: Call, body: dict[str, Any]) -> None:
     if body["status"] == "DONE":
-        del body["images"]
+        body.pop("images", None)
 
 
 def _one_image(call: Call, body: dict[str, Any]) -> None:
-    if body["status"] == "DONE":
+    if body["status"] == "DONE" and "images" in body:
         body["images"] = body["images"][:1]
 
 
@@ -251,19 +259,21 @@ def _done_then_processing(call: Call, body: dict[str, Any]) -> None:
         seen = call.state[body["messageId"]] = call.state.get(body["messageId"], 0) + 1
         if seen == 2:
             body.update(status="PROCESSING", progress=99)
-            del body["uri"], body["images"]
+            for key in ("uri", "images", "buttons", "content", "videoUrl", "results"):
+                body.pop(key, None)
 
 
 def _fail_without_error(call: Call, body: dict[str, Any]) -> None:
     if body["status"] == "DONE":
         body.update(status="FAIL")
-        del body["uri"], body["images"]
+        for key in ("uri", "images", "buttons", "content", "videoUrl", "results"):
+            body.pop(key, None)
 
 
 def _never_finishes(call: Call, body: dict[str, Any]) -> None:
     if body["status"] in ("DONE", "FAIL"):
         body.update(status="PROCESSING", progress=99)
-        for key in ("uri", "images", "error"):
+        for key in ("uri", "images", "error", "buttons", "content", "videoUrl", "results"):
             body.pop(key, None)
 
 
@@ -272,7 +282,7 @@ def _updated_before_created(call: Call, body: dict[str, Any]) -> None:
 
 
 def _legacy_differs(call: Call, body: dict[str, Any]) -> None:
-    if call.is_legacy and body["status"] == "DONE":
+    if call.is_legacy and body["status"] == "DONE" and "uri" in body:
         body["uri"] = body["uri"].replace("http://", "https://")
         body["images"] = [body["uri"], *body["images"][1:]]
 
@@ -355,6 +365,39 @@ def _any_key_accepted(call: Call, headers: list[tuple[bytes, bytes]]) -> list[tu
 def _images_gone(call: Call, status: int, body: Any) -> tuple[int, Any]:
     if call.is_image and status == 200:
         return 404, {"message": "Image not found", "error": "Not Found", "statusCode": 404}
+    return status, body
+
+
+def _grid_without_buttons(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE" and "U1" in body.get("buttons", []):
+        del body["buttons"]
+
+
+def _describe_without_content(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        body.pop("content", None)
+
+
+def _video_without_results(call: Call, body: dict[str, Any]) -> None:
+    if body["status"] == "DONE":
+        body.pop("results", None)
+
+
+def _upscale_without_origin(call: Call, body: dict[str, Any]) -> None:
+    body.pop("originatingMessageId", None)
+
+
+def _press_anything(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    # A refused button press (the target is not DONE, or does not offer the button) is answered as a new job.
+    if call.method == "POST" and call.path.endswith("/button") and status == 409 and isinstance(call.body, dict):
+        return 200, {"success": True, "messageId": call.body["messageId"], "createdAt": "2025-06-15T15:06:40.000Z"}
+    return status, body
+
+
+def _credits_frozen(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    # account-info shows the starting balance whatever the jobs were charged.
+    if call.path == "/api/v1/subscription/account-info" and status == 200 and isinstance(body, dict):
+        body = dict(body, credits=CREDITS)
     return status, body
 
 
@@ -500,5 +543,41 @@ MUTANTS: list[Mutant] = [
         "image URLs of DONE jobs cannot be downloaded",
         frozenset({"images_are_fetchable"}),
         response=_images_gone,
+    ),
+    Mutant(
+        "grid-without-buttons",
+        "a DONE Midjourney grid lists no buttons",
+        frozenset({"done_has_buttons"}),
+        response=_on_message(_grid_without_buttons),
+    ),
+    Mutant(
+        "button-on-unfinished-accepted",
+        "a button pressed on a message that is not DONE (or one it does not offer) is accepted",
+        frozenset({"button_needs_done_target"}),
+        response=_press_anything,
+    ),
+    Mutant(
+        "describe-without-content",
+        "a DONE describe (or command) has no content",
+        frozenset({"done_has_content"}),
+        response=_on_message(_describe_without_content),
+    ),
+    Mutant(
+        "video-without-results",
+        "a DONE video job has no results",
+        frozenset({"done_has_video"}),
+        response=_on_message(_video_without_results),
+    ),
+    Mutant(
+        "upscale-without-origin",
+        "a button's (or an extend's) message does not name the message it acted on",
+        frozenset({"follow_up_names_origin"}),
+        response=_on_message(_upscale_without_origin),
+    ),
+    Mutant(
+        "credits-not-charged",
+        "account-info shows the starting credits whatever the jobs cost",
+        frozenset({"credits_match_charges"}),
+        response=_credits_frozen,
     ),
 ]

@@ -157,3 +157,84 @@ def test_generation_speed() -> None:
     started = time.perf_counter()
     draw()
     assert time.perf_counter() - started < 10  # 100 bodies; about 0.5 s measured, generous for a busy CI box
+
+
+# --- every operation with a body ------------------------------------------------------------------------------
+
+DIY = create_app(
+    Settings(api_keys=(KEY,), job_seconds=1, plan_type="DIY", webhook_allow_hosts=("*",), webhook_transport="record"),
+    clock=VirtualClock(),
+)
+
+
+def send(operation_id: str, body: Any) -> tuple[int, Any]:
+    from contracts.probes import concrete_path
+
+    op = strategies.contract().operation(operation_id)
+
+    async def go() -> tuple[int, Any]:
+        transport = httpx.ASGITransport(app=DIY)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080") as client:
+            path = concrete_path(operation_id)
+            answer = await client.request(op.method, path, json=body, headers={"Authorization": f"Bearer {KEY}"})
+            return answer.status_code, answer.json()
+
+    return asyncio.run(go())
+
+
+BODY_OPERATIONS = rules.body_operations()
+
+
+def test_every_operation_with_a_body_has_strategies() -> None:
+    assert len(BODY_OPERATIONS) == 23
+    assert {"mjImagine", "mjButton", "videoExtend", "universalImagine", "promptCheck", "mjCommand"} <= set(
+        BODY_OPERATIONS
+    )
+    assert strategies.rule_names("mjBlend")[:2] == ("urls.required", "urls.type")
+    assert {"urls.minItems", "urls.maxItems"} <= set(strategies.rule_names("mjBlend"))
+    assert "mask.required" in strategies.rule_names("mjButton")  # the if/then rule of Vary (Region)
+
+
+@pytest.mark.parametrize("operation_id", BODY_OPERATIONS)
+def test_generated_valid_bodies_of_every_operation_are_never_refused_as_invalid(operation_id: str) -> None:
+    @seeded(6)
+    @given(strategies.requests(operation_id))
+    def accepted(body: dict[str, Any]) -> None:
+        assert rules.broken_rules(operation_id, body) == set()
+        status, answer = send(operation_id, body)
+        # 404/409: a button or an extend of a message this key never made (valid, but nothing to act on)
+        assert status in (200, 404, 409), (body, answer)
+
+    accepted()
+
+
+@pytest.mark.parametrize("operation_id", BODY_OPERATIONS)
+def test_generated_invalid_bodies_of_every_operation_break_one_rule_and_are_rejected(operation_id: str) -> None:
+    known = set(strategies.contract().operation(operation_id).request_schema["properties"])  # type: ignore[index]
+
+    @seeded(6)
+    @given(strategies.invalid_requests(operation_id))
+    def rejected(body: dict[str, Any]) -> None:
+        [rule] = rules.broken_rules(operation_id, body)
+        field = rule.split(".")[0] if rule != "additionalProperties" else next(k for k in body if k not in known)
+        status, answer = send(operation_id, body)
+        assert checks.rejection_names_field(status, answer, rule=rule, field=field) == [], (body, answer)
+
+    rejected()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: strategies.requests("fetchMessage"), r"'fetchMessage' takes no JSON request body"),
+        (lambda: strategies.invalid_requests("mjBlnd"), r"Did you mean 'mjBlend'"),
+        (lambda: strategies.invalid_requests("mjBlend", rule="urls.maxitems"), r"Did you mean 'urls\.maxItems'"),
+    ],
+)
+def test_unknown_operations_and_rules_are_refused_eagerly(call: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_the_flux_names_are_the_general_ones_for_flux() -> None:
+    assert strategies.imagine_rule_names() == strategies.rule_names("fluxImagine")

@@ -1,39 +1,30 @@
-"""The lifecycle half of ``flux-mock check``: create real jobs, poll them to DONE or FAIL on both
-progress paths, and apply every check of `contracts.checks` to what came back.
+"""Creating one lifecycle job and following it: every poll path on every poll, fail fast on a schema break.
 
-Jobs (each costs one job of the budget, in this order of priority):
-
-1. ``imagine n=2``: n, ref, size and format set (and ``webhookOverride`` when a receiver runs);
-2. ``imagine defaults``: only a prompt and the timeout, so the defaults (n=1) are checked;
-3. ``upscale x2``: the first image of job 1 (or 2), scale 2; it runs after that job is DONE.
-
-Every poll fetches the job on both progress paths (x-mock-kind ``poll``) back to back, in alternating
-order, so progress and status are compared across the two on every poll: a path lagging behind the
-other shows as progress or status going back. An answer that breaks the Message schema (a status
-outside the enum, say) fails the job at once, with its pointer and value, and stops its polling: the
-job's timeout is not waited out. Once the job is final, both paths are fetched again and must agree,
-the images are downloaded (status and Content-Type only), and the webhook payload, if one was
-expected, must equal the final GET body.
+Every poll fetches the job on each of its progress paths (x-mock-kind ``poll``: the general ones, tagged
+``message``, and those sharing a tag with the create operation, e.g. ``/video/mj/fetch`` for video jobs) back to
+back, in rotating order, so progress and status are compared across them on every poll: a path lagging behind
+another shows as progress or status going back. An answer that breaks the Message schema (a status outside the
+enum, say) fails the job at once, with its pointer and value, and stops its polling: the job's timeout is not
+waited out. Once the job is final, every path is fetched again and they must agree, the result files are
+downloaded (status and Content-Type only), and the webhook payload, if one was expected, must equal the final GET.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Protocol
 
-import httpx
-
-from . import checks
-from .budget import JobBudget
-from .calls import Caller, json_or_none
-from .failures import ContractFailure
-from .reporting import Outcome
-from .schema import contract
+from .. import checks
+from ..budget import JobBudget
+from ..calls import Caller, json_or_none
+from ..failures import ContractFailure
+from ..reporting import Outcome
+from ..schema import contract
+from .plans import JobPlan, LifecycleSettings
 
 SUITE = "lifecycle"
 FINAL = ("DONE", "FAIL")
+GENERAL_POLL_TAG = "message"
 
 
 class WebhookInbox(Protocol):
@@ -49,128 +40,37 @@ class WebhookInbox(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class LifecycleSettings:
-    """How the jobs are run.
+def _tags(operation_id: str) -> set[str]:
+    spec = contract()
+    op = spec.operation(operation_id)
+    return set(spec.document["paths"][op.path][op.method.lower()].get("tags", []))
 
-    Attributes:
-        seed: tags prompts and refs so a run's jobs can be found in the server's logs.
-        job_timeout: the ``timeout`` sent with imagine jobs (10..900 s); polling gives up after it plus `grace`.
-        poll_interval: seconds between polls.
-        grace: extra seconds allowed past the job's timeout before "never finished" is reported.
-        webhook_wait: seconds to wait for the webhook once the job is final.
+
+def poll_operations(operation_id: str | None = None) -> list[tuple[str, str]]:
+    """(``GET /path``, path template) of every progress path of a job made by `operation_id`, in document order.
+
+    The general paths (tagged ``message``) serve every job; a kind's own path (``videoFetch``, tagged ``video``)
+    serves the jobs of create operations with its tag. None: every poll path.
     """
-
-    seed: int
-    job_timeout: int = 120
-    poll_interval: float = 1.0
-    grace: float = 15.0
-    webhook_wait: float = 10.0
-
-
-@dataclass
-class JobPlan:
-    """One job to create and follow."""
-
-    name: str
-    operation_id: str
-    body: dict[str, Any]
-    n: int | None = None
-    ref: str | None = None
-    webhook: bool = False
-    result: dict[str, Any] = field(default_factory=dict)  # the final body, once known
+    tags = _tags(operation_id) if operation_id is not None else None
+    found = []
+    for op in contract().by_role("poll"):
+        own = _tags(op.operation_id)
+        if tags is None or GENERAL_POLL_TAG in own or own & tags:
+            found.append((f"{op.method} {op.path}", op.path))
+    return found
 
 
-def job_plans(settings: LifecycleSettings, webhook_url: str | None) -> list[JobPlan]:
-    """The jobs a check run creates, most valuable first."""
-    tag = f"flux-mock-check-{settings.seed}"
-    first = {
-        "prompt": f"a red fox in the snow ({tag})",
-        "n": 2,
-        "ref": tag,
-        "timeout": settings.job_timeout,
-        "width": 512,
-        "height": 512,
-        "output_format": "webp",
-    }
-    if webhook_url:
-        first["webhookOverride"] = webhook_url
-    return [
-        JobPlan("imagine n=2", "fluxImagine", first, n=2, ref=tag, webhook=webhook_url is not None),
-        JobPlan(
-            "imagine defaults",
-            "fluxImagine",
-            {"prompt": f"a lighthouse at dusk ({tag})", "timeout": settings.job_timeout},
-            n=1,
-        ),
-        JobPlan("upscale x2", "fluxUpscale", {"image": "", "scale": 2, "ref": tag}, ref=tag),
-    ]
+async def create(
+    caller: Caller, budget: JobBudget, plan: JobPlan, outcome: Outcome, found: list[ContractFailure]
+) -> str | None:
+    """Send the plan's create request (its budget already reserved) and check the answer; the messageId or None.
 
-
-def _poll_operations() -> list[tuple[str, str]]:
-    """(``GET /path``, path template) of every progress path (x-mock-kind ``poll``), in document order."""
-    return [(f"{op.method} {op.path}", op.path) for op in contract().by_role("poll")]
-
-
-async def run_jobs(
-    caller: Caller, budget: JobBudget, settings: LifecycleSettings, *, inbox: WebhookInbox | None = None, count: int = 3
-) -> list[Outcome]:
-    """Create up to `count` jobs (budget permitting), follow each to the end, and return one outcome per job."""
-    plans = job_plans(settings, inbox.url if inbox else None)[:count]
-    outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
-    imagine = [p for p in plans if p.operation_id == "fluxImagine"]
-    upscale = [p for p in plans if p.operation_id == "fluxUpscale"]
-
-    async def imagine_then_upscale() -> None:
-        await _follow(caller, budget, settings, imagine[0], outcomes[imagine[0].name], inbox)
-        for plan in upscale:
-            source = next((p.result.get("uri") for p in imagine if p.result.get("uri")), None)
-            if source is None:
-                outcomes[plan.name].escalate("skipped", "no imagine job reached DONE to give an image to upscale")
-                continue
-            plan.body["image"] = source
-            await _follow(caller, budget, settings, plan, outcomes[plan.name], inbox)
-
-    tasks: list[Awaitable[None]] = [imagine_then_upscale()] if imagine else []
-    tasks += [_follow(caller, budget, settings, plan, outcomes[plan.name], inbox) for plan in imagine[1:]]
-    await asyncio.gather(*tasks)
-    return list(outcomes.values())
-
-
-async def _follow(
-    caller: Caller,
-    budget: JobBudget,
-    settings: LifecycleSettings,
-    plan: JobPlan,
-    outcome: Outcome,
-    inbox: WebhookInbox | None,
-) -> None:
-    started = caller.timer.now()
-    found: list[ContractFailure] = []
-    try:
-        await _run(caller, budget, settings, plan, outcome, inbox, found)
-    except httpx.HTTPError as exc:  # the server went away or timed out: report it, keep the other jobs going
-        outcome.escalate("error", f"{type(exc).__name__}: {exc}")
-    finally:
-        outcome.seconds = max(0.0, caller.timer.now() - started)
-        outcome.fail(found)
-
-
-async def _run(
-    caller: Caller,
-    budget: JobBudget,
-    settings: LifecycleSettings,
-    plan: JobPlan,
-    outcome: Outcome,
-    inbox: WebhookInbox | None,
-    found: list[ContractFailure],
-) -> None:
+    A 403 (the account's plan does not allow the endpoint, e.g. DIY-only commands) marks the outcome skipped.
+    """
     path = contract().operation(plan.operation_id).path
-    create = f"POST {path}"
+    operation = f"POST {path}"
     reproduce = caller.curl("POST", path, plan.body)
-    if not budget.reserve():
-        outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
-        return
     created = False
     try:
         response = await caller.send("POST", path, json_body=plan.body)
@@ -179,15 +79,35 @@ async def _run(
         budget.settle(created)
     caller.cost.add(jobs=int(created))
     body = json_or_none(response)
+    if response.status_code == 403:
+        message = body.get("message") if isinstance(body, dict) else body
+        outcome.escalate("skipped", f"needs another plan: the server answered 403 ({message})")
+        return None
     if response.status_code != 200:
-        found += _refused(response.status_code, body, create, reproduce)
-        return
-    found += [f.with_context(curl=reproduce) for f in _created_ok(body, create)]
+        found += _refused(response.status_code, body, operation, reproduce)
+        return None
+    found += [f.with_context(curl=reproduce) for f in _created_ok(body, operation)]
     message_id = body.get("messageId") if isinstance(body, dict) else None
-    if not isinstance(message_id, str):
+    plan.message_id = message_id if isinstance(message_id, str) else None
+    return plan.message_id
+
+
+async def follow(
+    caller: Caller,
+    settings: LifecycleSettings,
+    plan: JobPlan,
+    outcome: Outcome,
+    inbox: WebhookInbox | None,
+    found: list[ContractFailure],
+) -> None:
+    """Poll the created job to DONE or FAIL on all its paths and apply every check of its kind."""
+    message_id = plan.message_id
+    if message_id is None:
         return
-    fetches = [(label, template.replace("{messageId}", message_id)) for label, template in _poll_operations()]
-    reproduce += "\n# then poll both paths back to back, until status is DONE or FAIL:\n"
+    path = contract().operation(plan.operation_id).path
+    fetches = [(label, t.replace("{messageId}", message_id)) for label, t in poll_operations(plan.operation_id)]
+    reproduce = caller.curl("POST", path, plan.body)
+    reproduce += "\n# then poll every path back to back, until status is DONE or FAIL:\n"
     reproduce += "\n".join(caller.curl("GET", p) for _, p in fetches)
 
     def note(failures: list[ContractFailure]) -> None:
@@ -198,7 +118,7 @@ async def _run(
     polls = 0
     while True:
         # Every path back to back, the order rotating per poll: a path that lags behind another shows up as progress
-        # or status going back within one round, whichever of the two lags.
+        # or status going back within one round, whichever lags.
         turn = polls % len(fetches)
         polls += 1
         step = await _poll_round(caller, [*fetches[turn:], *fetches[:turn]], message_id, history, note)
@@ -228,13 +148,15 @@ async def _run(
         final = await _final(caller, fetches, history, note)
         plan.result = final
         if final.get("status") == "DONE":
-            note(await _images(caller, final))
+            note(await _downloads(caller, final))
         outcome.detail = f"{final.get('status')} after {polls} polls, messageId {message_id}"
         if plan.webhook and inbox is not None:
             problems = await _webhook(caller, settings, inbox, message_id, final)
             note(problems)
             outcome.detail += "; webhook checked" if problems else "; webhook == final GET"
-    note(checks.check_history(history, n=plan.n, message_id=message_id, ref=plan.ref))
+    note(
+        checks.check_history(history, n=plan.n, message_id=message_id, ref=plan.ref, kind=plan.kind, origin=plan.origin)
+    )
 
 
 async def _poll_round(
@@ -353,23 +275,34 @@ async def _final(
     return bodies[0] if bodies else history[-1]
 
 
-async def _images(caller: Caller, final: dict[str, Any]) -> list[ContractFailure]:
-    found = []
+def _result_urls(final: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(pointer, URL, expected Content-Type prefix) of every result file of a DONE message."""
+    found: list[tuple[str, str, str]] = []
     images = final.get("images")
-    urls = [u for u in images if isinstance(u, str)] if isinstance(images, list) else []
-    for url in urls[:4]:
+    if isinstance(images, list):
+        found += [("/images", u, "image/") for u in images[:4] if isinstance(u, str)]
+    results = final.get("results")
+    if isinstance(results, list):
+        urls = [r.get("url") for r in results[:4] if isinstance(r, dict)]
+        found += [("/results", u, "video/") for u in urls if isinstance(u, str)]
+    return found
+
+
+async def _downloads(caller: Caller, final: dict[str, Any]) -> list[ContractFailure]:
+    found = []
+    for pointer, url, expected in _result_urls(final):
         try:
             status, kind = await caller.peek(url)
         except Exception as exc:  # any transport error is the finding: the URL cannot be downloaded
             status, kind = 0, f"{type(exc).__name__}: {exc}"
-        if status != 200 or not kind.startswith("image/"):
+        if status != 200 or not kind.startswith(expected):
             found.append(
                 ContractFailure(
                     "images_are_fetchable",
-                    f"image {url} cannot be downloaded (status {status}, Content-Type {kind!r})",
-                    "GET <image URL>",
-                    "/images",
-                    "200 with an image/* Content-Type",
+                    f"result {url} cannot be downloaded (status {status}, Content-Type {kind!r})",
+                    "GET <result URL>",
+                    pointer,
+                    f"200 with a {expected}* Content-Type",
                     f"{status} {kind}",
                     message_id=final.get("messageId"),
                 )

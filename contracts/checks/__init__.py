@@ -14,20 +14,29 @@ judge a live server (``flux-mock check``), a recorded history, or a webhook payl
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from .failures import ContractFailure, raise_for
-from .schema import schema_errors
+from ..failures import ContractFailure, raise_for
+from ..schema import schema_errors
+from .base import FETCH, FETCH_LEGACY, Message, fail, parse_timestamp
+from .errors import error_has_nestjs_shape, rejection_names_field
+from .kinds import (
+    SHAPES,
+    DoneShape,
+    any_kind,
+    check_result,
+    done_has_buttons,
+    done_has_content,
+    done_has_images,
+    done_has_video,
+    done_shape,
+    follow_up_names_origin,
+    infer_shape,
+)
+from .refusals import button_refused, credits_match_charges
 
-Message = Mapping[str, Any]
-
-FETCH = "GET /api/v1/message/fetch/{messageId}"
-FETCH_LEGACY = "GET /api/v1/midjourney/message/{messageId}"
 _RANK = {"QUEUED": 0, "PROCESSING": 1, "DONE": 2, "FAIL": 2}
-_LEAP_SECOND = re.compile(r"(T\d\d:\d\d:)60")
 
 CHECKS: dict[str, str] = {
     "matches_schema": "the body validates against its schema in openapi.yaml (formats included)",
@@ -35,7 +44,11 @@ CHECKS: dict[str, str] = {
     "progress_never_decreases": "progress never decreases between polls",
     "progress_in_range": "progress is an integer in 0..100",
     "done_progress_is_100": "a DONE message has progress 100",
-    "done_has_images": "a DONE message has len(images) == n and uri == images[0]",
+    "done_has_images": "a DONE image message has len(images) == n (when n is known) and uri == images[0]",
+    "done_has_buttons": "a DONE Midjourney message lists its buttons (a grid: U1-U4 and V1-V4 at least)",
+    "done_has_content": "a DONE describe or command message has a non-empty content and no uri or images",
+    "done_has_video": "a DONE video message has results indexed 0, 1, ..., videoUrl == results[0].url, no uri",
+    "follow_up_names_origin": "a button's or an extend's message names the message it acted on (originatingMessageId)",
     "fail_has_error": "a FAIL message has a non-empty error",
     "timestamps_are_ordered": "createdAt and updatedAt parse as ISO 8601 and updatedAt >= createdAt",
     "timestamps_never_go_back": "createdAt never changes and updatedAt never decreases between polls",
@@ -52,30 +65,14 @@ CHECKS: dict[str, str] = {
     "not_a_server_error": "no 5xx answer to a valid request",
     "fetch_finds_job": "the progress endpoint finds every messageId the server returned",
     "finishes_within_timeout": "a job reaches DONE or FAIL within its timeout (plus a grace period)",
-    "images_are_fetchable": "every image URL of a DONE job downloads with an image/* Content-Type",
+    "images_are_fetchable": "every result URL of a DONE job downloads: images with an image/* Content-Type, "
+    "videos with video/*",
     "webhook_delivered": "a job with webhookOverride delivers a webhook once it ends",
     "error_status": "unknown id -> 404, malformed id -> 400, no credentials -> 401",
+    "button_needs_done_target": "a button pressed on a message that is not DONE, or one it does not offer, is "
+    "refused with 409 and creates no job",
+    "credits_match_charges": "account-info's credits fall by exactly what a created job costs (the documented prices)",
 }
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """Parse an ISO 8601 / RFC 3339 timestamp to an aware datetime; None if it does not parse.
-
-    A leap second (``:60``) is read as ``:59``; a timestamp without an offset is read as UTC.
-    """
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(_LEAP_SECOND.sub(r"\g<1>59", value))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _fail(check: str, message: str, body: Message | None = None, **extra: Any) -> ContractFailure:
-    message_id = body.get("messageId") if isinstance(body, Mapping) else None
-    extra.setdefault("operation", FETCH)
-    return ContractFailure(check, message, message_id=message_id if isinstance(message_id, str) else None, **extra)
 
 
 def matches_schema(name: str, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
@@ -84,7 +81,7 @@ def matches_schema(name: str, body: Any, *, operation: str | None = None) -> lis
     for error in schema_errors(name, body):
         message = f"{name} body breaks its schema: {error.message} ({error.keyword})"
         found.append(
-            _fail(
+            fail(
                 "matches_schema",
                 message,
                 body if isinstance(body, Mapping) else None,
@@ -106,7 +103,7 @@ def status_moves_forward(history: Sequence[Message]) -> list[ContractFailure]:
         if _RANK[new] <= _RANK[old]:
             final = " a final status must never change" if _RANK[old] == 2 else " statuses only move forward"
             found.append(
-                _fail(
+                fail(
                     "status_moves_forward",
                     f"status went from {old} to {new} between poll {index} and {index + 1};{final}",
                     after,
@@ -125,7 +122,7 @@ def progress_never_decreases(history: Sequence[Message]) -> list[ContractFailure
         old, new = before.get("progress"), after.get("progress")
         if isinstance(old, int | float) and isinstance(new, int | float) and new < old:
             found.append(
-                _fail(
+                fail(
                     "progress_never_decreases",
                     f"progress went from {old} to {new} between poll {index} and {index + 1}; "
                     "progress must never decrease",
@@ -145,7 +142,7 @@ def progress_in_range(message: Message) -> list[ContractFailure]:
     if number is not None and float(number).is_integer() and 0 <= number <= 100:
         return []
     return [
-        _fail(
+        fail(
             "progress_in_range",
             f"progress is {value!r}; it must be an integer from 0 to 100",
             message,
@@ -161,7 +158,7 @@ def done_progress_is_100(message: Message) -> list[ContractFailure]:
     if message.get("status") != "DONE" or message.get("progress") == 100:
         return []
     return [
-        _fail(
+        fail(
             "done_progress_is_100",
             f"status is DONE but progress is {message.get('progress')!r}",
             message,
@@ -172,55 +169,13 @@ def done_progress_is_100(message: Message) -> list[ContractFailure]:
     ]
 
 
-def done_has_images(message: Message, n: int | None = None) -> list[ContractFailure]:
-    """A DONE message has ``len(images) == n`` (when n is known) and ``uri == images[0]``."""
-    if message.get("status") != "DONE":
-        return []
-    images, uri = message.get("images"), message.get("uri")
-    if not isinstance(images, list) or not images:
-        return [
-            _fail(
-                "done_has_images",
-                "status is DONE but images is missing or empty; send every image URL",
-                message,
-                pointer="/images",
-                expected=f"{n or 'at least 1'} URL(s)",
-                actual=images,
-            )
-        ]
-    found = []
-    if n is not None and len(images) != n:
-        found.append(
-            _fail(
-                "done_has_images",
-                f"the job asked for n={n} images but DONE lists {len(images)}",
-                message,
-                pointer="/images",
-                expected=n,
-                actual=len(images),
-            )
-        )
-    if uri != images[0]:
-        found.append(
-            _fail(
-                "done_has_images",
-                "uri must be the first image (uri == images[0])",
-                message,
-                pointer="/uri",
-                expected=images[0],
-                actual=uri,
-            )
-        )
-    return found
-
-
 def fail_has_error(message: Message) -> list[ContractFailure]:
     """A FAIL message says what went wrong in a non-empty ``error``."""
     error = message.get("error")
     if message.get("status") != "FAIL" or (isinstance(error, str) and error.strip()):
         return []
     return [
-        _fail(
+        fail(
             "fail_has_error",
             "status is FAIL but error is missing or empty; say what went wrong",
             message,
@@ -239,7 +194,7 @@ def timestamps_are_ordered(message: Message) -> list[ContractFailure]:
         parsed[key] = parse_timestamp(message.get(key))
         if parsed[key] is None:
             found.append(
-                _fail(
+                fail(
                     "timestamps_are_ordered",
                     f"{key} {message.get(key)!r} is not an ISO 8601 timestamp",
                     message,
@@ -251,7 +206,7 @@ def timestamps_are_ordered(message: Message) -> list[ContractFailure]:
     created, updated = parsed["createdAt"], parsed["updatedAt"]
     if created is not None and updated is not None and updated < created:
         found.append(
-            _fail(
+            fail(
                 "timestamps_are_ordered",
                 "updatedAt is earlier than createdAt",
                 message,
@@ -269,7 +224,7 @@ def timestamps_never_go_back(history: Sequence[Message]) -> list[ContractFailure
     for index, (before, after) in enumerate(itertools.pairwise(history), start=1):
         if before.get("createdAt") != after.get("createdAt"):
             found.append(
-                _fail(
+                fail(
                     "timestamps_never_go_back",
                     f"createdAt changed between poll {index} and {index + 1}",
                     after,
@@ -281,7 +236,7 @@ def timestamps_never_go_back(history: Sequence[Message]) -> list[ContractFailure
         old, new = parse_timestamp(before.get("updatedAt")), parse_timestamp(after.get("updatedAt"))
         if old is not None and new is not None and new < old:
             found.append(
-                _fail(
+                fail(
                     "timestamps_never_go_back",
                     f"updatedAt went back in time between poll {index} and {index + 1}",
                     after,
@@ -315,7 +270,7 @@ def ref_is_echoed(message: Message, ref: str) -> list[ContractFailure]:
     if message.get("ref") == ref:
         return []
     return [
-        _fail(
+        fail(
             "ref_is_echoed",
             "the ref sent at creation must come back in the message and the webhook",
             message,
@@ -326,29 +281,6 @@ def ref_is_echoed(message: Message, ref: str) -> list[ContractFailure]:
     ]
 
 
-def error_has_nestjs_shape(status_code: int, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
-    """An error answer (4xx/5xx) has the NestJS shape ``{message, statusCode, error?}``."""
-
-    def fail(problem: str, pointer: str, expected: Any, actual: Any) -> list[ContractFailure]:
-        text = f"the {status_code} error body {problem}; NestJS sends {{message, error, statusCode}}"
-        return [ContractFailure("error_has_nestjs_shape", text, operation, pointer, expected, actual)]
-
-    if not isinstance(body, Mapping):
-        return fail("is not a JSON object", "", "an object", body)
-    message = body.get("message")
-    text_ok = isinstance(message, str) and bool(message.strip())
-    list_ok = isinstance(message, list) and bool(message) and all(isinstance(m, str) for m in message)
-    if not (text_ok or list_ok):
-        return fail("has no usable message", "/message", "a string or a list of strings", message)
-    if body.get("statusCode") != status_code or isinstance(body.get("statusCode"), bool):
-        return fail(
-            "has a statusCode that differs from the HTTP status", "/statusCode", status_code, body.get("statusCode")
-        )
-    if "error" in body and not isinstance(body["error"], str):
-        return fail("has a non-string error", "/error", "a string such as 'Bad Request'", body["error"])
-    return []
-
-
 def progress_paths_agree(current: Message, legacy: Message) -> list[ContractFailure]:
     """Both progress paths return the same body (all keys once both are final; the job's identity before)."""
     final = current.get("status") in ("DONE", "FAIL") and legacy.get("status") in ("DONE", "FAIL")
@@ -357,7 +289,7 @@ def progress_paths_agree(current: Message, legacy: Message) -> list[ContractFail
     if not differ:
         return []
     return [
-        _fail(
+        fail(
             "progress_paths_agree",
             f"{FETCH} and {FETCH_LEGACY} disagree on {', '.join(differ)}; both must return the same message",
             current,
@@ -375,7 +307,7 @@ def webhook_matches_final(payload: Any, final: Message) -> list[ContractFailure]
         return []
     if not isinstance(payload, Mapping):
         return [
-            _fail(
+            fail(
                 "webhook_matches_final",
                 "the webhook payload is not a JSON object",
                 final,
@@ -386,7 +318,7 @@ def webhook_matches_final(payload: Any, final: Message) -> list[ContractFailure]
         ]
     differ = sorted(k for k in set(payload) | set(final) if payload.get(k) != final.get(k))
     return [
-        _fail(
+        fail(
             "webhook_matches_final",
             f"the webhook payload differs from the final GET body on {', '.join(differ)}",
             final,
@@ -398,38 +330,6 @@ def webhook_matches_final(payload: Any, final: Message) -> list[ContractFailure]
     ]
 
 
-def rejection_names_field(
-    status_code: int, body: Any, *, rule: str, field: str, operation: str | None = None
-) -> list[ContractFailure]:
-    """A body that breaks one rule is refused with 400 and an error message that names the field."""
-    if status_code != 400:
-        verb = "accepted" if status_code < 300 else f"answered {status_code} to"
-        return [
-            ContractFailure(
-                "rejection_names_field",
-                f"the server {verb} a body that breaks rule {rule}; it must answer 400",
-                operation,
-                f"/{field}",
-                400,
-                status_code,
-            )
-        ]
-    message = body.get("message") if isinstance(body, Mapping) else None
-    text = " ".join(message) if isinstance(message, list) else str(message or "")
-    if field.lower() in text.lower():
-        return []
-    return [
-        ContractFailure(
-            "rejection_names_field",
-            f"the 400 for rule {rule} does not name the field {field!r}; say which field is wrong",
-            operation,
-            "/message",
-            f"a message naming {field}",
-            message,
-        )
-    ]
-
-
 def check_message(
     message: Message,
     *,
@@ -437,12 +337,20 @@ def check_message(
     message_id: str | None = None,
     ref: str | None = None,
     schema: str = "Message",
+    kind: str | None = None,
+    origin: str | None = None,
 ) -> list[ContractFailure]:
-    """Every single-message check: schema, progress range, DONE/FAIL rules, timestamps, identity, ref."""
+    """Every single-message check: schema, progress range, DONE/FAIL rules, timestamps, identity, ref.
+
+    Args:
+        kind: the job kind (``x-mock-kind: create:<kind>``) whose DONE shape applies (`SHAPES`); None: Flux imagine.
+        n: for Flux imagine, how many images the job asked for.
+        origin: for a follow-up (button, extend), the messageId it acted on.
+    """
     found = matches_schema(schema, message, operation=FETCH)
     found += progress_in_range(message)
     found += done_progress_is_100(message)
-    found += done_has_images(message, n)
+    found += check_result(message, done_shape(kind), n=n, origin=origin)
     found += fail_has_error(message)
     found += timestamps_are_ordered(message)
     if message_id is not None:
@@ -453,10 +361,20 @@ def check_message(
 
 
 def check_history(
-    history: Sequence[Message], *, n: int | None = None, message_id: str | None = None, ref: str | None = None
+    history: Sequence[Message],
+    *,
+    n: int | None = None,
+    message_id: str | None = None,
+    ref: str | None = None,
+    kind: str | None = None,
+    origin: str | None = None,
 ) -> list[ContractFailure]:
     """Every check over a job's polled bodies, oldest first: the per-message checks plus the ordering ones."""
-    found = [failure for message in history for failure in check_message(message, n=n, message_id=message_id, ref=ref)]
+    found = [
+        failure
+        for message in history
+        for failure in check_message(message, n=n, message_id=message_id, ref=ref, kind=kind, origin=origin)
+    ]
     found += status_moves_forward(history)
     found += progress_never_decreases(history)
     found += timestamps_never_go_back(history)
@@ -465,12 +383,26 @@ def check_history(
 
 __all__ = [
     "CHECKS",
+    "FETCH",
+    "FETCH_LEGACY",
+    "SHAPES",
+    "DoneShape",
+    "any_kind",
+    "button_refused",
     "check_history",
     "check_message",
+    "check_result",
+    "credits_match_charges",
+    "done_has_buttons",
+    "done_has_content",
     "done_has_images",
+    "done_has_video",
     "done_progress_is_100",
+    "done_shape",
     "error_has_nestjs_shape",
     "fail_has_error",
+    "follow_up_names_origin",
+    "infer_shape",
     "matches_schema",
     "message_id_matches",
     "parse_timestamp",

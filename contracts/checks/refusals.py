@@ -1,0 +1,63 @@
+"""Checks on what a server must refuse or account for: buttons pressed out of turn, and the credits it charges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..failures import ContractFailure
+from .errors import error_has_nestjs_shape
+
+CONFLICT = 409  # the spec's Conflict answer: a valid request the target message's state refuses
+
+
+def button_refused(
+    status_code: int,
+    body: Any,
+    *,
+    status: str | None = None,
+    offered: Sequence[str] | None = None,
+    operation: str | None = None,
+) -> list[ContractFailure]:
+    """A button pressed on a message that is not DONE (`status`), or one it does not offer (`offered`), gets 409
+    in the NestJS shape and creates no job."""
+    if status_code == CONFLICT:
+        return error_has_nestjs_shape(status_code, body, operation=operation)
+    if offered is not None:
+        why = f"a button the message does not offer (it offers {', '.join(offered) or 'none'})"
+        fix = "refuse a button the target does not list in buttons"
+    else:
+        why = f"a button pressed on a message that is {status}, not DONE"
+        fix = "refuse buttons until the target message is DONE"
+    verb = "accepted" if status_code < 300 else f"answered {status_code} to"
+    return [
+        ContractFailure(
+            "button_needs_done_target",
+            f"the server {verb} {why}; it must answer 409 (Conflict) and create no job: {fix}",
+            operation,
+            "/button" if offered is not None else "/messageId",
+            CONFLICT,
+            status_code,
+        )
+    ]
+
+
+def credits_match_charges(
+    before: int, after: int | None, cost: int, *, job: str | None = None, operation: str | None = None
+) -> list[ContractFailure]:
+    """account-info's credits fell by exactly `cost` across one created job (nothing else in flight)."""
+    if after is not None and before - after == cost:
+        return []
+    shown = "no credits" if after is None else f"{after} (a change of {after - before:+d})"
+    return [
+        ContractFailure(
+            "credits_match_charges",
+            f"account-info showed {before} credits before the job and {shown} after it; a job costing {cost} "
+            f"credits must lower the balance by exactly {cost}",
+            operation or "GET /api/v1/subscription/account-info",
+            "/credits",
+            before - cost,
+            after,
+            message_id=job,
+        )
+    ]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .schema import operation_ids
+from .schema import is_poll_path, operation_ids
 
 # Read once from openapi.yaml's x-mock-kind, so a new job-creating or progress operation is judged like the others.
 CREATE_OPERATIONS = operation_ids("create")
@@ -276,9 +276,7 @@ def poll_rate(exchanges: Sequence[Exchange], rules: ClientRules) -> list[ClientV
 
 def _is_poll_path(e: Exchange) -> bool:
     # A poll the router refused before the endpoint named it (e.g. a 401) still counts towards the rate.
-    return (
-        e.operation_id is None and e.method == "GET" and e.path.startswith(("/api/v1/message/", "/api/v1/midjourney/"))
-    )
+    return e.operation_id is None and e.method == "GET" and is_poll_path(e.path)
 
 
 @client_check("poll-interval")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,19 @@ def contract(path: str | None = None) -> Spec:
 def operation_ids(role: str) -> frozenset[str]:
     """The operationIds of one ``x-mock-kind`` role of openapi.yaml: ``create``, ``poll`` or ``read``."""
     return frozenset(op.operation_id for op in contract().by_role(role))
+
+
+@functools.cache
+def _poll_patterns() -> tuple[re.Pattern[str], ...]:
+    return tuple(
+        re.compile("^" + re.escape(op.path).replace(re.escape("{messageId}"), "[^/]+") + "$")
+        for op in contract().by_role("poll")
+    )
+
+
+def is_poll_path(path: str) -> bool:
+    """Whether `path` is one of the spec's poll paths (x-mock-kind ``poll``), whatever its messageId."""
+    return any(pattern.match(path) for pattern in _poll_patterns())
 
 
 def document(path: str | None = None) -> dict[str, Any]:

@@ -154,6 +154,22 @@ def test_poll_rate_counts_refused_polls_too() -> None:
     assert timeline.run("poll-rate") == ["poll-rate"]
 
 
+@pytest.mark.parametrize(
+    ("path", "counted"),
+    [
+        ("/api/v1/video/mj/fetch/2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001", True),  # a poll path of the grown spec
+        ("/api/v1/midjourney/message/2f6c1a52-8a4e-4d5b-9a57-1c0de8e4f001", True),
+        ("/api/v1/midjourney/images", False),  # history under the same prefix is not a poll
+        ("/api/v1/discord/tokens", False),
+    ],
+)
+def test_refused_polls_are_told_from_other_refused_requests_by_the_spec(path: str, counted: bool) -> None:
+    timeline = Timeline().create(0)
+    for i in range(12):
+        timeline.add(1 + i * 0.01, "GET", path, 401, violations=("API key is not accepted",))
+    assert timeline.run("poll-rate") == (["poll-rate"] if counted else [])
+
+
 # --- poll-interval -------------------------------------------------------------------------------------------
 
 

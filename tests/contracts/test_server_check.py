@@ -182,9 +182,9 @@ def test_schemathesis_alone_catches(name: str, caught_by: str) -> None:
     mutant = next(m for m in MUTANTS if m.name == name)
     clock = VirtualClock(start=1_750_000_000.0)
     # Instant jobs, so the stateful phase polls DONE jobs without the clock moving.
-    # 6 examples: with 20 create operations, 3 stateful scenarios rarely chain a Flux create to its fetch.
+    # 10 examples: with 20 create operations, 3 stateful scenarios rarely chain a create to a fetch of its DONE job.
     report = check(
-        mutant.build(clock, job_seconds=0), clock, phases=frozenset({"coverage", "stateful"}), max_examples=6
+        mutant.build(clock, job_seconds=0), clock, phases=frozenset({"coverage", "stateful"}), max_examples=10
     )
     assert caught_by in {f.check for f in report.failures}
     assert all(f.source in ("coverage", "stateful") and f.curl for f in report.failures)

@@ -5,7 +5,8 @@ A rule is ``<field>.<keyword>`` for a JSON Schema keyword on one property (``n.m
 property, or ``additionalProperties``. Nothing here lists the contract's fields or bounds: the
 table is computed from the operation's request schema, so a changed spec changes the rules.
 
-A rule is only offered when it can be broken alone. ``prompt.minLength`` is not: the only
+A rule is only offered when it can be broken alone, in a body within the size limit (`BODY_LIMIT`: a 1 MiB
+``mask.maxLength`` cannot be broken below it). ``prompt.minLength`` is not: the only
 string shorter than 1 character is ``""``, which also breaks ``prompt.pattern`` (``\\S``). Each
 rule's bodies are checked with the contract's validator to break that rule and nothing else.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .schema import contract
+from .schema import BODY_LIMIT, contract
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -325,7 +327,8 @@ def rules(operation_id: str) -> dict[str, Rule]:
         inferred: str | None,
     ) -> None:
         for body in bodies:
-            if broken_rules(operation_id, body) == {name}:
+            # A body over the size limit is refused (413) before any rule is read: the rule cannot be probed alone.
+            if len(json.dumps(body).encode()) <= BODY_LIMIT and broken_rules(operation_id, body) == {name}:
                 found[name] = Rule(name, field, keyword, body, inferred, values)
                 return
 

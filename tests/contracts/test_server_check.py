@@ -180,14 +180,24 @@ def test_the_mutant_set_covers_the_issues_list() -> None:
 )
 def test_schemathesis_alone_catches(name: str, caught_by: str) -> None:
     mutant = next(m for m in MUTANTS if m.name == name)
-    clock = VirtualClock(start=1_750_000_000.0)
-    # Instant jobs, so the stateful phase polls DONE jobs without the clock moving.
-    # 10 examples: with 20 create operations, 3 stateful scenarios rarely chain a create to a fetch of its DONE job.
-    report = check(
-        mutant.build(clock, job_seconds=0), clock, phases=frozenset({"coverage", "stateful"}), max_examples=10
-    )
-    assert caught_by in {f.check for f in report.failures}
-    assert all(f.source in ("coverage", "stateful") and f.curl for f in report.failures)
+    fired: set[str] = set()
+    # With 20 create operations, whether a stateful run chains a create to a fetch of its DONE job depends on the
+    # seed (and, in one process, on what ran before): up to three seeded runs, each judged in full.
+    for seed in (3, 4, 5):
+        clock = VirtualClock(start=1_750_000_000.0)
+        # Instant jobs, so the stateful phase polls DONE jobs without the clock moving.
+        report = check(
+            mutant.build(clock, job_seconds=0),
+            clock,
+            phases=frozenset({"coverage", "stateful"}),
+            max_examples=10,
+            seed=seed,
+        )
+        assert all(f.source in ("coverage", "stateful") and f.curl for f in report.failures)
+        fired |= {f.check for f in report.failures}
+        if caught_by in fired:
+            break
+    assert caught_by in fired
 
 
 def test_auth_failures_reproduce_with_the_bad_credentials() -> None:
@@ -576,7 +586,6 @@ def _unrelated_skip(detail: str) -> bool:
         reason in detail
         for reason in (
             "needs another plan: the server answered 403",  # the DIY endpoints on a STARTER plan
-            "the server refuses it as too large (413)",  # ButtonRequest.mask.maxLength is the body limit
             "the balance is unlimited",  # credits match charges
             "No examples in schema",  # schemathesis' examples phase, for operations without examples
         )

@@ -19,9 +19,11 @@ Cost of each part (measured against flux-mock; the summary prints the real count
 ==============  ===========================================  ===========================================
 part            requests                                     jobs created by a correct server
 ==============  ===========================================  ===========================================
-lifecycle jobs  2 + about 2 x (job time / poll interval)      3 (imagine n=2, imagine defaults, upscale)
-                per job, + 1 per image
-probes          1 per rule (46 today) + 5                    0 (each accepted body is a bug, and a job)
+lifecycle jobs  2 + about 2-3 x (job time / poll interval)    one per job kind (15 today: Flux imagine
+                per job, + 1 per result file, + 2 account-   n=2 and defaults, upscale, then each other
+                info reads and 2 button presses              kind; DIY-only commands skip on a 403)
+probes          1 per rule of every body-taking operation    0 (each accepted body is a bug, and a job)
+                (about 470 today) + 7
 examples        one per documented example and operation     3 (the spec's request examples)
 coverage        ~250 (one per boundary/keyword violation)    ~60 (its valid boundary bodies)
 fuzzing         <= 2 x --max-examples per operation          up to --max-examples per creating operation
@@ -31,7 +33,8 @@ stateful        ~6 calls per scenario, dozens of scenarios   one per scenario th
 Safety against a real, paid API: every request to imagine/upscale, valid or not, is sent only while
 the ``--max-jobs`` budget has room, and each 2xx answer counts as one job, so a server that wrongly
 accepts invalid bodies cannot run up a bill either. When the URL is not loopback the default budget
-is 5: the lifecycle jobs run first and take 3, the other 2 are spare for invalid bodies a server
+is 5: the lifecycle jobs run first and the three Flux jobs take 3 (the other kinds run only while 2 stay
+spare, so they are held back), the other 2 are spare for invalid bodies a server
 accepts by mistake (each is also a reported failure; once they are spent, the remaining invalid
 bodies are held back and reported as skipped). Schemathesis then gives the creating operations
 only invalid bodies and skips its stateful phase (which needs new jobs). A ``--max-jobs`` of 1000

@@ -171,8 +171,8 @@ async def discord_token(svc: Services, operation_id: str, request: Request) -> R
 async def toggle_discord_token(svc: Services, operation_id: str, request: Request) -> Response:
     """PUT /api/v1/discord/token/{id} {"isActive": bool}: the updated token, as a one-element array."""
     token_id = _token_id(svc, operation_id, request)
+    body = await _body(svc, operation_id, request)  # the request is judged first, then the plan (as for commands)
     _diy(svc)
-    body = await _body(svc, operation_id, request)
     found = svc.tokens.toggle(token_id, bool(body["isActive"]))
     if found is None:
         raise HttpError(404, f"Discord token {token_id} not found")

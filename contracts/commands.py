@@ -117,3 +117,55 @@ def proxy(
         serve_proxy(settings, options, observe=LifecycleWatch(), echo=(lambda _: None) if quiet else say)
     except (MockServerError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@click.command(context_settings=HELP)
+@click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--job-seconds",
+    type=click.FloatRange(min=0),
+    default=3.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long a job takes on the mock (match the recorded upstream's pacing to compare lifecycles).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="The mock's seed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON instead of a table.")
+@click.option(
+    "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a JUnit XML report here."
+)
+@click.option(
+    "--fail-on",
+    default="error,warning",
+    show_default=True,
+    metavar="SEVERITIES",
+    help="Comma-separated severities (error, warning, info) that make the exit code 1.",
+)
+def drift(recording: Path, job_seconds: float, seed: int, as_json: bool, junit: Path | None, fail_on: str) -> None:
+    """Compare a recording with the mock: flux-mock drift FILE.har [--json] [--junit FILE].
+
+    Replays the recorded requests against an in-process mock on a virtual clock that follows the recorded
+    timing, then compares answer by answer: status, fields added or removed, types, enum values not in the
+    spec, error text, each job's lifecycle (statuses, progress steps, time to final) and headers (volatile
+    ones ignored). Each finding names the openapi.yaml rule and whether it is x-inferred.
+    """
+    from mock_server import MockServerError, load_har
+
+    from . import drift as report
+
+    chosen = {s.strip() for s in fail_on.split(",") if s.strip()}
+    unknown = chosen - {"error", "warning", "info"}
+    if unknown:
+        raise click.BadParameter(
+            f"{', '.join(sorted(unknown))}: use error, warning and/or info.", param_hint="--fail-on"
+        )
+    try:
+        findings = report.drift(load_har(recording), job_seconds=job_seconds, seed=seed)
+    except MockServerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.as_json(findings) if as_json else report.render_table(findings))
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(report.junit_xml(findings), encoding="utf-8")
+    if any(f.severity in chosen for f in findings):
+        raise SystemExit(1)

@@ -43,7 +43,7 @@ async def follow(client: httpx.AsyncClient, clock: VirtualClock, message_id: str
     """Poll both paths, alternating which goes first, until both are final, the job is lost or 30 s passed."""
     started, rounds, final = clock.now(), 0, set()
     while len(final) < 2 and clock.now() - started < 30:
-        clock.advance(0.6 if rounds < 10 else 3.0)
+        clock.advance(0.5 if rounds < 10 else 3.0)  # binary-exact steps: recorded ms times replay exactly
         order = PATHS if rounds % 2 == 0 else PATHS[::-1]
         rounds += 1
         for path in order:

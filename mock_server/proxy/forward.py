@@ -26,7 +26,7 @@ from ..operations import of_scope
 from ..problems import HttpError, Violation, error_body, from_violations, unauthorized
 from ..selection import strip_directives
 from ..services import Services
-from .contract import RESPONSE, ResponseValidators, missing_credentials, request_violations
+from .contract import ResponseValidators, missing_credentials, request_violations
 from .exchange import HEADER_NAME, Observer, ProxiedExchange, ProxyOptions
 
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection, never forwarded. Host is the upstream's (httpx sets
@@ -228,6 +228,3 @@ def _without_directives(raw: bytes) -> bytes:
         body["prompt"] = strip_directives(body["prompt"])
         return orjson.dumps(body)
     return raw
-
-
-__all__ = ["RESPONSE", "Forwarder", "header_value"]

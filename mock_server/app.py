@@ -22,10 +22,12 @@ from .admin import admin_mount
 from .clock import Clock, SystemClock
 from .control import MockControl
 from .endpoints import json_response
+from .har import load_har
 from .middleware.auth import key_policy
 from .middleware.faults import FaultMiddleware
 from .middleware.journal import JournalMiddleware
 from .middleware.ratelimit import RateLimitMiddleware
+from .middleware.replay import ReplayMiddleware
 from .middleware.selection import SelectionMiddleware
 from .problems import HttpError, error_body
 from .routes import api_routes, image_routes
@@ -53,6 +55,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     documented = sorted({(op.method, op.path) for op in spec.operations.values()})
     ops = svc.operations
     accepts = key_policy(settings.api_keys)
+    replay = (
+        [
+            Middleware(
+                ReplayMiddleware,
+                entries=load_har(settings.replay),
+                source=settings.replay,
+                miss=settings.replay_miss,
+                max_body=settings.max_body_bytes,
+            )
+        ]
+        if settings.replay
+        else []
+    )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
@@ -88,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         routes=[*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token, settings.admin_host)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
+            *replay,  # recorded answers first; a miss goes on to the mock (or is a 404)
             *(
                 [Middleware(RateLimitMiddleware, limiter=svc.limiter, operations=ops)]
                 if settings.rate_limit == "documented"

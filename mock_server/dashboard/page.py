@@ -117,6 +117,7 @@ def _controls() -> str:
 
 def render_page(base: str, view: str, wanted: JobFilter, message_id: str = "") -> str:
     """The whole page for `view` (a key of `VIEWS`, or ``job`` for one job), under the admin prefix `base`."""
+    base = _e(base)  # from the server's root_path, never from the client; escaped all the same
     title = f"Job {message_id}" if view == "job" else VIEWS.get(view, "Jobs")
     current = "jobs" if view == "job" else view
     here = ' aria-current="page"'
@@ -132,7 +133,7 @@ def render_page(base: str, view: str, wanted: JobFilter, message_id: str = "") -
 <link rel="stylesheet" href="{base}/ui/assets/app.css">
 <script src="{base}/ui/assets/app.js" defer></script>
 </head>
-<body data-base="{_e(base)}" data-view="{_e(view)}" data-job="{_e(message_id)}">
+<body data-base="{base}" data-view="{_e(view)}" data-job="{_e(message_id)}">
 <a class="skip" href="#main">Skip to the view</a>
 <header>
   <p class="brand"><a href="{base}/ui">flux-mock</a></p>

@@ -113,7 +113,9 @@ def test_jobs_move_live_and_every_control_works_from_the_page(browser: BrowserCo
         image = page.locator("#job-images img").first
         expect(image).to_be_visible()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
-        expect(page.locator("#job-requests tr[data-seq]")).to_have_count(1)
+        # Its create, and the thumbnail's own download (the image URL carries the messageId too).
+        expect(page.locator("#job-requests")).to_contain_text("POST /api/v1/flux/imagine")
+        expect(page.locator("#job-requests")).to_contain_text(f"GET /storage/v1/object/public/cdn/{first}.png")
         _shot(page, "job")
 
         # Arm fail:40 from the form: the next job FAILs at 40 %.
@@ -195,4 +197,10 @@ def test_with_an_admin_token_the_page_asks_for_it_once(browser: BrowserContext) 
         page.reload()  # kept for the session: no second prompt
         expect(page.locator("#live")).to_have_text("live")
         expect(page.locator("#token-dialog")).not_to_be_visible()
+        # A narrow window: one column, and the page itself never scrolls sideways (wide tables scroll in place).
+        page.set_viewport_size({"width": 400, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+        page.keyboard.press("Tab")  # the skip link comes first, for keyboard users
+        assert page.evaluate("document.activeElement.className") == "skip"
+        _shot(page, "narrow")
         page.close()

@@ -6,11 +6,11 @@ every `flush_s` seconds sends at most one event of each kind:
 
 - ``health``, ``jobs`` and (for a job page) ``job``: recomputed from the plans at the clock's now, because job
   state changes with time, not with journal entries; sent only when different from the last one sent.
-- ``requests`` and ``webhooks``: the entries that arrived since the last flush (the newest `ROWS`; ``skipped``
-  says how many more came), or the whole tail with ``reset: true`` after ``POST /__mock/reset``.
+- ``requests`` and ``webhooks``: the entries that arrived since the last flush (the newest `BATCH`; ``skipped``
+  says how many more came), or the tail (`ROWS`) with ``reset: true`` on connect and after ``POST /__mock/reset``.
 
-So a page gets a few small updates a second however heavy the traffic. A stream ends after `lifetime_s` and
-the page reconnects: an open page never holds a shutting-down server for longer than that.
+So a page gets at most four small updates a second, and one a second under heavy traffic. A stream ends after
+`lifetime_s` and the page reconnects: an open page never holds a shutting-down server for longer than that.
 """
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ from ..webhooks.journal import WebhookAttempted
 from .views import ROWS, JobFilter, health_view, job_detail, jobs_view, request_row, webhook_row
 
 FLUSH_S = 0.25  # at most 4 updates a second per page
+# Under heavy traffic (more than BUSY new entries since the last flush) a page gets one update a second, with
+# the newest BATCH entries: each flush is a millisecond or two of work on the event loop the API runs on,
+# and spacing them out keeps that off the API's p99.
+BUSY = 100
+BUSY_FLUSH_S = 1.0
+BATCH = 50
 LIFETIME_S = 20.0
 KEEPALIVE_S = 10.0  # a comment line when nothing changed, so proxies and the page see the stream is alive
 QUEUE = 1000  # per subscription; a reader that falls behind loses the oldest (counted as skipped)
@@ -47,8 +53,9 @@ class _Sink(Generic[E]):
 
     def __init__(self, job_id: str | None) -> None:
         self.job_id = job_id
-        self.recent: deque[E] = deque(maxlen=ROWS)
+        self.recent: deque[E] = deque(maxlen=BATCH)
         self.arrived = 0
+        self.last_arrived = 0  # how many arrived before the last `take`: how busy the log is
         self.mine: list[E] = []
 
     def add(self, entry: E) -> None:
@@ -59,6 +66,7 @@ class _Sink(Generic[E]):
             del self.mine[:-ROWS]
 
     def take(self) -> tuple[list[E], int]:
+        self.last_arrived = self.arrived
         batch, skipped = list(self.recent), self.arrived - len(self.recent)
         self.recent.clear()
         self.arrived = 0
@@ -163,7 +171,8 @@ class Feed:
                 if now >= ends:
                     yield sse("reconnect", {"after": 0})
                     return
-                await asyncio.sleep(self.flush_s)
+                busy = requests.sink.last_arrived + webhooks.sink.last_arrived > BUSY
+                await asyncio.sleep(max(self.flush_s, BUSY_FLUSH_S) if busy else self.flush_s)
         finally:
             for task in tasks:
                 task.cancel()

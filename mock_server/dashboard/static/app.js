@@ -186,15 +186,15 @@ const HANDLERS = {
 
 // --- views ---------------------------------------------------------------------------------------------------
 
-function statusCell(status, progress) {
-  return el("td", {}, el("span", { class: `status s-${status}`, text: status }), " ",
-    el("progress", { max: 100, value: progress, "aria-label": `${progress} %` }), ` ${progress} %`);
+function statusCells(status, progress) {
+  return [el("td", {}, el("span", { class: `status s-${status}`, text: status })),
+    el("td", {}, el("progress", { max: 100, value: progress, "aria-label": `${progress} %` }), ` ${progress} %`)];
 }
 
 function jobRow(job) {
   return el("tr", { "data-id": job.messageId, "data-status": job.status, "data-progress": job.progress },
     el("td", {}, el("a", { href: `${base}/ui/jobs/${encodeURIComponent(job.messageId)}`, class: "id", text: job.messageId })),
-    statusCell(job.status, job.progress),
+    ...statusCells(job.status, job.progress),
     el("td", { text: job.kind }),
     el("td", { class: "id", text: job.account || "–" }),
     el("td", { text: (job.scenario || "") + (job.forced ? " (forced)" : "") }),

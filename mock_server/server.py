@@ -58,6 +58,7 @@ def banner(settings: Settings) -> str:
             "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
             f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
             f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+            f"  dashboard (live jobs, requests, webhooks, controls): {url}/__mock/ui",
             f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
             f"(admin API spec: {url}/__mock/openapi.yaml; {admin})",
         ]

@@ -81,6 +81,8 @@ def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvico
         http=limited_protocol(Limits.from_settings(settings)),
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,  # a list, even empty, so uvicorn never falls back to the environment
+        # Open dashboard feeds (long-lived streams) must not hold up Ctrl+C; webhooks get their own grace period.
+        timeout_graceful_shutdown=2,
     )
 
 

@@ -23,7 +23,7 @@ from .clock import Clock, SystemClock
 from .control import MockControl
 from .endpoints import json_response
 from .har import load_har
-from .middleware.auth import key_policy
+from .middleware.auth import KeyPolicy, key_policy
 from .middleware.faults import FaultMiddleware
 from .middleware.journal import JournalMiddleware
 from .middleware.ratelimit import RateLimitMiddleware
@@ -34,6 +34,29 @@ from .routes import api_routes, image_routes
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec
+
+
+def scenario_middleware(svc: Services, accepts: KeyPolicy, *, between: tuple[Middleware, ...] = ()) -> list[Middleware]:
+    """Scenario selection, then (after `between`) wire faults: the same pair for the mock and the proxy."""
+    return [
+        Middleware(
+            SelectionMiddleware,
+            engine=svc.scenarios,
+            operations=svc.operations,
+            max_body=svc.settings.max_body_bytes,
+            accepts=accepts,
+        ),
+        *between,
+        Middleware(
+            FaultMiddleware,
+            engine=svc.scenarios,
+            store=svc.store,
+            credits=svc.credits,
+            clock=svc.clock,
+            operations=svc.operations,
+            accepts=accepts,
+        ),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None) -> Starlette:
@@ -109,22 +132,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 if settings.rate_limit == "documented"
                 else []
             ),
-            Middleware(
-                SelectionMiddleware,
-                engine=svc.scenarios,
-                operations=ops,
-                max_body=settings.max_body_bytes,
-                accepts=accepts,
-            ),
-            Middleware(
-                FaultMiddleware,
-                engine=svc.scenarios,
-                store=svc.store,
-                credits=svc.credits,
-                clock=svc.clock,
-                operations=ops,
-                accepts=accepts,
-            ),
+            *scenario_middleware(svc, accepts),
         ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
         lifespan=lifespan,

@@ -16,14 +16,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from ..admin import admin_mount
+from ..app import scenario_middleware
 from ..clock import Clock, SystemClock
 from ..control import MockControl
 from ..errors import SettingsError
 from ..har import HarRecorder
 from ..middleware.auth import key_policy
-from ..middleware.faults import FaultMiddleware
 from ..middleware.journal import JournalMiddleware
-from ..middleware.selection import SelectionMiddleware
 from ..services import Services
 from ..settings import Settings
 from ..spec import Spec, load_spec
@@ -79,23 +78,7 @@ def create_proxy_app(
         routes=[admin_mount(settings.admin_token, settings.admin_host)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
-            Middleware(
-                SelectionMiddleware,
-                engine=svc.scenarios,
-                operations=svc.operations,
-                max_body=settings.max_body_bytes,
-                accepts=accepts,
-            ),
-            Middleware(ProxyScenarioGuard),
-            Middleware(
-                FaultMiddleware,
-                engine=svc.scenarios,
-                store=svc.store,
-                credits=svc.credits,
-                clock=svc.clock,
-                operations=svc.operations,
-                accepts=accepts,
-            ),
+            *scenario_middleware(svc, accepts, between=(Middleware(ProxyScenarioGuard),)),
         ],
         lifespan=lifespan,
     )

@@ -52,7 +52,7 @@ def banner(settings: Settings) -> str:
     admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
     return "\n".join(
         [
-            f"flux-mock serving the ImaginePro Flux API at {url}",
+            f"flux-mock serving the ImaginePro API (Flux, Midjourney, tools, video) at {url}",
             f"  point your client at it: IMAGINEPRO_BASE_URL={url}  (API key: {key})",
             f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",

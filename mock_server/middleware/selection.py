@@ -43,6 +43,10 @@ class SelectionMiddleware:
         self.accepts = accepts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.engine.idle and not _header_values(scope):
+            # The hot poll: nothing armed, no header, and a GET never creates a job. Nothing to classify or select.
+            await self.app(scope, receive, send)
+            return
         op = api_operation(scope, self.operations)
         if op is None:
             await self.app(scope, receive, send)

@@ -53,11 +53,12 @@ class SelectionMiddleware:
             return
         kind = request_kind(op.role)
         headers = _header_values(scope)
-        if not headers and self.engine.idle and (kind != "create" or not self._may_read(scope)):
+        may_read = kind == "create" and self._may_read(scope)
+        if not headers and self.engine.idle and not may_read:
             await self.app(scope, receive, send)
             return
         prompt, raw = None, None
-        if kind == "create" and self._may_read(scope):
+        if may_read:
             receive, raw = await read_body(receive, self.max_body)
             if not headers and self.engine.idle and raw is not None and b"[mock:" not in raw.lower():
                 # The common create: nothing armed, no header, no directive. Nothing to select.

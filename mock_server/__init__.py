@@ -14,9 +14,13 @@ from .errors import (
     SpecError,
     UnknownScenario,
 )
+from .har import HarEntry, HarError, HarRecorder, load_har
 from .journal import Journal, RequestRecorded
 from .lifecycle import JobStatus
 from .problems import Violation
+from .proxy.app import create_proxy_app
+from .proxy.exchange import ProxiedExchange, ProxyOptions
+from .proxy.serve import serve_proxy
 from .server import LiveServer
 from .services import Services
 from .settings import Settings
@@ -29,6 +33,9 @@ __all__ = [
     "Clock",
     "ConnectionDropped",
     # errors
+    "HarEntry",
+    "HarError",
+    "HarRecorder",
     "JobNotFound",
     # domain
     "JobStatus",
@@ -36,6 +43,8 @@ __all__ = [
     "LiveServer",
     "MockControl",
     "MockServerError",
+    "ProxiedExchange",
+    "ProxyOptions",
     "ReceivedWebhook",
     "RequestRecorded",
     "ScenarioError",
@@ -55,6 +64,9 @@ __all__ = [
     "WebhookReply",
     "__version__",
     "create_app",
+    "create_proxy_app",
+    "load_har",
     "load_spec",
+    "serve_proxy",
     "spec_path",
 ]

@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from .admin_guard import AdminGuard
 from .answers import send_json
 from .control import MockControl
+from .dashboard import dashboard_routes, is_shell
 from .endpoints import json_response
 from .errors import JobNotFound, MockServerError
 from .jobs import Job
@@ -339,8 +340,8 @@ ROUTES: list[BaseRoute] = [
 
 
 def admin_routes() -> list[BaseRoute]:
-    """Every admin route, relative to /__mock."""
-    return [*ROUTES, *_webhook_routes()]
+    """Every admin route, relative to /__mock (the dashboard at /__mock/ui included)."""
+    return [*ROUTES, *_webhook_routes(), *dashboard_routes()]
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
@@ -353,6 +354,11 @@ async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 def admin_mount(admin_token: str | None, admin_hosts: tuple[str, ...] = ()) -> Mount:
-    """The /__mock mount: the admin routes behind `AdminGuard` (``--admin-token``, ``--admin-host``)."""
+    """The /__mock mount: the admin routes behind `AdminGuard` (``--admin-token``, ``--admin-host``).
+
+    The dashboard's pages and assets (`is_shell`) hold no state: the guard serves them without the token, so
+    the page can ask for it; everything they show comes from guarded routes.
+    """
     router = Router(routes=admin_routes(), default=_not_found)
-    return Mount(PREFIX, app=router, middleware=[Middleware(AdminGuard, token=admin_token, hosts=admin_hosts)])
+    guard = Middleware(AdminGuard, token=admin_token, hosts=admin_hosts, shell=is_shell)
+    return Mount(PREFIX, app=router, middleware=[guard])

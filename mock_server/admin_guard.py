@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -23,12 +24,23 @@ class AdminGuard:
     3. State-changing methods: no foreign ``Origin``, and a body only as ``application/json``. A browser sends
        ``text/plain`` or form bodies cross-site without asking first; ``application/json`` needs a CORS
        preflight, which the mock never grants.
+
+    `shell` names the GET paths (relative to the mount) that carry no state: the dashboard's page and assets.
+    With ``--admin-token`` they are served without it, so the page can load and ask for the token; every other
+    check still applies, and in loopback-only mode they stay loopback-only like the rest.
     """
 
-    def __init__(self, app: ASGIApp, token: str | None = None, hosts: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str | None = None,
+        hosts: tuple[str, ...] = (),
+        shell: Callable[[str], bool] | None = None,
+    ) -> None:
         self.app = app
         self.token = token
         self.hosts = frozenset(_split_host(h)[0] for h in hosts)
+        self.shell = shell
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -43,7 +55,8 @@ class AdminGuard:
         headers = _headers(scope)
         if self.token is not None:
             sent = _token(headers, scope)
-            if sent is None or not hmac.compare_digest(sent.encode(), self.token.encode()):
+            wrong = sent is None or not hmac.compare_digest(sent.encode(), self.token.encode())
+            if wrong and not self._is_shell(scope):
                 return 401, "The admin API needs the --admin-token: send it as a Bearer token or X-Mock-Admin-Token."
         else:
             client = scope.get("client")
@@ -90,6 +103,13 @@ class AdminGuard:
                     "pass json=.",
                 )
         return None
+
+    def _is_shell(self, scope: Scope) -> bool:
+        if self.shell is None or scope["method"] not in ("GET", "HEAD"):
+            return False
+        root = scope.get("root_path", "")
+        path: str = scope["path"]
+        return self.shell(path[len(root) :] if path.startswith(root) else path)
 
     def _own_origin(self, origin: str, host_name: str, host_port: str) -> bool:
         # The server's own loopback origin (any loopback name, same port), or a page on an --admin-host.

@@ -22,16 +22,41 @@ from .admin import admin_mount
 from .clock import Clock, SystemClock
 from .control import MockControl
 from .endpoints import json_response
-from .middleware.auth import key_policy
+from .har import load_har
+from .middleware.auth import KeyPolicy, key_policy
 from .middleware.faults import FaultMiddleware
 from .middleware.journal import JournalMiddleware
 from .middleware.ratelimit import RateLimitMiddleware
+from .middleware.replay import ReplayMiddleware
 from .middleware.selection import SelectionMiddleware
 from .problems import HttpError, error_body
 from .routes import api_routes, image_routes
 from .services import Services
 from .settings import Settings
 from .spec import Spec, load_spec
+
+
+def scenario_middleware(svc: Services, accepts: KeyPolicy, *, between: tuple[Middleware, ...] = ()) -> list[Middleware]:
+    """Scenario selection, then (after `between`) wire faults: the same pair for the mock and the proxy."""
+    return [
+        Middleware(
+            SelectionMiddleware,
+            engine=svc.scenarios,
+            operations=svc.operations,
+            max_body=svc.settings.max_body_bytes,
+            accepts=accepts,
+        ),
+        *between,
+        Middleware(
+            FaultMiddleware,
+            engine=svc.scenarios,
+            store=svc.store,
+            credits=svc.credits,
+            clock=svc.clock,
+            operations=svc.operations,
+            accepts=accepts,
+        ),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None) -> Starlette:
@@ -53,6 +78,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     documented = sorted({(op.method, op.path) for op in spec.operations.values()})
     ops = svc.operations
     accepts = key_policy(settings.api_keys)
+    replay = (
+        [
+            Middleware(
+                ReplayMiddleware,
+                entries=load_har(settings.replay),
+                source=settings.replay,
+                miss=settings.replay_miss,
+                max_body=settings.max_body_bytes,
+            )
+        ]
+        if settings.replay
+        else []
+    )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
@@ -88,27 +126,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         routes=[*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token, settings.admin_host)],
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
+            *replay,  # recorded answers first; a miss goes on to the mock (or is a 404)
             *(
                 [Middleware(RateLimitMiddleware, limiter=svc.limiter, operations=ops)]
                 if settings.rate_limit == "documented"
                 else []
             ),
-            Middleware(
-                SelectionMiddleware,
-                engine=svc.scenarios,
-                operations=ops,
-                max_body=settings.max_body_bytes,
-                accepts=accepts,
-            ),
-            Middleware(
-                FaultMiddleware,
-                engine=svc.scenarios,
-                store=svc.store,
-                credits=svc.credits,
-                clock=svc.clock,
-                operations=ops,
-                accepts=accepts,
-            ),
+            *scenario_middleware(svc, accepts),
         ],
         exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
         lifespan=lifespan,

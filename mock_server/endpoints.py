@@ -64,8 +64,9 @@ async def read_json_body(
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise HttpError(400, f"Request body is not valid JSON: {exc}.") from None
-    depth = nesting_depth(body, max_depth)
-    if depth > max_depth:
+    # Fewer brackets than the limit cannot nest deeper than it: the walk is skipped for every ordinary body.
+    deep = raw.count(b"[") + raw.count(b"{") > max_depth and nesting_depth(body, max_depth) > max_depth
+    if deep:
         # Checked before validation: jsonschema recurses per level, and no field of the contract nests this deep.
         message = f"Request body nests more than {max_depth} levels deep; the limit is {max_depth} levels."
         hint = "send the documented fields only; none of them nests more than a few levels"

@@ -119,6 +119,12 @@ class BoundedLog(Generic[T]):
         records = [self.materialise(item) for item in items]
         return [e for e in records if e.seq > since and (where is None or where(e))]
 
+    def tail(self, count: int) -> list[T]:
+        """The newest `count` entries, oldest first; only those are materialised, so it is cheap on a full log."""
+        with self._lock:
+            items = list(itertools.islice(reversed(self._entries), count))
+        return [self.materialise(item) for item in reversed(items)]
+
     def count(self, where: Where[T] = None) -> int:
         """How many entries match `where`."""
         return len(self.entries(where))

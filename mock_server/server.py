@@ -52,12 +52,13 @@ def banner(settings: Settings) -> str:
     admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
     return "\n".join(
         [
-            f"flux-mock serving the ImaginePro Flux API at {url}",
+            f"flux-mock serving the ImaginePro API (Flux, Midjourney, tools, video) at {url}",
             f"  point your client at it: IMAGINEPRO_BASE_URL={url}  (API key: {key})",
             f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
             f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
             f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+            f"  dashboard (live jobs, requests, webhooks, controls): {url}/__mock/ui",
             f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
             f"(admin API spec: {url}/__mock/openapi.yaml; {admin})",
         ]
@@ -80,6 +81,8 @@ def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvico
         http=limited_protocol(Limits.from_settings(settings)),
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted,  # a list, even empty, so uvicorn never falls back to the environment
+        # Open dashboard feeds (long-lived streams) must not hold up Ctrl+C; webhooks get their own grace period.
+        timeout_graceful_shutdown=2,
     )
 
 

@@ -27,6 +27,7 @@ WebhookEvents = Literal["final", "progress"]
 WebhookTransport = Literal["http", "record"]
 WebhookOffList = Literal["block", "refuse"]
 KeyDisplay = Literal["masked", "full"]
+ReplayMiss = Literal["404", "mock"]
 
 # Flags whose name is not the field's: a repeatable flag is singular, a file option is named for what it holds.
 FLAG_NAMES: dict[str, str] = {
@@ -283,6 +284,21 @@ class Settings:
         ),
     )
 
+    # --- replay (README "Recording and replaying traffic") ---
+    replay: str | None = field(
+        default=None,
+        metadata=_opt(
+            "Answer requests recorded in this HAR file with their recorded answers, in order.", metavar="FILE"
+        ),
+    )
+    replay_miss: ReplayMiss = field(
+        default="404",
+        metadata=_opt(
+            "What an unrecorded request gets with --replay: 404 (naming the file) or mock (the normal mock).",
+            choices=("404", "mock"),
+        ),
+    )
+
     def __post_init__(self) -> None:
         _check(0 <= self.port <= 65535, "port", self.port, "an integer from 0 to 65535")
         _check(self.concurrency >= 1, "concurrency", self.concurrency, "an integer >= 1")
@@ -308,6 +324,7 @@ class Settings:
             _check(ok, "public_url", self.public_url, "an http:// or https:// URL")
         _check_webhooks(self)
         _check_connections(self)
+        _check(self.replay_miss in get_args(ReplayMiss), "replay_miss", self.replay_miss, "404 or mock")
 
     @property
     def base_url(self) -> str:

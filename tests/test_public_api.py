@@ -22,12 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 MOCK_SERVER_API = [
     "Clock",
     "ConnectionDropped",
+    "HarEntry",
+    "HarError",
+    "HarRecorder",
     "JobNotFound",
     "JobStatus",
     "Journal",
     "LiveServer",
     "MockControl",
     "MockServerError",
+    "ProxiedExchange",
+    "ProxyOptions",
     "ReceivedWebhook",
     "RequestRecorded",
     "ScenarioError",
@@ -45,7 +50,10 @@ MOCK_SERVER_API = [
     "WebhookReply",
     "__version__",
     "create_app",
+    "create_proxy_app",
+    "load_har",
     "load_spec",
+    "serve_proxy",
     "spec_path",
 ]
 

@@ -9,15 +9,27 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..answers import send_json
 from ..problems import Violation, unauthorized
 
+_UNSET = object()
+
 
 def bearer_token(scope: Scope) -> str | None:
-    """The Bearer token of the request (scheme case-insensitive, token trimmed), or None."""
+    """The Bearer token of the request (scheme case-insensitive, token trimmed), or None.
+
+    Parsed once per request (several middleware ask) and kept in ``scope["state"]``.
+    """
+    state = scope.setdefault("state", {})
+    found = state.get("bearer", _UNSET)
+    if found is not _UNSET:
+        return found  # type: ignore[no-any-return]
+    token: str | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").strip().partition(" ")
-            token = token.strip()
-            return token if scheme.lower() == "bearer" and token else None
-    return None
+            scheme, _, rest = value.decode("latin-1").strip().partition(" ")
+            rest = rest.strip()
+            token = rest if scheme.lower() == "bearer" and rest else None
+            break
+    state["bearer"] = token
+    return token
 
 
 KeyPolicy = Callable[[str | None], bool]

@@ -61,15 +61,16 @@ class FaultMiddleware:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        selection: Selection | None = scope.get("state", {}).get("selection") if scope["type"] == "http" else None
+        if selection is None and not self.engine.poll_faults_used:
+            # The common case: nothing selected and no job ever given a poll fault. Nothing to classify or do.
+            await self.app(scope, receive, send)
+            return
         op = api_operation(scope, self.operations)
         if op is None:
             await self.app(scope, receive, send)
             return
-        selection: Selection | None = scope.get("state", {}).get("selection")
-        if selection is None:  # the common case: only a job's own poll faults (not-yet, flaky) can apply
-            if not self.engine.poll_faults_used:  # no job was ever given a poll fault: nothing to look up
-                await self.app(scope, receive, send)
-                return
+        if selection is None:  # only a job's own poll faults (not-yet, flaky) can apply
             if op.message_id is None or not await self._poll_fault(scope, send, op.message_id, _NOTHING):
                 await self.app(scope, receive, send)
             return

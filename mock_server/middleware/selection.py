@@ -43,17 +43,22 @@ class SelectionMiddleware:
         self.accepts = accepts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.engine.idle and not _header_values(scope):
+            # The hot poll: nothing armed, no header, and a GET never creates a job. Nothing to classify or select.
+            await self.app(scope, receive, send)
+            return
         op = api_operation(scope, self.operations)
         if op is None:
             await self.app(scope, receive, send)
             return
         kind = request_kind(op.role)
         headers = _header_values(scope)
-        if not headers and self.engine.idle and (kind != "create" or not self._may_read(scope)):
+        may_read = kind == "create" and self._may_read(scope)
+        if not headers and self.engine.idle and not may_read:
             await self.app(scope, receive, send)
             return
         prompt, raw = None, None
-        if kind == "create" and self._may_read(scope):
+        if may_read:
             receive, raw = await read_body(receive, self.max_body)
             if not headers and self.engine.idle and raw is not None and b"[mock:" not in raw.lower():
                 # The common create: nothing armed, no header, no directive. Nothing to select.

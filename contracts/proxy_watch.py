@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server import ProxiedExchange, Violation
+from mock_server import ProxiedExchange, Violation, load_spec
 
 from . import checks
 from .failures import NOT_GIVEN, ContractFailure
@@ -33,6 +33,19 @@ class _Job:
     final_by_path: dict[str, dict[str, Any]] = field(default_factory=dict)
     images: set[str] = field(default_factory=set)
     reported: set[str] = field(default_factory=set)  # once-per-job checks already reported
+    kind: str | None = None  # x-mock-kind create:<kind> of the operation that made it (None: Flux imagine)
+    origin: str | None = None  # a follow-up's target messageId (buttons, video extend)
+
+
+UNLIMITED = 2_147_483_647  # how the mock's account-info shows an unlimited balance: nothing to compare
+
+
+def _kind_of(operation_id: str | None) -> str | None:
+    """The job kind an operation creates, from the spec's x-mock-kind (None: not a create, or unknown)."""
+    if operation_id is None:
+        return None
+    op = load_spec().operations.get(operation_id)
+    return op.job_kind if op is not None else None
 
 
 def as_violation(failure: ContractFailure) -> Violation:
@@ -60,6 +73,9 @@ class LifecycleWatch:
         self.grace_s = grace_s
         self.max_jobs = max_jobs  # bounded memory on a long session: the oldest jobs are forgotten first
         self.jobs: dict[str, _Job] = {}
+        # account-info's last balance, and the documented cost of the jobs created since (None: unknown cost).
+        self._balance: int | None = None
+        self._cost_since: int | None = 0
 
     def __call__(self, exchange: ProxiedExchange) -> list[Violation]:
         """The upstream's violations in this exchange (empty when it kept the contract)."""
@@ -73,6 +89,8 @@ class LifecycleWatch:
         if ex.status >= 400 and ex.role != "download" and ex.content_type.startswith("application/json"):
             found += checks.error_has_nestjs_shape(ex.status, body, operation=operation)
         found += self._against_request(ex, operation)
+        found += self._button_turn(ex, operation)
+        found += self._credits(ex, operation)
         if ex.role == "create" and ex.status == 200 and isinstance(body, dict):
             found += self._created(ex, body, operation)
         elif ex.role == "poll" and ex.message_id is not None:
@@ -80,6 +98,37 @@ class LifecycleWatch:
         elif ex.role == "download":
             found += self._downloaded(ex)
         return found
+
+    def _button_turn(self, ex: ProxiedExchange, operation: str) -> list[ContractFailure]:
+        """A button pressed on a job last seen not DONE must be refused (409), as the contract says."""
+        sent = ex.request_body if isinstance(ex.request_body, dict) else {}
+        if _kind_of(ex.operation_id) != "button" or sent.get("button") == "Cancel Job" or ex.status >= 500:
+            return []
+        target = self.jobs.get(str(sent.get("messageId")))
+        last = target.history[-1].get("status") if target is not None and target.history else None
+        if not isinstance(last, str) or last == "DONE" or ex.status in (400, 401, 404, 429):
+            return []
+        return checks.button_refused(ex.status, ex.response_body, status=last, operation=operation)
+
+    def _credits(self, ex: ProxiedExchange, operation: str) -> list[ContractFailure]:
+        """Across Flux imagine jobs (documented: 6 credits per image), account-info's balance falls by their cost."""
+        if ex.role == "create" and ex.status == 200:
+            sent = ex.request_body if isinstance(ex.request_body, dict) else {}
+            n = sent.get("n") if isinstance(sent.get("n"), int) else 1
+            documented = _kind_of(ex.operation_id) == "imagine"
+            self._cost_since = None if self._cost_since is None or not documented else self._cost_since + 6 * int(n)
+            return []
+        body = ex.response_body
+        if ex.operation_id != "accountInfo" or ex.status != 200 or not isinstance(body, dict):
+            return []
+        after = body.get("credits")
+        before, cost = self._balance, self._cost_since
+        self._balance, self._cost_since = (after if isinstance(after, int) else None), 0
+        if before is None or cost is None or cost == 0 or before >= UNLIMITED:
+            return []
+        return checks.credits_match_charges(
+            before, after if isinstance(after, int) else None, cost, operation=operation
+        )
 
     def _against_request(self, ex: ProxiedExchange, operation: str) -> list[ContractFailure]:
         if ex.role not in ("create", "poll", "read"):
@@ -133,11 +182,17 @@ class LifecycleWatch:
             if len(self.jobs) >= self.max_jobs:
                 self.jobs.pop(next(iter(self.jobs)))
             n, ref, timeout = sent.get("n"), sent.get("ref"), sent.get("timeout")
+            kind = _kind_of(ex.operation_id)
+            target = sent.get("messageId") if kind in ("button", "video-extend") else None
+            if kind == "button" and sent.get("button") == "Cancel Job":
+                return found  # no new job: the answer names the cancelled one
             self.jobs[message_id] = _Job(
                 ex.at,
                 n if isinstance(n, int) else None,
                 ref if isinstance(ref, str) else None,
                 float(timeout) if isinstance(timeout, int | float) else None,
+                kind=kind,
+                origin=target if isinstance(target, str) else None,
             )
         return found
 
@@ -162,7 +217,9 @@ class LifecycleWatch:
             job = self.jobs[message_id] = _Job(ex.at, None, None, None)
         found = [
             f
-            for f in checks.check_message(body, n=job.n, message_id=message_id, ref=job.ref)
+            for f in checks.check_message(
+                body, n=job.n, message_id=message_id, ref=job.ref, kind=job.kind, origin=job.origin
+            )
             if f.check != "matches_schema"
         ]
         if job.history:

@@ -102,5 +102,5 @@ def test_flux_through_the_sdks_private_post(sdk: ImagineProSDK) -> None:
 
 def test_a_refused_button_reaches_the_sdk_as_its_error(sdk: ImagineProSDK) -> None:
     grid = done(sdk, sdk.imagine(ImagineParams(prompt="a fox")))
-    with pytest.raises(Exception, match="Bad Request"):
+    with pytest.raises(Exception, match="Conflict"):
         sdk.press_button(ButtonPressParams(message_id=grid["messageId"], button="Make Square"))

@@ -57,17 +57,49 @@ async def follow(client: httpx.AsyncClient, clock: VirtualClock, message_id: str
                     await client.get(urlsplit(url).path)  # images through the proxy, as a CDN-less staging app would
 
 
+async def created(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> str | None:
+    answer = await client.post(path, json=body, headers=AUTH)
+    message_id = answer.json().get("messageId") if answer.status_code == 200 else None
+    return message_id if isinstance(message_id, str) else None
+
+
+async def midjourney(client: httpx.AsyncClient, clock: VirtualClock) -> None:
+    """A grid, a button pressed too early and then on the DONE grid, describe and a video."""
+    grid = await created(client, "/api/v1/nova/imagine", {"prompt": "a lighthouse --ar 3:2", "timeout": 60})
+    if grid is None:
+        return
+    await client.get(PATHS[0].format(grid), headers=AUTH)  # seen QUEUED or PROCESSING by the watch
+    await client.post("/api/v1/nova/button", json={"messageId": grid, "button": "U1"}, headers=AUTH)  # too early
+    await follow(client, clock, grid)
+    upscale = await created(client, "/api/v1/nova/button", {"messageId": grid, "button": "U1"})
+    if upscale is not None:
+        await follow(client, clock, upscale)
+    described = await created(client, "/api/v1/nova/describe", {"url": "https://example.com/a.png", "timeout": 60})
+    if described is not None:
+        await follow(client, clock, described)
+    video = await created(
+        client,
+        "/api/v1/video/mj/generate",
+        {"startFrameUrl": "https://e.test/a.jpg", "endFrameUrl": "https://e.test/b.jpg", "timeout": 60},
+    )
+    if video is not None:
+        await follow(client, clock, video)
+
+
 async def session(client: httpx.AsyncClient, clock: VirtualClock, *, probes: bool = True) -> None:
     """Run the scripted session against `client` (the proxy's base URL)."""
     jobs = [
         {"prompt": "a red fox in the snow", "n": 2, "ref": "staging-1", "timeout": 10, "width": 512, "height": 512},
         {"prompt": "a lighthouse at dusk", "timeout": 10},
     ]
+    await client.get("/api/v1/subscription/account-info", headers=AUTH)  # the balance before: 18 credits follow
     for body in jobs:
         created = await client.post(IMAGINE, json=body, headers=AUTH)
         message_id = created.json().get("messageId") if created.status_code == 200 else None
         if isinstance(message_id, str):
             await follow(client, clock, message_id)
+    await client.get("/api/v1/subscription/account-info", headers=AUTH)
+    await midjourney(client, clock)
     if not probes:
         return
     await client.get(PATHS[0].format(UNKNOWN), headers=AUTH)

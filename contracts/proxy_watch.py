@@ -114,9 +114,10 @@ class LifecycleWatch:
         """Across Flux imagine jobs (documented: 6 credits per image), account-info's balance falls by their cost."""
         if ex.role == "create" and ex.status == 200:
             sent = ex.request_body if isinstance(ex.request_body, dict) else {}
-            n = sent.get("n") if isinstance(sent.get("n"), int) else 1
+            asked = sent.get("n")
+            n = asked if isinstance(asked, int) else 1
             documented = _kind_of(ex.operation_id) == "imagine"
-            self._cost_since = None if self._cost_since is None or not documented else self._cost_since + 6 * int(n)
+            self._cost_since = None if self._cost_since is None or not documented else self._cost_since + 6 * n
             return []
         body = ex.response_body
         if ex.operation_id != "accountInfo" or ex.status != 200 or not isinstance(body, dict):

@@ -41,12 +41,21 @@ _MAX_QUALITY: Final = 100
 _RENDER_VERSION: Final = "flux-mock-image-v1"
 
 
-def _check_int(field: str, value: object, low: int, high: int) -> None:
+def check_int(field: str, value: object, low: int, high: int) -> None:
+    """ValueError naming `field`, `value` and the range unless `value` is an int in low..high (bool is not)."""
     # bool is an int subclass; True as a width is always a caller bug.
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{field} must be an int between {low} and {high} (got {value!r})")
     if not low <= value <= high:
         raise ValueError(f"{field} must be between {low} and {high} (got {value!r})")
+
+
+def check_key(seed: object, message_id: object) -> None:
+    """ValueError unless `seed` is an int and `message_id` a non-empty string (what every render is keyed by)."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ValueError(f"seed must be an int (got {seed!r})")
+    if not isinstance(message_id, str) or not message_id:
+        raise ValueError(f"message_id must be a non-empty string (got {message_id!r})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +73,13 @@ class ImageSpec:
 
     def __post_init__(self) -> None:
         """Reject out-of-range values with a message naming the field, value and allowed range."""
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an int (got {self.seed!r})")
-        if not isinstance(self.message_id, str) or not self.message_id:
-            raise ValueError(f"message_id must be a non-empty string (got {self.message_id!r})")
-        _check_int("index", self.index, 0, _MAX_INDEX)
-        _check_int("width", self.width, _MIN_SIDE, _MAX_SIDE)
-        _check_int("height", self.height, _MIN_SIDE, _MAX_SIDE)
+        check_key(self.seed, self.message_id)
+        check_int("index", self.index, 0, _MAX_INDEX)
+        check_int("width", self.width, _MIN_SIDE, _MAX_SIDE)
+        check_int("height", self.height, _MIN_SIDE, _MAX_SIDE)
         if self.fmt not in _FORMATS:
             raise ValueError(f"fmt must be one of {', '.join(_FORMATS)} (got {self.fmt!r})")
-        _check_int("quality", self.quality, 0, _MAX_QUALITY)
+        check_int("quality", self.quality, 0, _MAX_QUALITY)
         if self.style not in _STYLES:
             raise ValueError(f"style must be one of {', '.join(_STYLES)} (got {self.style!r})")
         if self.style == "cutout" and self.fmt != "png":
@@ -188,7 +194,7 @@ def quadrant(width: int, height: int, i: int) -> tuple[int, int, int, int]:
     ``height // 2``; with an odd side the right column / bottom row is one pixel wider / taller, so the four
     boxes tile the image exactly.
     """
-    _check_int("i", i, 0, _MAX_INDEX)
+    check_int("i", i, 0, _MAX_INDEX)
     mid_x, mid_y = width // 2, height // 2
     left, right = (0, mid_x) if i % 2 == 0 else (mid_x, width)
     top, bottom = (0, mid_y) if i < 2 else (mid_y, height)

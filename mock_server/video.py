@@ -34,7 +34,7 @@ from typing import Final, Literal
 import av
 from PIL import Image, ImageChops
 
-from .images import RenderCache, draw
+from .images import RenderCache, check_int, check_key, draw
 
 CONTENT_TYPE: Final = "video/mp4"
 
@@ -52,14 +52,6 @@ _LUMA_LUT: Final = [16 + round(v * 219 / 255) for v in range(256)]
 _CHROMA_LUT: Final = [16 + round(v * 224 / 255) for v in range(256)]
 
 
-def _check_int(field: str, value: object, low: int, high: int) -> None:
-    # bool is an int subclass; True as a width is always a caller bug.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"{field} must be an int between {low} and {high} (got {value!r})")
-    if not low <= value <= high:
-        raise ValueError(f"{field} must be between {low} and {high} (got {value!r})")
-
-
 @dataclass(frozen=True, slots=True)
 class VideoSpec:
     """What to film: everything that determines the bytes."""
@@ -74,19 +66,16 @@ class VideoSpec:
 
     def __post_init__(self) -> None:
         """Reject out-of-range values with a message naming the field, value and rule."""
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise ValueError(f"seed must be an int (got {self.seed!r})")
-        if not isinstance(self.message_id, str) or not self.message_id:
-            raise ValueError(f"message_id must be a non-empty string (got {self.message_id!r})")
-        _check_int("index", self.index, 0, _MAX_INDEX)
+        check_key(self.seed, self.message_id)
+        check_int("index", self.index, 0, _MAX_INDEX)
         for field, value in (("width", self.width), ("height", self.height)):
-            _check_int(field, value, _MIN_SIDE, _MAX_SIDE)
+            check_int(field, value, _MIN_SIDE, _MAX_SIDE)
             if value % 2:
                 raise ValueError(f"{field} must be even for yuv420p video (got {value!r})")
         seconds = self.seconds
         if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 < seconds <= _MAX_SECONDS:
             raise ValueError(f"seconds must be a number above 0 and at most {_MAX_SECONDS:g} (got {seconds!r})")
-        _check_int("fps", self.fps, 1, _MAX_FPS)
+        check_int("fps", self.fps, 1, _MAX_FPS)
         if self.frames < 1:
             raise ValueError(f"seconds must last at least one frame at {self.fps} fps (got {seconds!r})")
 

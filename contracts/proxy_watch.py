@@ -165,18 +165,7 @@ class LifecycleWatch:
         return []
 
     def _created(self, ex: ProxiedExchange, body: dict[str, Any], operation: str) -> list[ContractFailure]:
-        found: list[ContractFailure] = []
-        if body.get("success") is not True:
-            found.append(
-                ContractFailure(
-                    "create_response_ok",
-                    "a created job must answer success: true",
-                    operation,
-                    "/success",
-                    True,
-                    body.get("success"),
-                )
-            )
+        found = checks.create_succeeded(body, operation=operation)
         message_id = body.get("messageId")
         sent = ex.request_body if isinstance(ex.request_body, dict) else {}
         if isinstance(message_id, str):

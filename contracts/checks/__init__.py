@@ -20,7 +20,7 @@ from typing import Any
 from ..failures import ContractFailure, raise_for
 from ..schema import schema_errors
 from .base import FETCH, FETCH_LEGACY, Message, fail, parse_timestamp
-from .errors import error_has_nestjs_shape, rejection_names_field
+from .errors import create_succeeded, error_has_nestjs_shape, rejection_names_field
 from .kinds import (
     SHAPES,
     DoneShape,
@@ -59,9 +59,9 @@ CHECKS: dict[str, str] = {
     "progress_paths_agree": "both progress paths (current and legacy) return the same message",
     "webhook_matches_final": "the last webhook payload equals the final GET body",
     "rejection_names_field": "a body breaking one rule gets 400 with a message naming the field",
+    "create_response_ok": "a created job answers success: true",
     # Applied by `flux-mock check` to what it sees on the wire (no function of their own):
     "valid_request_accepted": "a valid create body gets 200 (flux-mock check's lifecycle jobs)",
-    "create_response_ok": "a created job answers success: true",
     "not_a_server_error": "no 5xx answer to a valid request",
     "fetch_finds_job": "the progress endpoint finds every messageId the server returned",
     "finishes_within_timeout": "a job reaches DONE or FAIL within its timeout (plus a grace period)",
@@ -392,6 +392,7 @@ __all__ = [
     "check_history",
     "check_message",
     "check_result",
+    "create_succeeded",
     "credits_match_charges",
     "done_has_buttons",
     "done_has_content",

@@ -1,4 +1,5 @@
-"""Checks on error answers: the NestJS error shape, and a refused body naming its field."""
+"""Checks on what a server answers a request: a create's success flag, the NestJS error shape, and a refused body
+naming its field."""
 
 from __future__ import annotations
 
@@ -6,6 +7,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..failures import ContractFailure
+
+
+def create_succeeded(body: Any, *, operation: str | None = None) -> list[ContractFailure]:
+    """A job-creating answer of 200 says ``success: true``."""
+    if isinstance(body, Mapping) and body.get("success") is True:
+        return []
+    got = body.get("success") if isinstance(body, Mapping) else body
+    return [
+        ContractFailure(
+            "create_response_ok", "a created job must answer success: true", operation, "/success", True, got
+        )
+    ]
 
 
 def error_has_nestjs_shape(status_code: int, body: Any, *, operation: str | None = None) -> list[ContractFailure]:

@@ -216,17 +216,8 @@ def _refused(status: int, body: Any, operation: str, reproduce: str) -> list[Con
 
 def _created_ok(body: Any, operation: str) -> list[ContractFailure]:
     found = checks.matches_schema("CreateResponse", body, operation=operation)
-    if isinstance(body, dict) and body.get("success") is not True:
-        found.append(
-            ContractFailure(
-                "create_response_ok",
-                "a created job must answer success: true",
-                operation,
-                "/success",
-                True,
-                body.get("success"),
-            )
-        )
+    if isinstance(body, dict):
+        found += checks.create_succeeded(body, operation=operation)
     return found
 
 

@@ -219,7 +219,7 @@ def live(scenario: str, seconds: int, top: int) -> int:
     assert isinstance(result, WrkResult)
     print(
         f"live {scenario.upper()} under cProfile: {result.rps:,.0f} req/s (profiler overhead included), "
-        f"p99 {result.p99_ms:.1f} ms, {len(app.state.services.store):,} jobs stored"
+        f"p99 {result.p99_ms:.1f} ms, {len(app.state.services.jobs):,} jobs stored"
     )
     print(
         f"garbage collector: {len(gc_ms)} collections, {sum(gc_ms):.0f} ms in total "

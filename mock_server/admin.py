@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from importlib import resources
 from typing import Any
 
@@ -113,8 +114,9 @@ async def health(request: Request) -> Response:
             "version": __version__,
             "seed": settings.seed,
             "now": _iso(control.now, request),
-            "jobs": len(control.jobs),
-            "requests": len(control.services.journal),
+            **(await control.services.store.counts()),
+            "store": control.services.store.name,
+            "worker": {"pid": os.getpid()},
             # Contract tools read this: in any-key mode a wrong key is accepted on purpose, so a check that
             # expects 401 for it is meaningless; `setting` names what turns real key checks on.
             "auth": {
@@ -132,14 +134,30 @@ async def admin_openapi(request: Request) -> Response:
 
 
 async def list_jobs(request: Request) -> Response:
-    """GET /__mock/jobs."""
-    return json_response([_job_summary(request, job) for job in _control(request).jobs])
+    """GET /__mock/jobs[?limit=N&after=SEQ]: one page of jobs, oldest first; ``Link: rel="next"`` names the next."""
+    limit = _whole(request, "limit", 100, 1, 1000)
+    after = _whole(request, "after", 0, 0, None)
+    page = await _control(request).services.store.page(after, limit)
+    headers = {"X-Total-Count": str(page.total)}
+    if page.after is not None:
+        headers["Link"] = f'<{PREFIX}/jobs?limit={limit}&after={page.after}>; rel="next"'
+    return json_response([_job_summary(request, job) for job in page.jobs], headers=headers)
+
+
+def _whole(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+    text = request.query_params.get(name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        rule = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise HttpError(400, f"{name} has value {text!r}; it must be an integer {rule}, e.g. ?{name}={default}.")
+    return int(text)
 
 
 async def get_job(request: Request) -> Response:
     """GET /__mock/jobs/{messageId}: the job, its plan, what a poll sees now, and its requests."""
     control = _control(request)
-    job = _find(control, request.path_params["messageId"])
+    job = await _find(control, request.path_params["messageId"])
     plan = job.plan
     timing = job.timing
     detail = _job_summary(request, job)
@@ -166,7 +184,7 @@ async def get_job(request: Request) -> Response:
             "flakyEvery": timing.flaky_every,
         },
         "message": control.message(job.message_id),
-        "requests": [e.as_dict() for e in control.requests_for(job.message_id)],
+        "requests": await control.services.store.requests(message_id=job.message_id),
     }
     return json_response(detail)
 
@@ -175,20 +193,22 @@ async def force_job(request: Request) -> Response:
     """POST /__mock/jobs/{messageId}/force {"status": "FAIL", "progress": 40, "error": "..."}."""
     control = _control(request)
     body = await _json(request)
-    job = _find(control, request.path_params["messageId"])
+    job = await _find(control, request.path_params["messageId"])
     if "status" not in body:
         raise HttpError(400, 'status is required, e.g. {"status": "FAIL", "progress": 40}.')
     try:
         control.force(job.message_id, body["status"], body.get("progress"), body.get("error"))
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
+    await control.services.store.job_changed(job)
     return json_response(_job_summary(request, job))
 
 
 async def release_job(request: Request) -> Response:
     """DELETE /__mock/jobs/{messageId}/force: the job follows its plan again."""
     control = _control(request)
-    job = control.release(_find(control, request.path_params["messageId"]).message_id)
+    job = control.release((await _find(control, request.path_params["messageId"])).message_id)
+    await control.services.store.job_changed(job)
     return json_response(_job_summary(request, job))
 
 
@@ -206,18 +226,21 @@ async def advance_clock(request: Request) -> Response:
         _control(request).advance(body["seconds"])
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
+    await _control(request).services.store.clock_changed()
     return json_response(_clock(request))
 
 
 async def freeze_clock(request: Request) -> Response:
     """POST /__mock/clock/freeze."""
     _control(request).freeze()
+    await _control(request).services.store.clock_changed()
     return json_response(_clock(request))
 
 
 async def unfreeze_clock(request: Request) -> Response:
     """POST /__mock/clock/unfreeze."""
     _control(request).unfreeze()
+    await _control(request).services.store.clock_changed()
     return json_response(_clock(request))
 
 
@@ -243,12 +266,15 @@ async def arm_scenario(request: Request) -> Response:
         rule = _control(request).arm(body["scenario"], count=body.get("count"), prompt_regex=body.get("prompt_regex"))
     except MockServerError as exc:
         raise HttpError(400, str(exc)) from None
+    await _control(request).services.store.rules_changed()
     return json_response(_rule(rule), 201)
 
 
 async def clear_scenarios(request: Request) -> Response:
     """DELETE /__mock/scenarios."""
-    return json_response({"cleared": _control(request).clear_scenarios()})
+    cleared = _control(request).clear_scenarios()
+    await _control(request).services.store.rules_changed()
+    return json_response({"cleared": cleared})
 
 
 async def list_requests(request: Request) -> Response:
@@ -256,9 +282,8 @@ async def list_requests(request: Request) -> Response:
     since_text = request.query_params.get("since", "0")
     if not since_text.isdigit():
         raise HttpError(400, f"since has value {since_text!r}; it must be a sequence number (integer >= 0).")
-    journal = _control(request).services.journal
-    entries = journal.entries(message_id=request.query_params.get("messageId"), since=int(since_text))
-    return json_response([e.as_dict() for e in entries])
+    store = _control(request).services.store
+    return json_response(await store.requests(message_id=request.query_params.get("messageId"), since=int(since_text)))
 
 
 async def list_violations(request: Request) -> Response:
@@ -276,7 +301,7 @@ async def get_credits(request: Request) -> Response:
     control = _control(request)
     svc = control.services
     balances: dict[str, int | None] = {}
-    for key, balance in control.credits.items():
+    for key, balance in (await svc.store.balances()).items():
         shown = str(svc.shown_key(key))
         while shown in balances:  # two keys that mask alike stay two entries
             shown += "'"
@@ -296,16 +321,19 @@ async def set_credits(request: Request) -> Response:
         _control(request).set_credits(account, body["balance"])
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
+    await _control(request).services.store.credits_changed(account)
     return await get_credits(request)
 
 
 async def reset(request: Request) -> Response:
     """POST /__mock/reset: everything back to the initial state."""
     _control(request).reset()
+    await _control(request).services.store.reset()
     return json_response({"reset": True})
 
 
-def _find(control: MockControl, message_id: str) -> Job:
+async def _find(control: MockControl, message_id: str) -> Job:
+    await control.services.store.find(message_id)  # a shared store's job: into the local replica
     try:
         return control.job(message_id)
     except JobNotFound:

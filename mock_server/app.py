@@ -45,6 +45,7 @@ def scenario_middleware(svc: Services, accepts: KeyPolicy, *, between: tuple[Mid
             operations=svc.operations,
             max_body=svc.settings.max_body_bytes,
             accepts=accepts,
+            store=svc.store,
         ),
         *between,
         Middleware(
@@ -116,11 +117,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Timers fire on real time from here on; on shutdown, pending webhooks get the grace period.
         svc.webhooks.start()
-        collector.install(svc.store)  # a served app only: keeps GC pauses of a big job store off p99
+        await svc.store.start()
+        collector.install(svc.jobs)  # a served app only: keeps GC pauses of a big job store off p99
         try:
             yield
         finally:
             await svc.webhooks.aclose()
+            await svc.store.aclose()
 
     app = Starlette(
         routes=[*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token, settings.admin_host)],
@@ -128,7 +131,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
             *replay,  # recorded answers first; a miss goes on to the mock (or is a 404)
             *(
-                [Middleware(RateLimitMiddleware, limiter=svc.limiter, operations=ops)]
+                [Middleware(RateLimitMiddleware, store=svc.store, operations=ops)]
                 if settings.rate_limit == "documented"
                 else []
             ),

@@ -105,11 +105,11 @@ class MockControl:
     @property
     def jobs(self) -> list[Job]:
         """Every job, oldest first."""
-        return list(self.services.store)
+        return list(self.services.jobs)
 
     def job(self, message_id: str) -> Job:
         """The job with this id; JobNotFound otherwise."""
-        return self.services.store.get(message_id)
+        return self.services.jobs.get(message_id)
 
     def message(self, message_id: str) -> dict[str, Any]:
         """What a progress poll of this job would answer now."""
@@ -134,11 +134,11 @@ class MockControl:
             raise ValueError(f"progress has value {progress!r}; it must be an integer from 0 to 100.")
         if wanted is JobStatus.FAIL and not error:
             error = FORCED_ERROR
-        return self.services.store.force(message_id, wanted, progress, error if wanted is JobStatus.FAIL else None)
+        return self.services.jobs.force(message_id, wanted, progress, error if wanted is JobStatus.FAIL else None)
 
     def release(self, message_id: str) -> Job:
         """Undo `force`: the job follows its plan again."""
-        return self.services.store.release(message_id)
+        return self.services.jobs.release(message_id)
 
     # --- journal ---------------------------------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ class MockControl:
         and freeze.
         """
         svc = self.services
-        svc.store.clear()
+        svc.jobs.clear()
         svc.journal.clear()
         svc.scenarios.reset()
         svc.limiter.clear()

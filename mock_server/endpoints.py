@@ -103,6 +103,8 @@ class CreateJob:
         fields = self.kind.fields(self.validator.normalise(body))
         if self.kind.follow_up is not None:  # a button, a video extend, a command: it reads an earlier message
             account = state["account"]
+            if isinstance(fields.get("target"), str):  # the message it acts on: into the local replica first
+                await svc.store.find(fields["target"])
             context = FollowUp(lambda mid: _own(svc, mid, account), svc.clock.now(), svc.settings.plan_type)
             fields = self.kind.follow_up(fields, context)
         if fields.get("action") == "cancel":
@@ -115,12 +117,14 @@ class CreateJob:
         # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
         base = Timing(duration=svc.settings.job_seconds * self.kind.pace(fields))
         fields, timing = admit(svc.scenarios, scope, fields, base)
-        svc.credits.charge(state["account"], self.kind.cost(fields))
+        await svc.store.charge(state["account"], self.kind.cost(fields))
         if fault is not None:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
         stored = {k: v for k, v in fields.items() if k in JOB_FIELDS}
-        job = svc.store.submit(account=state["account"], timing=timing, progress_step=self.kind.progress_step, **stored)
+        job = await svc.store.submit(
+            account=state["account"], timing=timing, progress_step=self.kind.progress_step, **stored
+        )
         state["job"] = {k: v for k, v in fields.items() if k != "prompt"}
         state["message_id"] = job.message_id
         created: CreateBody = {
@@ -133,9 +137,9 @@ class CreateJob:
     async def _cancel(self, send: Send, state: dict[str, Any], target: str) -> None:
         # Cancel Job makes no job: the target ends as FAIL now (its webhook says so) and the answer names it.
         svc = self.svc
-        job = svc.store.get(target)
-        progress = job.snapshot(svc.clock.now()).progress
-        svc.store.force(target, JobStatus.FAIL, progress, CANCELLED)
+        await svc.store.find(target)  # the follow-up check found it; this puts it in the local replica
+        progress = svc.jobs.get(target).snapshot(svc.clock.now()).progress
+        await svc.store.job_changed(svc.jobs.force(target, JobStatus.FAIL, progress, CANCELLED))
         state["message_id"] = target
         state["job"] = {"kind": "button", "button": "Cancel Job", "target": target}
         created: CreateBody = {
@@ -147,7 +151,7 @@ class CreateJob:
 
 
 def _own(svc: Services, message_id: str, account: str) -> Job | None:
-    job = svc.store.find(message_id)
+    job = svc.jobs.find(message_id)
     return job if job is not None and job.account == account else None
 
 
@@ -186,7 +190,7 @@ class FetchMessage:
         if problems:
             raise from_violations(problems)
         state["message_id"] = message_id
-        job = self.svc.store.find(message_id)
+        job = await self.svc.store.find(message_id)
         if job is None or job.account != state.get("account"):
             raise HttpError(404, "Message not found")
         if job.final_body is not None and job.forced is None:
@@ -205,7 +209,7 @@ async def image(request: Request) -> Response:
     match = _IMAGE_NAME.match(request.path_params["name"])
     if match is None:
         raise HttpError(404, "Image not found: the name must be <messageId>[-<index>].<png|webp|jpg|mp4>.")
-    job = svc.store.find(match["id"])
+    job = await svc.store.find(match["id"])
     index = int(match["index"] or 0)
     request.state.message_id = match["id"]
     if job is None or index >= results.count(job) or match["ext"] != results.extension(job):

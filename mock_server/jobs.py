@@ -7,8 +7,9 @@ earliest slot frees up, first come first served.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
-import random
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -30,6 +31,7 @@ class Job:
     kind: JobKind
     account: str
     plan: Plan
+    seq: int = 0  # arrival number (1, 2, ...): the id's source and the jobs listing's cursor
     prompt: str | None = None
     ref: str | None = None
     n: int = 1
@@ -79,20 +81,48 @@ JobListener = Callable[[Job], None]
 
 
 class IdGenerator:
-    """UUID4 strings from a seeded RNG: the same seed gives the same ids, in order."""
+    """UUID4 strings from a seed and an arrival number: the same seed gives the same ids, in arrival order.
+
+    The n-th id is a pure function of (seed, n), so a shared store that numbers arrivals fleet-wide (one
+    counter) hands out the same ids as one process does.
+    """
 
     def __init__(self, seed: int) -> None:
-        self._rng = random.Random(seed)
+        self._seed = seed
+        self._key = f"flux-mock-ids:{seed}".encode()
+        self.count = 0  # ids handed out so far
 
-    def __call__(self) -> str:
-        # Same value as str(uuid.UUID(int=..., version=4)), without building the UUID object (~2 µs per job).
-        value = self._rng.getrandbits(128) & _CLEAR_VERSION_VARIANT | _SET_VERSION_VARIANT
+    def nth(self, n: int) -> str:
+        """The id of arrival number `n` (1-based)."""
+        digest = hashlib.blake2b(n.to_bytes(8, "little"), digest_size=16, key=self._key).digest()
+        value = int.from_bytes(digest, "big") & _CLEAR_VERSION_VARIANT | _SET_VERSION_VARIANT
         h = f"{value:032x}"
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def __call__(self) -> str:
+        self.count += 1
+        return self.nth(self.count)
 
 
 _CLEAR_VERSION_VARIANT = ~((0xC000 << 48) | (0xF000 << 64))
 _SET_VERSION_VARIANT = (0x8000 << 48) | (4 << 76)
+
+
+def next_slot(slots: list[float], concurrency: int, now: float) -> float:
+    """When an account's next concurrency slot frees up, given when each busy slot does (a min-heap, or sorted).
+
+    `slots` holds at most `concurrency` instants; ended ones are simply the smallest. Both stores use this.
+    """
+    return max(now, slots[0]) if len(slots) >= concurrency else now
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """One page of jobs, oldest first: `after` the cursor of the next page (None: this is the last one)."""
+
+    jobs: list[Job]
+    after: int | None
+    total: int
 
 
 @dataclass(slots=True)
@@ -101,15 +131,24 @@ class _Account:
 
 
 class JobStore:
-    """All jobs of one mock server, in memory."""
+    """All jobs of one mock server, in memory, bounded: each is forgotten `ttl` seconds (mock time) after its
+    creation, and past `max_jobs` the oldest goes first.
 
-    def __init__(self, clock: Clock, *, seed: int = 0, concurrency: int = 4) -> None:
+    With a shared store it is this worker's cache: jobs made elsewhere are `adopt`ed when first read.
+    """
+
+    def __init__(
+        self, clock: Clock, *, seed: int = 0, concurrency: int = 4, ttl: float = math.inf, max_jobs: int = 10**9
+    ) -> None:
         self.clock = clock
         self.concurrency = concurrency
+        self.ttl = ttl
+        self.max_jobs = max_jobs
         self._seed = seed
-        self._ids = IdGenerator(seed)
-        self._jobs: dict[str, Job] = {}
+        self.ids = IdGenerator(seed)
+        self._jobs: dict[str, Job] = {}  # in creation order, so the oldest is first
         self._accounts: dict[str, _Account] = {}
+        self.evicted = 0  # jobs forgotten by the TTL or the cap
         # Called with the job after it is created or its state is forced (e.g. the webhook service plans its events).
         self.listeners: list[JobListener] = []
 
@@ -118,49 +157,56 @@ class JobStore:
     ) -> Job:
         """Create a job now, queue it behind the account's running jobs, and return it."""
         now = self.clock.now()
-        acct = self._accounts.setdefault(account, _Account())
+        acct = self._accounts.get(account)
+        if acct is None:
+            self._forget_idle_accounts(now)
+            acct = self._accounts[account] = _Account()
         slots = acct.slots
-        # The heap holds when each occupied slot frees up; ended entries are simply the smallest ones.
-        slot_free_at = max(now, slots[0]) if len(slots) >= self.concurrency else now
-        job_plan = lifecycle.plan(
-            created_at=now,
-            slot_free_at=slot_free_at,
-            duration=timing.duration,
-            timeout=timeout,
-            queued_extra=timing.queued_extra,
-            fail_at=timing.fail_at,
-            error=timing.error,
-            stall_at=timing.stall_at,
-            honour_timeout=timing.honour_timeout,
-            progress_step=progress_step,
-        )
+        job_plan = plan_job(now, next_slot(slots, self.concurrency, now), timeout, timing, progress_step)
         if len(slots) >= self.concurrency:
             heapq.heapreplace(slots, job_plan.ends_at)
         else:
             heapq.heappush(slots, job_plan.ends_at)
-        job = Job(
-            message_id=self._ids(),
-            kind=kind,
-            account=account,
-            plan=job_plan,
-            timeout=timeout,
-            timing=timing,
-            **fields,  # type: ignore[arg-type]
-        )
-        self._jobs[job.message_id] = job
+        seq = self.ids.count + 1
+        job = Job(self.ids(), kind, account, job_plan, seq, timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
+        self.adopt(job)
         self._notify(job)
         return job
 
+    def adopt(self, job: Job) -> None:
+        """Keep a job made elsewhere (a shared store's, read through this cache), evicting as `submit` does."""
+        self._jobs[job.message_id] = job
+        self._evict(self.clock.now())
+
+    def _evict(self, now: float) -> None:
+        jobs = self._jobs
+        while jobs:
+            oldest = next(iter(jobs.values()))
+            if len(jobs) <= self.max_jobs and oldest.plan.created_at + self.ttl > now:
+                return
+            del jobs[oldest.message_id]
+            self.evicted += 1
+
+    def _forget_idle_accounts(self, now: float) -> None:
+        # Accounts whose every slot has ended hold nothing worth keeping; forget them before a flood of keys grows this.
+        if len(self._accounts) >= _MAX_ACCOUNTS:
+            for key in [k for k, a in self._accounts.items() if not a.slots or max(a.slots) <= now]:
+                del self._accounts[key]
+
     def get(self, message_id: str) -> Job:
-        """The job with this id; JobNotFound otherwise."""
-        try:
-            return self._jobs[message_id]
-        except KeyError:
-            raise JobNotFound(f"Message {message_id} not found") from None
+        """The job with this id; JobNotFound otherwise (also once it expired)."""
+        job = self.find(message_id)
+        if job is None:
+            raise JobNotFound(f"Message {message_id} not found")
+        return job
 
     def find(self, message_id: str) -> Job | None:
-        """The job with this id, or None."""
-        return self._jobs.get(message_id)
+        """The job with this id, or None (also once it expired)."""
+        job = self._jobs.get(message_id)
+        if job is not None and job.plan.created_at + self.ttl <= self.clock.now():
+            self._evict(self.clock.now())
+            return None
+        return job
 
     def force(self, message_id: str, status: JobStatus, progress: int, error: str | None = None) -> Job:
         """Pin a job's visible state (admin API); the plan is kept but no longer consulted."""
@@ -176,11 +222,27 @@ class JobStore:
         self._notify(job)
         return job
 
+    def discard(self, message_id: str) -> None:
+        """Drop a cached job (a shared store's copy changed; the next read fetches it again)."""
+        self._jobs.pop(message_id, None)
+
+    def page(self, after: int = 0, limit: int = 100) -> JobPage:
+        """Live jobs with arrival number above `after`, oldest first, at most `limit`."""
+        self._evict(self.clock.now())
+        found: list[Job] = []
+        for job in self._jobs.values():
+            if job.seq > after:
+                if len(found) == limit:
+                    return JobPage(found, found[-1].seq, len(self._jobs))
+                found.append(job)
+        return JobPage(found, None, len(self._jobs))
+
     def _notify(self, job: Job) -> None:
         for listener in self.listeners:
             listener(job)
 
     def __iter__(self) -> Iterator[Job]:
+        self._evict(self.clock.now())
         return iter(list(self._jobs.values()))
 
     def __len__(self) -> int:
@@ -190,4 +252,23 @@ class JobStore:
         """Forget every job and restart the id sequence (same seed, same ids again)."""
         self._jobs.clear()
         self._accounts.clear()
-        self._ids = IdGenerator(self._seed)
+        self.ids = IdGenerator(self._seed)
+
+
+_MAX_ACCOUNTS = 10_000  # accounts with slot state; past this, idle ones are forgotten
+
+
+def plan_job(now: float, slot_free_at: float, timeout: int, timing: Timing, progress_step: int) -> Plan:
+    """A job's `Plan` from its `Timing`, given when its account's slot frees up (both stores call this)."""
+    return lifecycle.plan(
+        created_at=now,
+        slot_free_at=slot_free_at,
+        duration=timing.duration,
+        timeout=timeout,
+        queued_extra=timing.queued_extra,
+        fail_at=timing.fail_at,
+        error=timing.error,
+        stall_at=timing.stall_at,
+        honour_timeout=timing.honour_timeout,
+        progress_step=progress_step,
+    )

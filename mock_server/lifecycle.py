@@ -94,16 +94,27 @@ def plan(
         progress_step: show progress in multiples of this (1..50).
     """
     starts_at = max(created_at, slot_free_at) + queued_extra
-    outcome, ends_at, cap, message = JobStatus.DONE, starts_at + duration, 99, None
+    outcome, cap, message = JobStatus.DONE, 99, None
     if fail_at is not None:
-        outcome, message = JobStatus.FAIL, error or "Generation failed"
-        ends_at, cap = starts_at + duration * fail_at / 100, fail_at
+        outcome, message, cap = JobStatus.FAIL, error or "Generation failed", fail_at
     if stall_at is not None:
-        outcome, ends_at, cap = JobStatus.FAIL, math.inf, stall_at
+        outcome, cap = JobStatus.FAIL, stall_at
+    ends_at = starts_at + run_length(duration, fail_at, stall_at)
     deadline = created_at + timeout
     if honour_timeout and ends_at > deadline:
         outcome, ends_at, message = JobStatus.FAIL, deadline, TIMEOUT_ERROR.format(timeout=int(timeout))
     return Plan(created_at, starts_at, duration, ends_at, outcome, message, cap, progress_step)
+
+
+def run_length(duration: float, fail_at: int | None, stall_at: int | None) -> float:
+    """Seconds from leaving QUEUED to the planned end, before the timeout cuts it (math.inf: never ends).
+
+    So ``ends_at == min(max(created_at, slot_free_at) + queued_extra + run_length, deadline)`` (added in that
+    order): what a shared store needs to book an account's slot atomically without planning the job itself.
+    """
+    if stall_at is not None:
+        return math.inf
+    return duration * fail_at / 100 if fail_at is not None else duration
 
 
 def _progress_at(p: Plan, now: float, *, stepped: bool = True) -> int:

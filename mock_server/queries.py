@@ -76,7 +76,7 @@ async def history(svc: Services, operation_id: str, request: Request) -> Respons
     now = svc.clock.now()
     found = [
         job
-        for job in svc.store
+        for job in svc.jobs  # this worker's jobs (with --store redis: those it has seen)
         if job.account == account
         and job.plan.created_at >= now - DAY_S
         and job.snapshot(now).status is JobStatus.DONE

@@ -67,6 +67,7 @@ class Selection:
     scenarios: tuple[Scenario, ...] = ()
     source: str = "none"  # header, prompt, rule:<id>, default, none
     wire: WireEffect = field(default_factory=WireEffect)
+    rule: Rule | None = None  # the armed rule it came from (a shared store decides whether its count allows it)
 
     @property
     def text(self) -> str:
@@ -141,16 +142,17 @@ class ScenarioEngine:
         elif prompt is not None and DIRECTIVE.search(prompt):
             chosen, source = parse_list(m.group(1) for m in DIRECTIVE.finditer(prompt)), "prompt"
         else:
-            chosen, source = self._from_rules(kind, prompt)
+            rule = self._from_rules(kind, prompt)
+            chosen, source = (rule.scenarios, f"rule:{rule.id}") if rule is not None else ((), "none")
             if not chosen and self.default:
                 chosen, source = self.default, "default"
         if not chosen:
             return Selection()
         with self._lock:
             wire = wire_effect(chosen, self.rng)
-        return Selection(chosen, source, wire)
+        return Selection(chosen, source, wire, rule if source.startswith("rule:") else None)
 
-    def _from_rules(self, kind: RequestKind, prompt: str | None) -> tuple[tuple[Scenario, ...], str]:
+    def _from_rules(self, kind: RequestKind, prompt: str | None) -> Rule | None:
         with self._lock:
             for rule in self._rules:
                 if rule.matches(kind, prompt):
@@ -158,8 +160,24 @@ class ScenarioEngine:
                         rule.remaining -= 1
                         if rule.remaining == 0:
                             self._rules.remove(rule)  # used up (and the engine may be idle again)
-                    return rule.scenarios, f"rule:{rule.id}"
-        return (), "none"
+                    return rule
+        return None
+
+    def exhaust(self, rule_id: int) -> None:
+        """Drop a rule whose count the fleet has used up (a shared store said so)."""
+        with self._lock:
+            self._rules = [r for r in self._rules if r.id != rule_id]
+
+    def replace_admin_rules(self, rules: list[Rule]) -> None:
+        """Take another worker's armed rules (the scenario file's stay); ids continue after the highest."""
+        with self._lock:
+            self._rules = [*rules, *(r for r in self._rules if r.source != "admin")]
+            top = max((r.id for r in self._rules), default=0)
+            self._ids = itertools.count(max(top + 1, next(self._ids)))
+
+    def admin_rules(self) -> list[Rule]:
+        """The armed rules that came from the admin API, in force."""
+        return [r for r in self.rules if r.source == "admin"]
 
     def timing(self, selection: Selection, base: Timing, *, kind: str, timeout: float, n: int) -> Timing:
         """The Timing of a job created under `selection`."""

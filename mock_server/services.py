@@ -19,6 +19,7 @@ from .scheduler import Scheduler
 from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
+from .stores import MemoryStore, Store
 from .validation import SchemaValidator
 from .video import VideoCache
 from .webhooks.service import WebhookService
@@ -31,7 +32,8 @@ class Services:
     settings: Settings
     clock: Clock
     spec: Spec
-    store: JobStore
+    jobs: JobStore  # this worker's jobs: all of them in memory, a cache of the shared ones with --store redis
+    store: Store  # where state lives: every read and change the HTTP layer makes goes through it
     journal: Journal
     images: ImageCache
     videos: VideoCache
@@ -58,16 +60,25 @@ class Services:
                 validators[f"{op.operation_id}:{name}"] = SchemaValidator(schema, location="query", name=name)
         svc: Services
         scheduler = Scheduler(clock)
-        store = JobStore(clock, seed=settings.seed, concurrency=settings.concurrency)
+        jobs = JobStore(
+            clock,
+            seed=settings.seed,
+            concurrency=settings.concurrency,
+            ttl=settings.job_ttl_s,
+            max_jobs=settings.max_jobs,
+        )
         # The webhook body is rendered by the same function as GET progress, so both are byte-for-byte equal.
         webhooks = WebhookService(settings, clock, scheduler, lambda job, at: render_message(svc, job, at))
-        store.listeners.append(webhooks.track)
+        jobs.listeners.append(webhooks.track)
+        journal = Journal(settings.journal_size, show_keys=settings.show_keys == "full")
+        credits, limiter = Credits(settings.credits), RateLimiter(clock)
         svc = cls(
             settings=settings,
             clock=clock,
             spec=spec,
-            store=store,
-            journal=Journal(settings.journal_size, show_keys=settings.show_keys == "full"),
+            jobs=jobs,
+            store=MemoryStore(jobs, credits, limiter, journal, webhooks.journal),
+            journal=journal,
             images=ImageCache(),
             videos=VideoCache(),
             scenarios=ScenarioEngine(
@@ -75,8 +86,8 @@ class Services:
                 default=settings.scenario,
                 file_rules=load_rules(settings.scenarios_file) if settings.scenarios_file else None,
             ),
-            credits=Credits(settings.credits),
-            limiter=RateLimiter(clock),
+            credits=credits,
+            limiter=limiter,
             scheduler=scheduler,
             webhooks=webhooks,
             operations=Operations(spec),

@@ -104,6 +104,42 @@ class Settings:
     journal_size: int = field(
         default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
     )
+    job_ttl_s: float = field(
+        default=86_400.0,
+        metadata=_opt(
+            "A job is forgotten this many seconds (mock time) after its creation, then answers 404 like an unknown "
+            "one (default a day: the history endpoint's window). Bounds memory in both stores.",
+            metavar="SECONDS",
+        ),
+    )
+    max_jobs: int = field(
+        default=100_000,
+        metadata=_opt(
+            "Jobs kept at most; past this the oldest is forgotten (a hard cap beside --job-ttl).", metavar="N"
+        ),
+    )
+
+    # --- shared state (README "Many workers and replicas") ---
+    store: str = field(
+        default="memory",
+        metadata=_opt(
+            "Where server state lives: memory (this process) or redis://HOST:PORT/DB (shared by every worker and "
+            "replica that names the same database).",
+            metavar="memory|redis://HOST:PORT/DB",
+        ),
+    )
+    workers: int = field(
+        default=1,
+        metadata=_opt("Worker processes serving one port; more than 1 needs --store redis://...", metavar="N"),
+    )
+    webhook_lease_s: float = field(
+        default=10.0,
+        metadata=_opt(
+            "With a Redis store: how long a worker holds a webhook delivery without renewing it; a worker that "
+            "dies (even SIGKILL) loses it after this, and another worker takes the delivery over.",
+            metavar="SECONDS",
+        ),
+    )
     scenario: str | None = field(
         default=None,
         metadata=_opt(
@@ -311,6 +347,11 @@ class Settings:
         _check(self.show_keys in get_args(KeyDisplay), "show_keys", self.show_keys, "masked or full")
         _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
         _check(bool(self.host), "host", self.host, "a non-empty host name or address")
+        _check(0 < self.job_ttl_s <= 10 * 365 * 86_400, "job_ttl_s", self.job_ttl_s, "more than 0 s, at most ten years")
+        _check(self.max_jobs >= 1, "max_jobs", self.max_jobs, "an integer >= 1")
+        _check(1 <= self.workers <= 64, "workers", self.workers, "an integer from 1 to 64")
+        _check(0.2 <= self.webhook_lease_s <= 600, "webhook_lease_s", self.webhook_lease_s, "0.2..600 s")
+        _check_store(self)
         allowed = get_args(TimestampFormat)
         _check(self.timestamp_format in allowed, "timestamp_format", self.timestamp_format, f"one of {allowed}")
         _check(all(k.strip() for k in self.api_keys), "api_keys", self.api_keys, "non-empty keys")
@@ -397,6 +438,25 @@ def _check_webhooks(s: Settings) -> None:
         parse_faults(s.webhook_fault)
     except ValueError as exc:
         raise SettingsError(f"Setting 'webhook_fault' has value {s.webhook_fault!r}; {exc}.") from None
+
+
+def _check_store(s: Settings) -> None:
+    from urllib.parse import urlsplit  # here, beside its one use
+
+    if s.store != "memory":
+        try:
+            url = urlsplit(s.store)
+            port, db = url.port, (url.path or "/0").lstrip("/") or "0"
+        except ValueError as exc:
+            raise SettingsError(f"Setting 'store' has value {s.store!r}; {exc}.") from None
+        ok = url.scheme in ("redis", "rediss", "unix") and (url.scheme == "unix" or bool(url.hostname)) and db.isdigit()
+        _check(ok and (port is None or 1 <= port <= 65535), "store", s.store, "memory or redis://HOST:PORT/DB")
+    if s.workers > 1 and s.store == "memory":
+        raise SettingsError(
+            f"Setting 'workers' has value {s.workers}, but the memory store lives in one process: workers would not "
+            "see each other's jobs. Give them a shared store: start Redis (apt-get install -y redis-server; "
+            "redis-server --port 6379 --save '') and add --store redis://127.0.0.1:6379/0."
+        )
 
 
 def _check_connections(s: Settings) -> None:

@@ -83,10 +83,10 @@ def job_row(svc: Services, job: Job, now: float) -> dict[str, Any]:
 
 def jobs_view(svc: Services, now: float, wanted: JobFilter) -> dict[str, Any]:
     """The newest matching jobs (at most `JOB_ROWS`), newest first, and how many jobs there are in all."""
-    exact = svc.store.find(wanted.message_id) if wanted.message_id else None
+    exact = svc.jobs.find(wanted.message_id) if wanted.message_id else None
     # One copy of the store (it hands out a list) and the newest `SCAN` kept; filters run on the snapshot
     # before a row is built, since building rows is what costs.
-    newest = [exact] if exact is not None else deque(svc.store, maxlen=SCAN)
+    newest = [exact] if exact is not None else deque(svc.jobs, maxlen=SCAN)
     rows: list[dict[str, Any]] = []
     for job in reversed(newest):
         snap = job.snapshot(now)
@@ -96,7 +96,7 @@ def jobs_view(svc: Services, now: float, wanted: JobFilter) -> dict[str, Any]:
             rows.append(job_row(svc, job, now))
             if len(rows) == JOB_ROWS:
                 break
-    return {"total": len(svc.store), "rows": rows, "limit": JOB_ROWS, "scanned": len(newest)}
+    return {"total": len(svc.jobs), "rows": rows, "limit": JOB_ROWS, "scanned": len(newest)}
 
 
 def job_detail(
@@ -108,7 +108,7 @@ def job_detail(
 ) -> dict[str, Any]:
     """One job: its plan as a timeline, what a poll sees now, its requests, webhook attempts and images."""
     svc = control.services
-    job = svc.store.find(message_id)
+    job = svc.jobs.find(message_id)
     if job is None:
         return {"messageId": message_id, "missing": True}
     plan = job.plan
@@ -168,7 +168,7 @@ def health_view(control: MockControl, now: float) -> dict[str, Any]:
         "frozen": control.frozen,
         "clock": "system" if isinstance(svc.clock, SystemClock) else "virtual",
         "seed": settings.seed,
-        "jobs": len(svc.store),
+        "jobs": len(svc.jobs),
         "requests": len(svc.journal),
         "webhookAttempts": len(svc.webhooks.journal),
         "webhooksPending": dispatcher.pending,

@@ -23,10 +23,10 @@ from ..bodies import original_receive
 from ..clock import Clock
 from ..credits import Credits
 from ..errors import ConnectionDropped
-from ..jobs import JobStore
 from ..operations import Operations, api_operation
 from ..problems import error_body, nest_body
 from ..selection import ScenarioEngine, Selection
+from ..stores import Store
 from .auth import KeyPolicy, bearer_token
 from .journal import add_tag
 
@@ -46,7 +46,7 @@ class FaultMiddleware:
         self,
         app: ASGIApp,
         engine: ScenarioEngine,
-        store: JobStore,
+        store: Store,
         credits: Credits,
         clock: Clock,
         operations: Operations,
@@ -81,6 +81,7 @@ class FaultMiddleware:
             scope.setdefault("state", {})["account"] = key
         # Per-key state is created for keys auth accepts only, so unauthenticated traffic cannot grow it.
         if effect.credits is not None and self.accepts(key) and self.credits.apply_scenario(str(key), effect.credits):
+            await self.store.credits_changed(str(key))
             add_tag(scope, f"credits-set:{effect.credits}")
         if effect.latency_ms:
             await self.engine.sleep(effect.latency_ms / 1000)
@@ -103,7 +104,7 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
     async def _poll_fault(self, scope: Scope, send: Send, message_id: str, selection: Selection) -> bool:
-        job = self.store.find(message_id)
+        job = await self.store.find(message_id)
         if job is None or job.account != bearer_token(scope):
             return False  # no such job for this key: the endpoint answers 404 or auth 401, and nothing is counted
         timing = job.timing if job is not None else None

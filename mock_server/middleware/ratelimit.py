@@ -7,7 +7,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..answers import send_json
 from ..operations import Operations, api_operation
 from ..problems import nest_body
-from ..ratelimit import RateLimiter, bucket_of
+from ..ratelimit import bucket_of
+from ..stores import Store
 from .auth import bearer_token
 from .journal import add_tag
 
@@ -15,16 +16,16 @@ from .journal import add_tag
 class RateLimitMiddleware:
     """Answer 429 + Retry-After when a key goes over its window; requests without a key pass (auth answers 401)."""
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter, operations: Operations, enabled: bool = True) -> None:
+    def __init__(self, app: ASGIApp, store: Store, operations: Operations, enabled: bool = True) -> None:
         self.app = app
         self.operations = operations
-        self.limiter = limiter
+        self.store = store
         self.enabled = enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         op = api_operation(scope, self.operations) if self.enabled else None
         key = bearer_token(scope) if op is not None else None
-        wait = self.limiter.hit(key, bucket_of(op.role)) if op is not None and key is not None else None
+        wait = await self.store.hit(key, bucket_of(op.role)) if op is not None and key is not None else None
         if wait is None:
             await self.app(scope, receive, send)
             return

@@ -22,6 +22,7 @@ from ..selection import (
     request_kind,
     strip_directives,
 )
+from ..stores import Store
 from .auth import KeyPolicy, bearer_token
 from .journal import add_tag
 
@@ -34,10 +35,17 @@ class SelectionMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, engine: ScenarioEngine, operations: Operations, max_body: int, accepts: KeyPolicy
+        self,
+        app: ASGIApp,
+        engine: ScenarioEngine,
+        operations: Operations,
+        max_body: int,
+        accepts: KeyPolicy,
+        store: Store,
     ) -> None:
         self.app = app
         self.engine = engine
+        self.store = store
         self.operations = operations
         self.max_body = max_body
         self.accepts = accepts
@@ -69,6 +77,12 @@ class SelectionMiddleware:
                 prompt = _prompt_of(raw)
         try:
             selection = self.engine.select(kind, headers, prompt)
+            # A counted rule's matches are the fleet's: when another worker used the last one, select again.
+            while selection.rule is not None and selection.rule.remaining is not None:
+                if await self.store.take(selection.rule):
+                    break
+                self.engine.exhaust(selection.rule.id)
+                selection = self.engine.select(kind, headers, prompt)
         except MockServerError as exc:
             where = "X-Mock-Scenario/Prefer header" if headers else "prompt directive [mock:...]"
             add_tag(scope, "bad-scenario")

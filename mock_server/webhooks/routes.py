@@ -31,11 +31,12 @@ async def list_attempts(request: Request) -> Response:
     if not since_text.isdigit():
         body = error_body(400, f"since must be a non-negative integer sequence number (got {since_text!r}).")
         return Response(orjson.dumps(body), status_code=400, media_type="application/json")
-    attempts = service.journal.entries(
+    store = request.app.state.services.store  # every worker's attempts with a shared store
+    attempts = await store.webhook_attempts(
         message_id=query.get("messageId"), delivery_id=query.get("deliveryId"), since=int(since_text)
     )
     content = {
-        "attempts": [a.as_dict() for a in attempts],
+        "attempts": attempts,
         "pending": service.dispatcher.pending,
         "inFlight": service.dispatcher.in_flight,
         # Hosts off the allow-list, once each: their deliveries are journalled as blocked, never sent.

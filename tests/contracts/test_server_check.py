@@ -39,7 +39,7 @@ def check(app: Any, clock: VirtualClock, **options: Any) -> CheckReport:
 def jobs_in(app: Any) -> int:
     while isinstance(app, Rewrite):
         app = app.app
-    return len(app.state.services.store)
+    return len(app.state.services.jobs)
 
 
 def test_check_passes_against_the_mock_with_every_part() -> None:

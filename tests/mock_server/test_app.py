@@ -255,14 +255,14 @@ async def test_finished_message_is_rendered_once_and_forcing_still_wins(
     clock.advance(3)
     first = await api.get(FETCH.format(mid))
     svc = app.state.services  # type: ignore[attr-defined]
-    job = svc.store.get(mid)
+    job = svc.jobs.get(mid)
     assert job.final_body == first.content  # cached at the first terminal poll
     clock.advance(100)
     assert (await api.get(LEGACY.format(mid))).content == first.content
-    svc.store.force(mid, JobStatus.FAIL, 42, "forced")
+    svc.jobs.force(mid, JobStatus.FAIL, 42, "forced")
     forced = (await api.get(FETCH.format(mid))).json()
     assert (forced["status"], forced["progress"], forced["error"]) == ("FAIL", 42, "forced")
-    svc.store.release(mid)
+    svc.jobs.release(mid)
     assert (await api.get(FETCH.format(mid))).content == first.content
 
 
@@ -270,6 +270,6 @@ async def test_processing_message_is_not_cached(api: httpx.AsyncClient, clock: V
     mid = await create(api)
     clock.advance(1)
     await api.get(FETCH.format(mid))
-    assert app.state.services.store.get(mid).final_body is None  # type: ignore[attr-defined]
+    assert app.state.services.jobs.get(mid).final_body is None  # type: ignore[attr-defined]
     clock.advance(1)
     assert (await api.get(FETCH.format(mid))).json()["progress"] > 33

@@ -111,7 +111,7 @@ def test_progress_events_are_not_sent_in_final_mode(serve: Serve, receiver: Webh
 def test_a_forced_state_sends_its_final_webhook(serve: Serve, receiver: WebhookReceiver) -> None:
     live = serve(job_seconds=600)
     message_id = live.create({"prompt": "x", "webhookOverride": receiver.url})
-    live.svc.store.force(message_id, JobStatus.FAIL, 37, "forced by admin")  # what the admin API will call
+    live.svc.jobs.force(message_id, JobStatus.FAIL, 37, "forced by admin")  # what the admin API will call
     [hook] = receiver.wait_for(1)
     assert hook.json["status"] == "FAIL"
     assert hook.json["error"] == "forced by admin"
@@ -165,7 +165,7 @@ def test_refused_host_is_a_400_naming_the_rule_and_nothing_is_created(serve: Ser
     assert detail["rule"] == "x-mock-webhook-allow-host"
     assert detail["expected"] == ["127.0.0.1", "localhost", "::1"]
     assert "--webhook-allow-host" in detail["hint"]
-    assert len(live.svc.store) == 0
+    assert len(live.svc.jobs) == 0
 
 
 def test_allow_listed_extra_host_is_accepted(serve: Serve) -> None:

@@ -91,6 +91,8 @@ def serve(**values: Any) -> None:
 
     try:
         settings = settings_from_cli(values)
-        run(settings, echo=lambda text: click.echo(text, err=True))
+        status = run(settings, echo=lambda text: click.echo(text, err=True))
     except (MockServerError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    if status:
+        raise SystemExit(status)

@@ -94,6 +94,18 @@ class SystemClock(_Notifier):
         """Seconds skipped ahead of wall-clock time by `advance()`."""
         return self._offset
 
+    def state(self) -> tuple[float, float | None]:
+        """(offset, the wall-clock instant time froze at or None): what another process needs to share this clock."""
+        return self._offset, self._frozen_at
+
+    def restore(self, offset: float, frozen_at: float | None) -> None:
+        """Take another process's clock state; listeners hear of a jump forward, as from `advance`."""
+        before = self.now()
+        self._offset, self._frozen_at = offset, frozen_at
+        now = self.now()
+        if now > before:
+            self._notify(now)
+
     def reset(self) -> None:
         """Back to wall-clock time: no offset, not frozen (listeners stay subscribed)."""
         self._offset = 0.0
@@ -124,6 +136,17 @@ class VirtualClock(_Notifier):
         self._now += seconds
         self._notify(self._now)
         return self._now
+
+    def state(self) -> tuple[float, float | None]:
+        """(seconds advanced, None): see `SystemClock.state`."""
+        return self.offset, None
+
+    def restore(self, offset: float, frozen_at: float | None) -> None:
+        """Take another process's offset; listeners hear of a jump forward."""
+        now = self._start + offset
+        moved, self._now = now > self._now, now
+        if moved:
+            self._notify(now)
 
     def reset(self) -> None:
         """Back to the start time (listeners stay subscribed)."""

@@ -52,6 +52,7 @@ class Job:
     # Whose drawing the images are: (messageId, index). An upscale shows quadrant i of the grid it came from.
     art: tuple[str, int] | None = None
     forced: Snapshot | None = None  # set by the admin API; wins over the plan
+    version: int = 0  # how often its state was forced or released (a shared store re-plans its webhooks by it)
     timing: Timing | None = None  # the knobs the job was planned with (scenarios read not_found_for etc.)
     # The serialised Message once the planned state is terminal: a pure function of the plan, which never
     # changes, so it is rendered once (GET's hottest case is polling a finished job). Unused while forced.
@@ -212,6 +213,7 @@ class JobStore:
         """Pin a job's visible state (admin API); the plan is kept but no longer consulted."""
         job = self.get(message_id)
         job.forced = Snapshot(status, progress, self.clock.now(), error)
+        job.version += 1
         self._notify(job)
         return job
 
@@ -219,6 +221,7 @@ class JobStore:
         """Undo `force`: the job follows its plan again (listeners hear about it, as for `force`)."""
         job = self.get(message_id)
         job.forced = None
+        job.version += 1
         self._notify(job)
         return job
 
@@ -236,6 +239,10 @@ class JobStore:
                     return JobPage(found, found[-1].seq, len(self._jobs))
                 found.append(job)
         return JobPage(found, None, len(self._jobs))
+
+    def announce(self, job: Job) -> None:
+        """Tell the listeners of a job created elsewhere (a shared store's `submit`), as `submit` does."""
+        self._notify(job)
 
     def _notify(self, job: Job) -> None:
         for listener in self.listeners:

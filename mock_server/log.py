@@ -94,6 +94,7 @@ class BoundedLog(Generic[T]):
         self._waiting = 0  # blocking waiters; appends take the lock only when there are some
         self._subscribers: list[Subscription[T]] = []
         self._materialise = materialise
+        self.sink: Callable[[Any], None] | None = None  # also given every appended item (a shared store's mirror)
 
     def materialise(self, item: Any) -> T:
         """The record for one stored item."""
@@ -111,6 +112,8 @@ class BoundedLog(Generic[T]):
                 self._changed.notify_all()
         for subscriber in self._subscribers:
             subscriber._offer(item)
+        if self.sink is not None:
+            self.sink(item)
 
     def entries(self, where: Where[T] = None, *, since: int = 0) -> list[T]:
         """Entries after sequence number `since` that match `where`, oldest first."""

@@ -37,6 +37,11 @@ def bucket_of(role: str) -> str:
     return "message" if role == "poll" else "general"
 
 
+def retry_after(oldest: float, window: Window, now: float) -> int:
+    """Whole seconds (>= 1) until a full window whose oldest request came at `oldest` admits one more."""
+    return max(1, math.ceil(oldest + window.seconds - now))
+
+
 class RateLimiter:
     """Sliding-log windows per (API key, bucket)."""
 
@@ -59,7 +64,7 @@ class RateLimiter:
             while log and log[0] <= now - window.seconds:
                 log.popleft()
             if len(log) >= window.limit:
-                return max(1, math.ceil(log[0] + window.seconds - now))
+                return retry_after(log[0], window, now)
             log.append(now)
             return None
 

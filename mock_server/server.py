@@ -20,13 +20,20 @@ from .app import create_app
 from .clock import Clock
 from .connections import Limits, fd_problem, limited_protocol
 from .settings import Settings
+from .stores.redis import check_reachable
+from .workers import Workers
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind a listening TCP socket now, so port 0 resolves to a real port before the app is built."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """Bind a listening TCP socket now, so port 0 resolves to a real port before the app is built.
+
+    With `reuse_port`, several processes bind the same port and the kernel spreads connections over them.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     # Accepted connections inherit this on Linux. Without it uvloop leaves Nagle on, and a response written as
     # headers + body waits for the client's delayed ACK: ~40 ms added to every request on loopback.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -40,7 +47,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
             else "Check --host: it must be an address of this machine."
         )
         raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}. {fix}") from None
-    sock.listen(2048)
+    if listen:
+        sock.listen(2048)
     sock.set_inheritable(True)
     return sock
 
@@ -58,6 +66,7 @@ def banner(settings: Settings) -> str:
             "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
             f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
             f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+            f"  state: {settings.store}" + (f", {settings.workers} workers" if settings.workers > 1 else ""),
             f"  dashboard (live jobs, requests, webhooks, controls): {url}/__mock/ui",
             f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
             f"(admin API spec: {url}/__mock/openapi.yaml; {admin})",
@@ -86,12 +95,17 @@ def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvico
     )
 
 
-def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None:
-    """Serve until interrupted (what ``flux-mock serve`` does)."""
-    sock = bind_socket(settings.host, settings.port)
+def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
+    """Serve until interrupted (what ``flux-mock serve`` does); returns the exit status."""
+    if settings.store != "memory":
+        check_reachable(settings.store)  # say what is wrong before binding or spawning anything
+    # Several workers each listen on the port (SO_REUSEPORT: the kernel spreads connections over them); this
+    # process only holds it, not listening, so that port 0 resolves once for all of them.
+    many = settings.workers > 1
+    sock = bind_socket(settings.host, settings.port, reuse_port=many, listen=not many)
     settings = settings.replace(port=sock.getsockname()[1])
     try:
-        app = create_app(settings)
+        app = create_app(settings) if not many else None  # each worker builds its own
     except BaseException:
         sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
         raise
@@ -100,7 +114,13 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> None
     problem = fd_problem(settings.max_connections)
     if problem:
         say(problem)
+    if app is None:
+        try:
+            return Workers(settings, say).run()
+        finally:
+            sock.close()
     uvicorn.Server(uvicorn_config(app, settings, log_level=settings.log_level)).run(sockets=[sock])
+    return 0
 
 
 class LiveServer:

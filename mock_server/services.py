@@ -20,6 +20,7 @@ from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
 from .stores import MemoryStore, Store
+from .stores.redis import RedisStore
 from .validation import SchemaValidator
 from .video import VideoCache
 from .webhooks.service import WebhookService
@@ -72,20 +73,27 @@ class Services:
         jobs.listeners.append(webhooks.track)
         journal = Journal(settings.journal_size, show_keys=settings.show_keys == "full")
         credits, limiter = Credits(settings.credits), RateLimiter(clock)
+        engine = ScenarioEngine(
+            seed=settings.seed,
+            default=settings.scenario,
+            file_rules=load_rules(settings.scenarios_file) if settings.scenarios_file else None,
+        )
+        store: Store
+        if settings.store == "memory":
+            store = MemoryStore(jobs, credits, limiter, journal, webhooks.journal)
+        else:
+            store = RedisStore(settings, jobs, clock, engine, credits, limiter, journal, webhooks.journal)
+            webhooks.use_outbox(store.outbox)
         svc = cls(
             settings=settings,
             clock=clock,
             spec=spec,
             jobs=jobs,
-            store=MemoryStore(jobs, credits, limiter, journal, webhooks.journal),
+            store=store,
             journal=journal,
             images=ImageCache(),
             videos=VideoCache(),
-            scenarios=ScenarioEngine(
-                seed=settings.seed,
-                default=settings.scenario,
-                file_rules=load_rules(settings.scenarios_file) if settings.scenarios_file else None,
-            ),
+            scenarios=engine,
             credits=credits,
             limiter=limiter,
             scheduler=scheduler,

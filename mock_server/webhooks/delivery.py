@@ -21,10 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -55,6 +58,34 @@ class Delivery:
     faults: WebhookFaults = NO_FAULTS
     at: float | None = None  # mock time of the event; a delay fault counts from here
     attempts: int = field(default=0)  # attempts made so far
+    takeover: int = 0  # with a shared store: times a worker took it over from one that died holding it
+    on_done: Callable[[Delivery], None] | None = field(default=None, compare=False, repr=False)  # it ended
+
+    def record(self) -> dict[str, Any]:
+        """JSON-ready form, for a shared outbox."""
+        return {
+            "delivery_id": self.delivery_id,
+            "message_id": self.message_id,
+            "event": self.event,
+            "url": self.url,
+            "body": self.body.decode("utf-8", "replace"),
+            "faults": dataclasses.asdict(self.faults),
+            "at": self.at,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], *, takeover: int = 0) -> Delivery:
+        """The delivery a `record` describes."""
+        return cls(
+            record["delivery_id"],
+            record["message_id"],
+            record["event"],
+            record["url"],
+            record["body"].encode(),
+            WebhookFaults(**record["faults"]),
+            at=record["at"],
+            takeover=takeover,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +195,8 @@ class Dispatcher:
                         current, None, "error", error=f"the mock failed to deliver: {type(exc).__name__}: {exc}"
                     )
                     log.exception("webhook %s for %s failed inside the mock", current.delivery_id, message_id)
+                if current.on_done is not None:
+                    current.on_done(current)
                 current = None
         except asyncio.CancelledError:
             for left in [current, *queue] if current is not None else list(queue):
@@ -319,6 +352,7 @@ class Dispatcher:
                 retry_in_s=retry_in_s,
                 faults=d.faults.names,
                 response=result.response if result else None,
+                takeover=d.takeover,
             )
         )
 

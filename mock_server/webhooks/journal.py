@@ -41,6 +41,8 @@ class WebhookAttempted:
         retry_in_s: mock seconds until the next attempt, when outcome is retrying.
         faults: the webhook faults applied to this job.
         response: the start of the receiver's answer body.
+        takeover: with a shared store, how many times a worker took this delivery over after its holder's lease
+            ran out (it died mid-delivery): the receiver may get it more than once, with the same delivery id.
     """
 
     seq: int
@@ -59,6 +61,7 @@ class WebhookAttempted:
     retry_in_s: float | None = None
     faults: tuple[str, ...] = ()
     response: str | None = None
+    takeover: int = 0  # times another worker took this delivery over (its holder died): the receiver may see it twice
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (camelCase, like the API)."""
@@ -79,6 +82,7 @@ class WebhookAttempted:
             "retryInS": self.retry_in_s,
             "faults": list(self.faults),
             "response": self.response,
+            "takeover": self.takeover,
         }
 
 

@@ -31,9 +31,10 @@ from ..problems import Violation, from_violations
 from ..scheduler import Scheduler
 from ..settings import Settings
 from .delivery import Delivery, Dispatcher
-from .events import State, final_at, next_change
+from .events import State, final_at, next_change, state_at
 from .faults import HEADER, WebhookFaults, corrupt, parse_faults
 from .journal import EventKind, WebhookJournal
+from .outbox import OutboxPump, Planner, SharedOutbox
 from .spool import report_undelivered
 from .targets import RULE, refusal, target_host
 
@@ -55,6 +56,8 @@ class _Tracked:
     events: int = 0
     held: list[tuple[EventKind, bytes]] = field(default_factory=list)
     blocked: str | None = None  # why the target is never contacted (its host is off the allow-list)
+    planner: Planner | None = None  # with a shared outbox: the job's events are planned ahead, at once
+    epoch: str = ""  # part of the delivery ids of a re-planned (forced) job, so they differ from the first plan's
 
 
 class WebhookService:
@@ -70,6 +73,13 @@ class WebhookService:
         self.default_faults = parse_faults(settings.webhook_fault)
         self._tracked: dict[str, _Tracked] = {}
         self._lock = threading.Lock()
+        self.outbox: SharedOutbox | None = None  # set by a shared store: deliveries go through it
+        self.pump: OutboxPump | None = None
+
+    def use_outbox(self, outbox: SharedOutbox) -> None:
+        """Plan every job's deliveries ahead into a shared outbox, and send what this worker claims from it."""
+        self.outbox = outbox
+        self.pump = OutboxPump(outbox, self.dispatcher, self.clock)
 
     # --- create time -------------------------------------------------------------------------------------------
 
@@ -100,6 +110,9 @@ class WebhookService:
         url = job.webhook_url or self.settings.webhook_url
         if not url:
             return
+        if self.outbox is not None:
+            self._plan_ahead(job, url, self.outbox)
+            return
         with self._lock:
             tracked = self._tracked.get(job.message_id)
             initial = tracked is None
@@ -114,8 +127,29 @@ class WebhookService:
         at = job.plan.created_at if initial else self.clock.now()
         self._at(tracked, at, generation, initial=initial)
 
+    def _plan_ahead(self, job: Job, url: str, outbox: SharedOutbox) -> None:
+        """Plan the job's whole webhook future now, into the outbox (kept nowhere in this process)."""
+        text = job.webhook_fault
+        faults = parse_faults(text) if text is not None else self.default_faults
+        progress = self.settings.webhook_events == "progress" or faults.out_of_order
+        blocked = _blocked(url, self.settings.webhook_allow_hosts)
+        tr = _Tracked(job, url, faults, progress, blocked=blocked, planner=Planner(), generation=1)
+        if job.version == 0:
+            at, initial = job.plan.created_at, True
+        else:  # forced or released: what fell due before now stays planned; the rest is planned anew from now
+            at, initial = self.clock.now(), False
+            outbox.cancel_after(job.message_id, at)
+            tr.epoch, tr.last = f"v{job.version}:", state_at(job.plan, at)
+            ends = final_at(job.plan)
+            tr.final_sent = ends is not None and ends <= at
+        self._evaluate(tr, at, 1, initial)
+        tr.planner.run()  # type: ignore[union-attr]
+
     def _at(self, tr: _Tracked, at: float, generation: int, *, initial: bool = False) -> None:
         """Evaluate the job at instant `at` once the mock's clock gets there."""
+        if tr.planner is not None:
+            tr.planner.call_at(at, lambda: self._evaluate(tr, at, generation, initial))
+            return
         self.scheduler.call_at(at, lambda: self._evaluate(tr, at, generation, initial))
 
     def _evaluate(self, tr: _Tracked, at: float, generation: int, initial: bool = False) -> None:
@@ -158,20 +192,25 @@ class WebhookService:
 
     def _send(self, tr: _Tracked, kind: EventKind, body: bytes, at: float) -> None:
         tr.events += 1
-        delivery_id = str(uuid.uuid5(_ID_NAMESPACE, f"{self.settings.seed}:{tr.job.message_id}:{tr.events}"))
+        name = f"{self.settings.seed}:{tr.job.message_id}:{tr.epoch}{tr.events}"
+        delivery_id = str(uuid.uuid5(_ID_NAMESPACE, name))
         if tr.faults.corrupt:
             body = corrupt(body)
         delivery = Delivery(delivery_id, tr.job.message_id, kind, tr.url, body, tr.faults, at=at)
         if tr.blocked is not None:
             self.dispatcher.block(delivery, tr.blocked)
+        elif self.outbox is not None:
+            self.outbox.put(delivery_id, delivery.message_id, delivery.record(), at)
         else:
             self.dispatcher.submit(delivery)
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Bind timers to the running loop (the app's lifespan calls this)."""
+        """Bind timers to the running loop (the app's lifespan calls this); a shared outbox's pump starts too."""
         self.scheduler.start()
+        if self.pump is not None:
+            self.pump.start()
 
     async def aclose(self, grace_s: float | None = None) -> int:
         """Fire what is due, finish deliveries within the grace period, journal the rest; returns abandoned count.
@@ -180,10 +219,15 @@ class WebhookService:
         and, with ``--webhook-spool FILE``, written there as JSON lines.
         """
         self.scheduler.fire_due()
+        if self.pump is not None:
+            await self.pump.stop()
         grace = self.settings.webhook_grace_s if grace_s is None else grace_s
         before = len(self.dispatcher.abandoned_deliveries)
         abandoned = await self.dispatcher.aclose(grace)
         await self.scheduler.aclose()
+        if self.pump is not None:  # what this worker still held goes back to the outbox, for another worker
+            await self.pump.release()
+            return abandoned
         left = self.dispatcher.abandoned_deliveries[before:]
         with self._lock:
             unfinished = [tr for tr in self._tracked.values() if not tr.final_sent and tr.blocked is None]

@@ -1,0 +1,130 @@
+"""The Lua scripts a Redis store runs: each is one atomic step, so two workers never decide the same thing twice.
+
+Numbers cross as text formatted with ``%.17g`` (exact for doubles); ``1e999`` stands for infinity.
+"""
+
+from __future__ import annotations
+
+INF = "1e999"
+
+# Book a slot of an account's FIFO queue and number the arrival (the same rule as `jobs.next_slot`).
+# KEYS: ids counter, the account's slots (a zset of when each busy slot frees up)
+# ARGV: now, concurrency, queued_extra, run_length, deadline (INF: none), slots TTL in ms
+SUBMIT = """
+local n = redis.call('INCR', KEYS[1])
+local now = tonumber(ARGV[1])
+local slot_free = now
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  slot_free = math.max(now, tonumber(first[2]))
+  redis.call('ZREM', KEYS[2], first[1])
+end
+local ends = math.min((math.max(now, slot_free) + tonumber(ARGV[3])) + tonumber(ARGV[4]), tonumber(ARGV[5]))
+redis.call('ZADD', KEYS[2], ends, n)
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+return {n, string.format('%.17g', slot_free)}
+"""
+
+# Keep at most ARGV[1] jobs: drop the oldest from the index and their records.
+# KEYS: jobs index (zset by arrival number); ARGV: max jobs, job key prefix
+TRIM_JOBS = """
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if extra > 0 then
+  local old = redis.call('ZPOPMIN', KEYS[1], extra)
+  for i = 1, #old, 2 do redis.call('DEL', ARGV[2] .. old[i]) end
+end
+return extra
+"""
+
+# Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded.
+# KEYS: the journal (zset by instant), its sequence counter; ARGV: max entries, then (instant, JSON) pairs
+APPEND = """
+for i = 2, #ARGV, 2 do
+  local s = redis.call('INCR', KEYS[2])
+  redis.call('ZADD', KEYS[1], ARGV[i], string.format('%012d', s) .. '|' .. ARGV[i + 1])
+end
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
+return 1
+"""
+
+# A sliding-log rate-limit window (the same rule as `ratelimit.RateLimiter.hit`).
+# KEYS: the window (zset of instants); ARGV: now, window seconds, limit, a unique member, TTL in ms
+HIT = """
+local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return string.format('%.17g', tonumber(first[2]))
+end
+redis.call('ZADD', KEYS[1], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return false
+"""
+
+# Charge credits. KEYS: balances (hash); ARGV: account, amount, initial ('' = unlimited)
+# Returns 'unlimited', 'short', or the balance left.
+CHARGE = """
+local b = redis.call('HGET', KEYS[1], ARGV[1])
+if not b then b = ARGV[3] end
+if b == '' or b == 'null' then return 'unlimited' end
+b = tonumber(b)
+local amount = tonumber(ARGV[2])
+if b < amount then return 'short' end
+redis.call('HSET', KEYS[1], ARGV[1], b - amount)
+return tostring(b - amount)
+"""
+
+# Claim due webhook deliveries under a per-job lease (one worker sends a job's deliveries, in order).
+# KEYS: outbox (zset delivery id -> due instant), records (hash), holders (hash), takes (hash)
+# ARGV: now, this worker, lease ms, lease key prefix, limit
+# Returns {earliest due instant not yet claimable or '', id, record, takes, id, record, takes, ...}.
+CLAIM = """
+local now = tonumber(ARGV[1])
+local out = {''}
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
+for _, id in ipairs(due) do
+  local record = redis.call('HGET', KEYS[2], id)
+  if not record then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    local job = string.match(record, '"message_id":"([^"]+)"')
+    local lease = ARGV[4] .. job
+    local holder = redis.call('GET', lease)
+    if not holder then
+      redis.call('SET', lease, ARGV[2], 'PX', ARGV[3])
+      holder = ARGV[2]
+    end
+    if holder == ARGV[2] and redis.call('HGET', KEYS[3], id) ~= ARGV[2] then
+      redis.call('HSET', KEYS[3], id, ARGV[2])
+      local takes = redis.call('HINCRBY', KEYS[4], id, 1)
+      table.insert(out, id)
+      table.insert(out, record)
+      table.insert(out, takes)
+    end
+  end
+end
+local nxt = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+if #nxt > 0 then out[1] = nxt[2] end
+return out
+"""
+
+# Renew this worker's leases. KEYS: lease keys; ARGV: this worker, lease ms
+RENEW = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+return 1
+"""
+
+# Give leases back at once (a clean shutdown), so another worker need not wait for them to expire.
+# KEYS: holders hash, then lease keys; ARGV: this worker, then delivery ids
+RELEASE = """
+for i = 2, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+for i = 2, #ARGV do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 1
+"""

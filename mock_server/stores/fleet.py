@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from ..tasks import stop_task
+
 log = logging.getLogger("flux_mock.fleet")
 
 Apply = Callable[[dict[str, Any]], Awaitable[None]]
@@ -46,10 +48,7 @@ class Fleet:
     async def aclose(self) -> None:
         """Unsubscribe."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await stop_task(task)
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()

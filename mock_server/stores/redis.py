@@ -41,6 +41,7 @@ from ..ratelimit import RateLimiter, retry_after
 from ..rules import Rule, make_rule
 from ..selection import ScenarioEngine
 from ..settings import Settings
+from ..tasks import stop_task
 from ..webhooks.journal import WebhookJournal
 from . import scripts
 from .fleet import Fleet
@@ -158,10 +159,7 @@ class RedisStore:
         """Write what the journals still hold, stop following the fleet, disconnect."""
         self.journal.sink = self.webhook_journal.sink = None
         writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await writer
+        await stop_task(writer)
         with contextlib.suppress(RedisError, OSError):
             await self._flush_journals()
         await self.fleet.aclose()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..clock import Clock
+from ..tasks import stop_task
 from .delivery import Delivery, Dispatcher
 
 log = logging.getLogger("flux_mock.webhooks")
@@ -96,10 +97,7 @@ class OutboxPump:
     async def stop(self) -> None:
         """Stop claiming (what was claimed is still being sent)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
     async def release(self) -> None:
         """Hand back what this worker still holds (after the dispatcher closed), so another worker sends it at once."""

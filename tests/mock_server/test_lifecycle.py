@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import JobStatus, load_spec
-from mock_server.lifecycle import Plan, plan, snapshot
+from mock_server.lifecycle import Plan, plan, run_length, snapshot
 
 ORDER = {JobStatus.QUEUED: 0, JobStatus.PROCESSING: 1, JobStatus.DONE: 2, JobStatus.FAIL: 2}
 
@@ -96,3 +96,40 @@ def test_snapshots_never_go_backwards(p: Plan, times: list[float]) -> None:
         if s.status is JobStatus.FAIL:
             assert s.error
         previous = s
+
+
+@given(
+    created_at=st.floats(0, 1e9),
+    slot_free_at=st.floats(0, 1e9),
+    duration=st.floats(0, 100),
+    timeout=st.integers(10, 900),
+    queued_extra=st.floats(0, 50),
+    fail_at=st.none() | st.integers(0, 99),
+    stall_at=st.none() | st.integers(0, 99),
+    honour_timeout=st.booleans(),
+)
+def test_the_end_a_shared_store_books_is_the_plans_end(
+    created_at: float,
+    slot_free_at: float,
+    duration: float,
+    timeout: int,
+    queued_extra: float,
+    fail_at: int | None,
+    stall_at: int | None,
+    honour_timeout: bool,
+) -> None:
+    # The Redis store's slot script computes min((max(created, slot) + extra) + run_length, deadline) in the same
+    # order of operations; it must land on exactly the plan's ends_at, or an account's queue would drift.
+    p = plan(
+        created_at=created_at,
+        slot_free_at=slot_free_at,
+        duration=duration,
+        timeout=timeout,
+        queued_extra=queued_extra,
+        fail_at=fail_at,
+        stall_at=stall_at,
+        honour_timeout=honour_timeout,
+    )
+    deadline = created_at + timeout if honour_timeout else math.inf
+    booked = min((max(created_at, slot_free_at) + queued_extra) + run_length(duration, fail_at, stall_at), deadline)
+    assert booked == p.ends_at

@@ -46,6 +46,14 @@ def test_bad_env_named(env: dict[str, str], needle: str) -> None:
         ({"public_url": "ftp://x"}, "public_url"),
         ({"api_keys": ("",)}, "api_keys"),
         ({"max_body_bytes": 10}, "max_body_bytes"),
+        ({"job_ttl_s": 0}, "job_ttl_s"),
+        ({"max_jobs": 0}, "max_jobs"),
+        ({"webhook_lease_s": 0.01}, "webhook_lease_s"),
+        ({"workers": 0}, "workers"),
+        ({"store": "postgres://x/0"}, "memory or redis://HOST:PORT/DB"),
+        ({"store": "redis://127.0.0.1:6379/zero"}, "store"),
+        ({"store": "redis://127.0.0.1:99999/0"}, "store"),
+        ({"workers": 2}, r"add --store redis://127.0.0.1:6379/0"),
     ],
 )
 def test_rules_checked_on_creation(kwargs: dict[str, object], needle: str) -> None:

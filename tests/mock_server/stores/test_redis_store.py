@@ -123,12 +123,14 @@ async def test_credits_and_rate_limits_are_per_key_across_workers(redis_store_ur
     ):
         await a.create()
         limited = await b.client.post("/api/v1/flux/imagine", json={"prompt": "x"})
-        assert limited.status_code == 429 and limited.headers["Retry-After"] == "3"
+        assert limited.status_code == 429
+        assert limited.headers["Retry-After"] == "3"
         clock.advance(3)
         await b.create()
         clock.advance(3)
         short = await a.client.post("/api/v1/flux/imagine", json={"prompt": "x"})
-        assert short.status_code == 401 and "Insufficient credits" in short.text
+        assert short.status_code == 401
+        assert "Insufficient credits" in short.text
         assert (await b.client.get("/__mock/credits")).json()["balances"] == {"sk…st": 0}
 
 
@@ -147,7 +149,8 @@ async def test_reset_empties_the_store_and_every_replica(pair: tuple[Worker, Wor
     first = await a.create()
     await b.client.get(f"/api/v1/message/fetch/{first}")
     assert (await b.client.post("/__mock/reset")).status_code == 200
-    assert len(a.svc.jobs) == 0 and len(b.svc.jobs) == 0
+    assert len(a.svc.jobs) == 0
+    assert len(b.svc.jobs) == 0
     assert (await a.client.get(f"/api/v1/message/fetch/{first}")).status_code == 404
     assert await a.create() == first  # the id sequence restarts, as after a reset of one process
 
@@ -161,7 +164,8 @@ async def test_jobs_expire_after_the_ttl_and_the_listing_pages(redis_store_url: 
         assert page.headers["X-Total-Count"] == "5"
         assert page.headers["Link"] == '</__mock/jobs?limit=2&after=2>; rel="next"'
         last = await a.client.get("/__mock/jobs", params={"limit": 2, "after": 4})
-        assert [j["messageId"] for j in last.json()] == ids[4:] and "Link" not in last.headers
+        assert [j["messageId"] for j in last.json()] == ids[4:]
+        assert "Link" not in last.headers
         a.svc.jobs.discard(ids[0])  # so the shared record, not this worker's copy, is what expires
         clock.advance(61)
         assert (await a.client.get(f"/api/v1/message/fetch/{ids[0]}")).status_code == 404

@@ -111,6 +111,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         return json_response(body, exc.status_code, exc.headers)
 
     async def server_error(request: Request, exc: Exception) -> Response:
+        unavailable = svc.store.describe_error(exc)
+        if unavailable is not None:  # the shared store is away: say so, and that a retry may work
+            return json_response(error_body(503, unavailable), 503, {"Retry-After": "1"})
         return json_response(error_body(500, "Internal server error"), 500)
 
     @contextlib.asynccontextmanager

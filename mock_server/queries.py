@@ -117,7 +117,7 @@ async def prompt_extend(svc: Services, operation_id: str, request: Request) -> R
 @handler
 async def account_info(svc: Services, operation_id: str, request: Request) -> Response:
     """GET /api/v1/subscription/account-info: the plan and the balance the credits engine charges."""
-    balance = svc.credits.balance(request.scope["state"]["account"])
+    balance = await svc.store.balance(request.scope["state"]["account"])
     settings = svc.settings
     return json_response(
         {

@@ -66,6 +66,9 @@ class Store(Protocol):
     async def credits_changed(self, account: str) -> None:
         """Publish a balance set on the local replica (admin, or the ``credits:<n>`` scenario)."""
 
+    async def balance(self, account: str) -> int | None:
+        """One key's balance (None: unlimited)."""
+
     async def balances(self) -> dict[str, int | None]:
         """Every account with an explicit balance."""
 
@@ -76,6 +79,9 @@ class Store(Protocol):
         self, *, message_id: str | None = None, delivery_id: str | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
         """The webhook journal (JSON-ready entries), every worker's, in order."""
+
+    def describe_error(self, exc: BaseException) -> str | None:
+        """The message for a client when `exc` means the store did not answer (answered 503), else None."""
 
     async def counts(self) -> dict[str, int]:
         """How many jobs and journal entries there are (for health)."""

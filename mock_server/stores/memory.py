@@ -73,6 +73,10 @@ class MemoryStore:
     async def credits_changed(self, account: str) -> None:
         """Nothing to publish."""
 
+    async def balance(self, account: str) -> int | None:
+        """One key's balance (None: unlimited)."""
+        return self.credits.balance(account)
+
     async def balances(self) -> dict[str, int | None]:
         """The local balances."""
         return self.credits.snapshot()
@@ -87,6 +91,10 @@ class MemoryStore:
         """The local webhook journal."""
         entries = self.webhook_journal.entries(message_id=message_id, delivery_id=delivery_id, since=since)
         return [e.as_dict() for e in entries]
+
+    def describe_error(self, exc: BaseException) -> str | None:
+        """No store I/O can fail here."""
+        return None
 
     async def counts(self) -> dict[str, int]:
         """Jobs and journal entries held here."""

@@ -197,8 +197,11 @@ class RedisStore:
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self.key("job", job.message_id), dump_job(job), px=self._ttl_ms)
             if index:
-                pipe.zadd(self.key("jobs"), {job.message_id: job.seq})
-                pipe.evalsha(self._trim.sha, 1, self.key("jobs"), self.settings.max_jobs, self.key("job", ""))
+                jobs, created = self.key("jobs"), self.key("jobs", "created")
+                pipe.zadd(jobs, {job.message_id: job.seq})
+                pipe.zadd(created, {job.message_id: job.plan.created_at})
+                expiry = repr(self.clock.now() - self.settings.job_ttl_s)
+                pipe.evalsha(self._trim.sha, 2, jobs, created, self.settings.max_jobs, self.key("job", ""), expiry)
             self.outbox.flush_into(pipe)
             try:
                 await pipe.execute()
@@ -394,6 +397,12 @@ class RedisStore:
             and (message_id is None or e.get("messageId") == message_id)
             and (delivery_id is None or e.get("deliveryId") == delivery_id)
         ]
+
+    def describe_error(self, exc: BaseException) -> str | None:
+        """What to tell a client when `exc` means Redis did not answer (the app answers 503), else None."""
+        if isinstance(exc, RedisError | OSError):
+            return f"flux-mock's shared store ({self.url}) did not answer ({exc}); check that Redis is running."
+        return None
 
     async def counts(self) -> dict[str, int]:
         """Jobs and journal entries of the whole fleet."""

@@ -25,15 +25,20 @@ redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return {n, string.format('%.17g', slot_free)}
 """
 
-# Keep at most ARGV[1] jobs: drop the oldest from the index and their records.
-# KEYS: jobs index (zset by arrival number); ARGV: max jobs, job key prefix
+# Forget jobs past the TTL (mock time) and past the cap, oldest first: from both indexes and their records.
+# KEYS: jobs by arrival number, jobs by creation instant; ARGV: max jobs, job key prefix, expiry instant
 TRIM_JOBS = """
-local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 1000)
+local extra = redis.call('ZCARD', KEYS[1]) - #gone - tonumber(ARGV[1])
 if extra > 0 then
-  local old = redis.call('ZPOPMIN', KEYS[1], extra)
-  for i = 1, #old, 2 do redis.call('DEL', ARGV[2] .. old[i]) end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do table.insert(gone, id) end
 end
-return extra
+for _, id in ipairs(gone) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('DEL', ARGV[2] .. id)
+end
+return #gone
 """
 
 # Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded.

@@ -182,3 +182,31 @@ async def test_max_jobs_evicts_the_oldest_record_from_redis(redis_store_url: str
 def test_an_unreachable_store_says_how_to_start_redis() -> None:
     with pytest.raises(StoreUnavailable, match="redis-server --port 6379"):
         check_reachable("redis://127.0.0.1:1/0", timeout=0.5)
+
+
+async def test_expired_jobs_leave_the_shared_index_too(redis_store_url: str) -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    async with Worker(redis_store_url, clock, job_ttl_s=60.0) as a:
+        for _ in range(3):
+            await a.create()
+        clock.advance(61)
+        await a.create()  # each create trims what expired
+        assert (await a.client.get("/__mock/health")).json()["jobs"] == 1
+        assert (await a.client.get("/__mock/jobs")).headers["X-Total-Count"] == "1"
+
+
+async def test_a_store_that_stops_answering_is_a_503_naming_it(redis_store_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    async with Worker(redis_store_url, VirtualClock()) as a:
+        store = a.svc.store
+        working, store.client = store.client, aioredis.from_url("redis://127.0.0.1:1/0")  # as if Redis went away
+        transport = httpx.ASGITransport(app=a.app, raise_app_exceptions=False)  # as a server: answer, then log
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080", headers=KEY) as client:
+            answer = await client.get("/api/v1/message/fetch/00000000-0000-4000-8000-000000000000")
+        assert answer.status_code == 503
+        assert f"shared store ({redis_store_url}) did not answer" in answer.json()["message"]
+        assert "check that Redis is running" in answer.json()["message"]
+        assert answer.headers["Retry-After"] == "1"
+        await store.client.aclose()
+        store.client = working

@@ -65,7 +65,7 @@ class Services:
             clock,
             seed=settings.seed,
             concurrency=settings.concurrency,
-            ttl=settings.job_ttl_s,
+            ttl=settings.job_ttl,
             max_jobs=settings.max_jobs,
         )
         # The webhook body is rendered by the same function as GET progress, so both are byte-for-byte equal.

@@ -104,7 +104,7 @@ class Settings:
     journal_size: int = field(
         default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
     )
-    job_ttl_s: float = field(
+    job_ttl: float = field(
         default=86_400.0,
         metadata=_opt(
             "A job is forgotten this many seconds (mock time) after its creation, then answers 404 like an unknown "
@@ -347,7 +347,7 @@ class Settings:
         _check(self.show_keys in get_args(KeyDisplay), "show_keys", self.show_keys, "masked or full")
         _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
         _check(bool(self.host), "host", self.host, "a non-empty host name or address")
-        _check(0 < self.job_ttl_s <= 10 * 365 * 86_400, "job_ttl_s", self.job_ttl_s, "more than 0 s, at most ten years")
+        _check(0 < self.job_ttl <= 10 * 365 * 86_400, "job_ttl", self.job_ttl, "more than 0 s, at most ten years")
         _check(self.max_jobs >= 1, "max_jobs", self.max_jobs, "an integer >= 1")
         _check(1 <= self.workers <= 64, "workers", self.workers, "an integer from 1 to 64")
         _check(0.2 <= self.webhook_lease_s <= 600, "webhook_lease_s", self.webhook_lease_s, "0.2..600 s")

@@ -122,7 +122,7 @@ class RedisStore:
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._credits_used = settings.credits is not None
-        self._ttl_ms = max(1, int(min(settings.job_ttl_s, 10 * 365 * 86_400) * 1000))
+        self._ttl_ms = max(1, int(min(settings.job_ttl, 10 * 365 * 86_400) * 1000))
 
     def key(self, *parts: str) -> str:
         """A key of this store's namespace."""
@@ -200,7 +200,7 @@ class RedisStore:
                 jobs, created = self.key("jobs"), self.key("jobs", "created")
                 pipe.zadd(jobs, {job.message_id: job.seq})
                 pipe.zadd(created, {job.message_id: job.plan.created_at})
-                expiry = repr(self.clock.now() - self.settings.job_ttl_s)
+                expiry = repr(self.clock.now() - self.settings.job_ttl)
                 pipe.evalsha(self._trim.sha, 2, jobs, created, self.settings.max_jobs, self.key("job", ""), expiry)
             self.outbox.flush_into(pipe)
             try:
@@ -218,7 +218,7 @@ class RedisStore:
         if data is None:
             return None
         job = load_job(data)
-        if job.plan.created_at + self.settings.job_ttl_s <= self.clock.now():
+        if job.plan.created_at + self.settings.job_ttl <= self.clock.now():
             return None  # expired in mock time (Redis forgets it in real time)
         self.jobs.adopt(job)
         return job
@@ -240,7 +240,7 @@ class RedisStore:
         records = await self.client.mget([self.key("job", mid) for mid, _ in ids]) if ids else []
         now = self.clock.now()
         found = [load_job(r) for r in records if r is not None]  # expired in Redis meanwhile: skipped
-        found = [j for j in found if j.plan.created_at + self.settings.job_ttl_s > now]
+        found = [j for j in found if j.plan.created_at + self.settings.job_ttl > now]
         return JobPage(found, int(ids[-1][1]) if more and ids else None, total)
 
     # --- admin changes, published --------------------------------------------------------------------------

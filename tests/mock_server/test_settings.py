@@ -46,7 +46,7 @@ def test_bad_env_named(env: dict[str, str], needle: str) -> None:
         ({"public_url": "ftp://x"}, "public_url"),
         ({"api_keys": ("",)}, "api_keys"),
         ({"max_body_bytes": 10}, "max_body_bytes"),
-        ({"job_ttl_s": 0}, "job_ttl_s"),
+        ({"job_ttl": 0}, "job_ttl"),
         ({"max_jobs": 0}, "max_jobs"),
         ({"webhook_lease_s": 0.01}, "webhook_lease_s"),
         ({"workers": 0}, "workers"),

@@ -157,7 +157,7 @@ async def test_reset_empties_the_store_and_every_replica(pair: tuple[Worker, Wor
 
 async def test_jobs_expire_after_the_ttl_and_the_listing_pages(redis_store_url: str) -> None:
     clock = VirtualClock(start=1_750_000_000.0)
-    async with Worker(redis_store_url, clock, job_ttl_s=60.0) as a:
+    async with Worker(redis_store_url, clock, job_ttl=60.0) as a:
         ids = [await a.create() for _ in range(5)]
         page = await a.client.get("/__mock/jobs", params={"limit": 2})
         assert [j["messageId"] for j in page.json()] == ids[:2]
@@ -186,7 +186,7 @@ def test_an_unreachable_store_says_how_to_start_redis() -> None:
 
 async def test_expired_jobs_leave_the_shared_index_too(redis_store_url: str) -> None:
     clock = VirtualClock(start=1_750_000_000.0)
-    async with Worker(redis_store_url, clock, job_ttl_s=60.0) as a:
+    async with Worker(redis_store_url, clock, job_ttl=60.0) as a:
         for _ in range(3):
             await a.create()
         clock.advance(61)

@@ -10,7 +10,12 @@ from typing import Any
 
 import click
 
+from mock_server import settings_from_cli, settings_options
+
 HELP = {"help_option_names": ["-h", "--help"]}
+# The proxy takes these mock settings (declared once, in mock_server's Settings: flag, env and keyword alike).
+PROXY_SETTINGS = ("host", "port", "scenario", "scenarios_file", "admin_token", "admin_host", "trust_proxy", "log_level")
+PROXY_DEFAULTS = {"port": 8081}  # beside a mock on 8080
 
 
 @click.command(context_settings=HELP)
@@ -20,16 +25,6 @@ HELP = {"help_option_names": ["-h", "--help"]}
     envvar="FLUX_MOCK_UPSTREAM",
     metavar="URL",
     help="The real API to forward to, e.g. https://api.imaginepro.ai [env: FLUX_MOCK_UPSTREAM].",
-)
-@click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Interface to listen on; keep loopback unless you mean it."
-)
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    default=8081,
-    show_default=True,
-    help="Port to listen on; 0 picks a free one.",
 )
 @click.option(
     "--strict",
@@ -66,18 +61,7 @@ HELP = {"help_option_names": ["-h", "--help"]}
     metavar="SECONDS",
     help="Seconds to wait for the upstream's answer before answering 502.",
 )
-@click.option(
-    "--scenario",
-    default=None,
-    metavar="NAME[:ARG],...",
-    help="Default wire scenario of proxied requests (latency, reject, disconnect, garbage); job scenarios are refused.",
-)
-@click.option(
-    "--scenarios", "scenarios_file", default=None, metavar="FILE", help="YAML file of standing scenario rules."
-)
-@click.option(
-    "--admin-token", default=None, metavar="TOKEN", help="Require this token on /__mock (default: loopback only)."
-)
+@settings_options(only=PROXY_SETTINGS, defaults=PROXY_DEFAULTS)
 @click.option("--quiet", is_flag=True, help="Do not print violations as they happen (they stay in /__mock/violations).")
 def proxy(
     upstream: str,
@@ -97,7 +81,7 @@ def proxy(
     uri == images[0], both paths agree, ...). Violations are printed as they happen and kept at
     /__mock/violations. The client's API key goes to the upstream untouched and is never written anywhere.
     """
-    from mock_server import MockServerError, ProxyOptions, Settings, serve_proxy
+    from mock_server import MockServerError, ProxyOptions, serve_proxy
 
     from .proxy_watch import LifecycleWatch
 
@@ -105,7 +89,8 @@ def proxy(
         click.echo(text, err=True)
 
     try:
-        settings = Settings(**{k: v for k, v in values.items() if v is not None})
+        # Job scenarios in --scenario are refused by the proxy's guard, per request, naming the scenario.
+        settings = settings_from_cli(values, defaults=PROXY_DEFAULTS)
         options = ProxyOptions(
             upstream=upstream,
             strict=strict,
@@ -121,15 +106,7 @@ def proxy(
 
 @click.command(context_settings=HELP)
 @click.argument("recording", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--job-seconds",
-    type=click.FloatRange(min=0),
-    default=3.0,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long a job takes on the mock (match the recorded upstream's pacing to compare lifecycles).",
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="The mock's seed.")
+@settings_options(only=("job_seconds", "seed"))  # the in-process mock's; match --job-seconds to the upstream's pacing
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON instead of a table.")
 @click.option(
     "--junit", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a JUnit XML report here."
@@ -141,7 +118,7 @@ def proxy(
     metavar="SEVERITIES",
     help="Comma-separated severities (error, warning, info) that make the exit code 1.",
 )
-def drift(recording: Path, job_seconds: float, seed: int, as_json: bool, junit: Path | None, fail_on: str) -> None:
+def drift(recording: Path, as_json: bool, junit: Path | None, fail_on: str, **values: Any) -> None:
     """Compare a recording with the mock: flux-mock drift FILE.har [--json] [--junit FILE].
 
     Replays the recorded requests against an in-process mock on a virtual clock that follows the recorded
@@ -160,7 +137,8 @@ def drift(recording: Path, job_seconds: float, seed: int, as_json: bool, junit: 
             f"{', '.join(sorted(unknown))}: use error, warning and/or info.", param_hint="--fail-on"
         )
     try:
-        findings = report.drift(load_har(recording), job_seconds=job_seconds, seed=seed)
+        settings = settings_from_cli(values)
+        findings = report.drift(load_har(recording), job_seconds=settings.job_seconds, seed=settings.seed)
     except MockServerError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report.as_json(findings) if as_json else report.render_table(findings))

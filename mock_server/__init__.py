@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .app import create_app
+from .cli import settings_from_cli, settings_options
 from .clock import Clock, SystemClock, VirtualClock
 from .control import MockControl
 from .errors import (
@@ -68,5 +69,7 @@ __all__ = [
     "load_har",
     "load_spec",
     "serve_proxy",
+    "settings_from_cli",
+    "settings_options",
     "spec_path",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -16,13 +17,42 @@ from .version import __version__
 _FLAG_NAMES = FLAG_NAMES
 
 
-def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add one option per `Settings` field, with its env var named in the help."""
-    for f in reversed(dataclasses.fields(Settings)):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def settings_options(func: F) -> F: ...
+
+
+@overload
+def settings_options(
+    func: None = None, *, only: tuple[str, ...] | None = None, defaults: dict[str, Any] | None = None
+) -> Callable[[F], F]: ...
+
+
+def settings_options(
+    func: Callable[..., Any] | None = None,
+    *,
+    only: tuple[str, ...] | None = None,
+    defaults: dict[str, Any] | None = None,
+) -> Any:
+    """Add one option per `Settings` field (or per field named in `only`), with its env var named in the help.
+
+    Other commands (``flux-mock proxy``, ``drift``) take the fields they need this way, so a setting is declared
+    once, in `Settings`; `defaults` shows a command's own default (pass the same to `settings_from_cli`).
+    """
+    if func is None:
+        return lambda f: settings_options(f, only=only, defaults=defaults)
+    chosen = [f for f in dataclasses.fields(Settings) if only is None or f.name in only]
+    unknown = set(only or ()) - {f.name for f in chosen}
+    if unknown:
+        raise ValueError(f"not Settings fields: {sorted(unknown)}")
+    for f in reversed(chosen):
         meta = f.metadata
         flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
         env = ENV_PREFIX + f.name.upper()
         default = f.default if f.default is not dataclasses.MISSING else None
+        default = (defaults or {}).get(f.name, default)
         shown = ", ".join(default) if isinstance(default, tuple) else default
         help_text = f"{meta['help']} [env: {env}; default: {shown if shown not in (None, '') else 'none'}]"
         kind: Any = click.Choice(meta["choices"]) if meta.get("choices") else str
@@ -34,9 +64,12 @@ def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def settings_from_cli(values: dict[str, Any]) -> Settings:
-    """Environment first, then the flags that were given on the command line."""
+def settings_from_cli(values: dict[str, Any], *, defaults: dict[str, Any] | None = None) -> Settings:
+    """Defaults (a command's own), then the environment, then the flags that were given on the command line."""
     overrides: dict[str, Any] = {}
+    for name, value in (defaults or {}).items():
+        if f"{ENV_PREFIX}{name.upper()}" not in os.environ:
+            overrides[name] = value
     for name, value in values.items():
         if value is None or value == ():
             continue

@@ -54,6 +54,8 @@ MOCK_SERVER_API = [
     "load_har",
     "load_spec",
     "serve_proxy",
+    "settings_from_cli",
+    "settings_options",
     "spec_path",
 ]
 

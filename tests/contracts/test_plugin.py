@@ -46,7 +46,7 @@ FIXTURE_TESTS = """
 import httpx
 import pytest
 
-FIRST_ID = "e3e70682-c209-4cac-a29f-6fbed82c07cd"  # the first messageId of seed 0
+FIRST_ID = "d4eb10a1-b098-4304-b9df-ea7ba4720a28"  # the first messageId of seed 0
 
 
 def test_a_job_end_to_end(flux_mock):

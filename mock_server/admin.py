@@ -29,7 +29,7 @@ from .dashboard import dashboard_routes, is_shell
 from .endpoints import json_response
 from .errors import JobNotFound, MockServerError
 from .jobs import Job
-from .messages import format_timestamp
+from .messages import format_timestamp, render_message
 from .problems import HttpError, error_body
 from .rules import Rule
 from .scenarios import catalogue
@@ -73,7 +73,7 @@ def _iso(epoch: float, request: Request) -> str | None:
 
 
 def _job_summary(request: Request, job: Job) -> dict[str, Any]:
-    message = _control(request).message(job.message_id)
+    message = render_message(_control(request).services, job)  # the job as given: a page may hold unseen ones
     return {
         "messageId": job.message_id,
         "kind": job.kind,

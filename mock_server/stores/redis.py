@@ -201,7 +201,9 @@ class RedisStore:
                 pipe.zadd(jobs, {job.message_id: job.seq})
                 pipe.zadd(created, {job.message_id: job.plan.created_at})
                 expiry = repr(self.clock.now() - self.settings.job_ttl)
-                pipe.evalsha(self._trim.sha, 2, jobs, created, self.settings.max_jobs, self.key("job", ""), expiry)
+                channel = self.fleet.channel
+                job_prefix = self.key("job", "")
+                pipe.evalsha(self._trim.sha, 2, jobs, created, self.settings.max_jobs, job_prefix, expiry, channel)
             self.outbox.flush_into(pipe)
             try:
                 await pipe.execute()
@@ -284,6 +286,9 @@ class RedisStore:
             self._restore_clock(float(change["offset"]), change.get("frozenAt"))
         elif kind == "job":
             self.jobs.discard(str(change["messageId"]))
+        elif kind == "evict":  # forgotten fleet-wide (TTL or --max-jobs): this worker's copies go too
+            for message_id in change.get("ids", []):
+                self.jobs.discard(str(message_id))
         elif kind == "rules":
             self.engine.replace_admin_rules(_rules_from(change["rules"]))
         elif kind == "credits":

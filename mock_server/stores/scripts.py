@@ -25,8 +25,9 @@ redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return {n, string.format('%.17g', slot_free)}
 """
 
-# Forget jobs past the TTL (mock time) and past the cap, oldest first: from both indexes and their records.
-# KEYS: jobs by arrival number, jobs by creation instant; ARGV: max jobs, job key prefix, expiry instant
+# Forget jobs past the TTL (mock time) and past the cap, oldest first: from both indexes and their records, and
+# tell every worker to drop its copies (a message without an id: nobody acknowledges it).
+# KEYS: jobs by arrival number, jobs by creation instant; ARGV: max jobs, job key prefix, expiry instant, channel
 TRIM_JOBS = """
 local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 1000)
 local extra = redis.call('ZCARD', KEYS[1]) - #gone - tonumber(ARGV[1])
@@ -38,6 +39,7 @@ for _, id in ipairs(gone) do
   redis.call('ZREM', KEYS[2], id)
   redis.call('DEL', ARGV[2] .. id)
 end
+if #gone > 0 then redis.call('PUBLISH', ARGV[4], cjson.encode({kind = 'evict', ids = gone})) end
 return #gone
 """
 

@@ -32,6 +32,9 @@ POLL_PATHS = ("/api/v1/message/fetch/{id}", "/api/v1/midjourney/message/{id}")
 
 T = TypeVar("T")
 
+# Replicas that outlived SIGTERM by STOP_TIMEOUT_S (a shutdown hang); conftest lists them at the end of the run.
+STUCK_IN_SHUTDOWN: list[str] = []
+
 
 def free_port() -> int:
     """A loopback TCP port that was free a moment ago (the OS picks it)."""
@@ -62,6 +65,7 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """This process's environment without any FLUX_MOCK_* setting (the flags alone configure a replica)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLUX_MOCK_")}
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONFAULTHANDLER"] = "1"  # a replica stuck in shutdown dumps its threads' stacks on SIGABRT
     env.update(extra or {})
     return env
 
@@ -84,6 +88,7 @@ class Replica:
         self.proc: subprocess.Popen[bytes] | None = None
         self._reaped = False
         self._terminated = False
+        self.stuck_in_shutdown = False
         self.client = httpx.Client(base_url=self.url, timeout=HTTP_TIMEOUT_S)
 
     def __repr__(self) -> str:
@@ -159,8 +164,14 @@ class Replica:
         try:
             if self.proc is not None and not self._reaped:
                 self.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
+                try:
                     self.proc.wait(timeout=STOP_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    self.stuck_in_shutdown = True
+                    STUCK_IN_SHUTDOWN.append(f"{self} (flags {' '.join(self.args)}), stacks in {self.log_path}")
+                    self.signal_group(signal.SIGABRT)  # stacks into the log, for whoever reads it
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        self.proc.wait(timeout=STOP_TIMEOUT_S)
                 self._reap()
         finally:
             self.client.close()

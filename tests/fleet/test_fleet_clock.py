@@ -6,11 +6,11 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from fleet_harness import POLL_PATHS, Fleet, concurrently, create_fresh
+from fleet_harness import POLL_PATHS, Replica, concurrently, create_fresh
 
 
-def test_the_clock_is_one_clock(fleet: Fleet) -> None:
-    a, b = fleet.start(2, "--job-seconds", "10")
+def test_the_clock_is_one_clock(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair  # 10 s jobs
 
     before = b.clock()["offset"]
     a.advance(5)
@@ -34,8 +34,8 @@ def test_the_clock_is_one_clock(fleet: Fleet) -> None:
     assert b.clock()["frozen"] is False
 
 
-def test_an_armed_rule_shapes_exactly_one_job_fleet_wide(fleet: Fleet) -> None:
-    a, b = fleet.start(2, "--job-seconds", "3")
+def test_an_armed_rule_shapes_exactly_one_job_fleet_wide(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
 
     rule = a.admin_ok("POST", "/scenarios", json={"scenario": "fail", "count": 1})
     assert [r["id"] for r in b.admin_ok("GET", "/scenarios")["armed"]] == [rule["id"]]
@@ -45,7 +45,7 @@ def test_an_armed_rule_shapes_exactly_one_job_fleet_wide(fleet: Fleet) -> None:
     assert [r.status_code for r in responses] == [200] * 10, [r.text for r in responses if r.status_code != 200]
     ids = [r.json()["messageId"] for r in responses]
 
-    b.advance(120)  # 10 jobs of 3 s on 4 slots: all finished
+    b.advance(40)  # 10 jobs of 10 s on 4 slots: all finished by 30 s, none past the 60 s TTL
     for replica in (a, b):
         statuses = Counter(replica.message(i)["status"] for i in ids)
         assert statuses == Counter({"FAIL": 1, "DONE": 9}), (replica, statuses)

@@ -12,8 +12,8 @@ from mock_server import WebhookReceiver
 JOBS = 4
 
 
-def test_the_request_journal_lists_every_replicas_requests_in_arrival_order(fleet: Fleet) -> None:
-    a, b = fleet.start(2, "--job-seconds", "3")
+def test_the_request_journal_lists_every_replicas_requests_in_arrival_order(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
 
     made: list[tuple[str, str, int]] = []
     for i in range(JOBS):

@@ -9,7 +9,6 @@ import uuid
 from functools import partial
 from urllib.parse import urlsplit
 
-import redis
 from fleet_harness import POLL_PATHS, Fleet, Replica, concurrently, create_fresh, unknown_id
 
 
@@ -18,8 +17,12 @@ def alternate(a: Replica, b: Replica, count: int) -> list[Replica]:
     return [a if i % 2 == 0 else b for i in range(count)]
 
 
-def test_a_job_made_on_either_replica_is_seen_on_both_poll_paths(fleet: Fleet) -> None:
-    a, b = fleet.start(2, "--job-seconds", "3")
+def test_a_job_made_on_either_replica_is_seen_on_both_poll_paths(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    healths = [r.admin_ok("GET", "/health") for r in (a, b)]
+    assert [h["store"] for h in healths] == ["redis", "redis"], healths
+    assert [h["worker"]["pid"] for h in healths] == [a.pid, b.pid], healths
+
     made = {a.create("made on A"): "made on A", b.create("made on B"): "made on B"}
 
     a.admin_ok("POST", "/clock/freeze")  # one instant: every answer below must be the same body
@@ -31,7 +34,7 @@ def test_a_job_made_on_either_replica_is_seen_on_both_poll_paths(fleet: Fleet) -
         assert all(body == bodies[0] for body in bodies), bodies
 
     a.admin_ok("POST", "/clock/unfreeze")
-    b.advance(4)
+    b.advance(11)  # 10 s jobs
     for message_id in made:
         for replica in (a, b):
             for path in POLL_PATHS:
@@ -44,9 +47,22 @@ def test_a_job_made_on_either_replica_is_seen_on_both_poll_paths(fleet: Fleet) -
             assert response.status_code == 404, (replica, path, response.text)
 
 
-def test_ids_are_unique_across_replicas_and_a_seed_replays_them(fleet: Fleet, redis_url: str) -> None:
-    args = ("--job-seconds", "3")
-    a, b = fleet.start(2, *args)
+def test_forcing_a_job_through_one_replica_is_seen_on_the_other(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
+    message_id = a.create("forced through B")
+    forced = b.admin_ok("POST", f"/jobs/{message_id}/force", json={"status": "FAIL", "error": "Upstream error"})
+    assert forced["status"] == "FAIL", forced
+    for path in POLL_PATHS:
+        message = a.message(message_id, path)
+        assert (message["status"], message.get("error")) == ("FAIL", "Upstream error"), message
+
+    released = a.admin_ok("DELETE", f"/jobs/{message_id}/force")
+    assert released["forced"] is False, released
+    assert b.message(message_id)["status"] in ("QUEUED", "PROCESSING")
+
+
+def test_ids_are_unique_across_replicas_and_a_seed_replays_them(pair: tuple[Replica, Replica], fleet: Fleet) -> None:
+    a, b = pair
 
     # Many creates at once on both replicas: no id twice.
     responses = concurrently([partial(create_fresh, r, f"burst {i}") for i, r in enumerate(alternate(a, b, 20))])
@@ -67,20 +83,13 @@ def test_ids_are_unique_across_replicas_and_a_seed_replays_them(fleet: Fleet, re
     b.admin_ok("POST", "/reset")  # through the other replica this time
     assert sequence(a, b) == first
 
-    # Brand-new processes on an empty Redis, same seed, same arrival order: the same ids.
-    for replica in (a, b):
-        replica.stop()
-    client = redis.Redis.from_url(redis_url, socket_timeout=2.0)
-    try:
-        client.flushall()
-    finally:
-        client.close()
-    c, d = fleet.start(2, *args)
+    # Brand-new processes on an empty Redis (FLUSHALLed for this test), same seed, same arrival order: same ids.
+    c, d = fleet.start(2, "--job-seconds", "3")
     assert sequence(c, d) == first
 
 
-def test_a_job_past_its_ttl_is_404_on_every_replica(fleet: Fleet) -> None:
-    a, b = fleet.start(2, "--job-ttl", "60", "--job-seconds", "3")
+def test_a_job_past_its_ttl_is_404_on_every_replica(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair  # --job-ttl 60
     message_id = a.create()
     for replica in (a, b):
         for path in POLL_PATHS:
@@ -98,8 +107,21 @@ def test_a_job_past_its_ttl_is_404_on_every_replica(fleet: Fleet) -> None:
         assert replica.message(fresh)["messageId"] == fresh
 
 
-def test_the_admin_job_list_pages_fleet_wide_via_link_headers(fleet: Fleet) -> None:
-    a, b = fleet.start(2, "--job-seconds", "3")
+def test_past_max_jobs_the_oldest_job_is_forgotten_fleet_wide(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair  # --max-jobs 25
+    made = [r.create(f"cap {i}") for i, r in enumerate(alternate(a, b, 25))]
+    for replica in (a, b):
+        assert replica.poll(made[0]).status_code == 200
+
+    newest = b.create("one past the cap")
+    for replica in (a, b):
+        assert replica.poll(made[0]).status_code == 404, replica
+        assert replica.poll(made[1]).status_code == 200, replica
+        assert replica.poll(newest).status_code == 200, replica
+
+
+def test_the_admin_job_list_pages_fleet_wide_via_link_headers(pair: tuple[Replica, Replica]) -> None:
+    a, b = pair
     made = [r.create(f"page {i}") for i, r in enumerate(alternate(a, b, 5))]
 
     seen: list[str] = []

@@ -140,4 +140,7 @@ def pair(shared_pair: tuple[Replica, Replica]) -> tuple[Replica, Replica]:
     a.admin_ok("POST", "/reset")
     clock = b.clock()
     assert (clock["offset"], clock["frozen"]) == (0.0, False), clock
+    for replica in shared_pair:
+        health = replica.admin_ok("GET", "/health")
+        assert (health["jobs"], health["requests"]) == (0, 0), (replica, health)
     return a, b

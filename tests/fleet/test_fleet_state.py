@@ -1,4 +1,4 @@
-"""Shared state across replicas (issue 12): jobs, seeded ids, job TTL and the paged admin job list.
+"""Shared state across replicas (issue 12): jobs, forced jobs, seeded ids, job TTL, the job cap and the paged job list.
 
 Two `flux-mock serve --store redis://...` processes on two ports: a request's replica is chosen by the test.
 """

@@ -10,19 +10,13 @@ need their own flags start their own (`fleet`, on the session Redis, FLUSHALLed 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import redis
-from fleet_harness import STUCK_IN_SHUTDOWN, Fleet, Replica, free_port
+from fleet_harness import STUCK_IN_SHUTDOWN, Fleet, Replica
+from redis_support import flushall, running_redis
 
-REDIS_SERVER = "redis-server"
-REDIS_START_TIMEOUT_S = 10.0
 # The shared pair's flags: 10 s jobs (4 slots per key), jobs forgotten 60 s after creation or past the 25th, and a
 # second API key.
 MAX_JOBS = 25
@@ -35,75 +29,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("flux-mock replicas stuck in shutdown (SIGTERM ignored; SIGABRT dumped stacks)")
         for line in STUCK_IN_SHUTDOWN:
             terminalreporter.line(line)
-
-
-def _redis_binary() -> str:
-    found = shutil.which(REDIS_SERVER) or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
-    if found is None:
-        pytest.fail("redis-server not found: apt-get install -y redis-server", pytrace=False)
-    return found
-
-
-@contextmanager
-def running_redis(log_dir: Path) -> Iterator[str]:
-    """A throw-away redis-server on a free loopback port, no persistence; its URL (db 0) once it answers PING."""
-    binary = _redis_binary()
-    port = free_port()
-    log_path = log_dir / f"redis-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1.0)
-            try:
-                deadline = time.monotonic() + REDIS_START_TIMEOUT_S
-                while True:
-                    if proc.poll() is not None:
-                        pytest.fail(f"redis-server exited with {proc.returncode}:\n{log_path.read_text()}")
-                    try:
-                        if client.ping():
-                            break
-                    except redis.ConnectionError:
-                        pass
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"redis-server did not answer PING within {REDIS_START_TIMEOUT_S} s")
-                    time.sleep(0.02)
-            finally:
-                client.close()
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5.0)
-
-
-def flushall(url: str) -> None:
-    client = redis.Redis.from_url(url, socket_timeout=2.0)
-    try:
-        client.flushall()
-    finally:
-        client.close()
-
-
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The session's redis-server (no persistence); yields its URL, db 0."""
-    with running_redis(tmp_path_factory.mktemp("redis")) as url:
-        yield url
-
-
-@pytest.fixture
-def redis_url(redis_server: str) -> str:
-    """The session's Redis, emptied (FLUSHALL) for this test."""
-    flushall(redis_server)
-    return redis_server
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from typing import IO, Any, TypeVar
 
 import httpx
 import pytest
+from redis_support import free_port
 
 API_KEY = "sk-test"
 OTHER_KEY = "sk-other"
@@ -34,14 +34,6 @@ T = TypeVar("T")
 
 # Replicas that outlived SIGTERM by STOP_TIMEOUT_S (a shutdown hang); conftest lists them at the end of the run.
 STUCK_IN_SHUTDOWN: list[str] = []
-
-
-def free_port() -> int:
-    """A loopback TCP port that was free a moment ago (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until(condition: Callable[[], T], *, timeout: float, what: str, interval: float = 0.02) -> T:

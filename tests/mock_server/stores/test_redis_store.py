@@ -44,10 +44,10 @@ class Worker:
 
 
 @pytest.fixture
-async def pair(redis_store_url: str) -> AsyncIterator[tuple[Worker, Worker]]:
+async def pair(redis_url: str) -> AsyncIterator[tuple[Worker, Worker]]:
     async with (
-        Worker(redis_store_url, VirtualClock(start=1_750_000_000.0)) as a,
-        Worker(redis_store_url, VirtualClock(start=1_750_000_000.0)) as b,
+        Worker(redis_url, VirtualClock(start=1_750_000_000.0)) as a,
+        Worker(redis_url, VirtualClock(start=1_750_000_000.0)) as b,
     ):
         yield a, b
 
@@ -69,11 +69,11 @@ async def test_ids_follow_the_fleet_wide_arrival_number(pair: tuple[Worker, Work
     assert ids == expected  # the same ids one process gives the same seed, in arrival order
 
 
-async def test_slots_are_booked_in_redis_so_the_second_worker_queues_behind_the_first(redis_store_url: str) -> None:
+async def test_slots_are_booked_in_redis_so_the_second_worker_queues_behind_the_first(redis_url: str) -> None:
     clock_a, clock_b = VirtualClock(start=1_750_000_000.0), VirtualClock(start=1_750_000_000.0)
     async with (
-        Worker(redis_store_url, clock_a, concurrency=1) as a,
-        Worker(redis_store_url, clock_b, concurrency=1) as b,
+        Worker(redis_url, clock_a, concurrency=1) as a,
+        Worker(redis_url, clock_b, concurrency=1) as b,
     ):
         first, second = await a.create(), await b.create()
         plan_a, plan_b = a.svc.jobs.get(first).plan, b.svc.jobs.get(second).plan
@@ -115,11 +115,11 @@ async def test_a_counted_rule_shapes_one_job_of_the_fleet(pair: tuple[Worker, Wo
     assert scenarios.count("fail") == 1
 
 
-async def test_credits_and_rate_limits_are_per_key_across_workers(redis_store_url: str) -> None:
+async def test_credits_and_rate_limits_are_per_key_across_workers(redis_url: str) -> None:
     clock = VirtualClock(start=1_750_000_000.0)
     async with (
-        Worker(redis_store_url, clock, credits=12, rate_limit="documented") as a,
-        Worker(redis_store_url, clock, credits=12, rate_limit="documented") as b,
+        Worker(redis_url, clock, credits=12, rate_limit="documented") as a,
+        Worker(redis_url, clock, credits=12, rate_limit="documented") as b,
     ):
         await a.create()
         limited = await b.client.post("/api/v1/flux/imagine", json={"prompt": "x"})
@@ -155,9 +155,9 @@ async def test_reset_empties_the_store_and_every_replica(pair: tuple[Worker, Wor
     assert await a.create() == first  # the id sequence restarts, as after a reset of one process
 
 
-async def test_jobs_expire_after_the_ttl_and_the_listing_pages(redis_store_url: str) -> None:
+async def test_jobs_expire_after_the_ttl_and_the_listing_pages(redis_url: str) -> None:
     clock = VirtualClock(start=1_750_000_000.0)
-    async with Worker(redis_store_url, clock, job_ttl=60.0) as a:
+    async with Worker(redis_url, clock, job_ttl=60.0) as a:
         ids = [await a.create() for _ in range(5)]
         page = await a.client.get("/__mock/jobs", params={"limit": 2})
         assert [j["messageId"] for j in page.json()] == ids[:2]
@@ -171,8 +171,8 @@ async def test_jobs_expire_after_the_ttl_and_the_listing_pages(redis_store_url: 
         assert (await a.client.get(f"/api/v1/message/fetch/{ids[0]}")).status_code == 404
 
 
-async def test_max_jobs_evicts_the_oldest_record_from_redis(redis_store_url: str) -> None:
-    async with Worker(redis_store_url, VirtualClock(), max_jobs=3) as a:
+async def test_max_jobs_evicts_the_oldest_record_from_redis(redis_url: str) -> None:
+    async with Worker(redis_url, VirtualClock(), max_jobs=3) as a:
         ids = [await a.create() for _ in range(5)]
         store = a.svc.store
         assert await store.client.exists(*(store.key("job", i) for i in ids)) == 3
@@ -184,9 +184,9 @@ def test_an_unreachable_store_says_how_to_start_redis() -> None:
         check_reachable("redis://127.0.0.1:1/0", timeout=0.5)
 
 
-async def test_expired_jobs_leave_the_shared_index_too(redis_store_url: str) -> None:
+async def test_expired_jobs_leave_the_shared_index_too(redis_url: str) -> None:
     clock = VirtualClock(start=1_750_000_000.0)
-    async with Worker(redis_store_url, clock, job_ttl=60.0) as a:
+    async with Worker(redis_url, clock, job_ttl=60.0) as a:
         for _ in range(3):
             await a.create()
         clock.advance(61)
@@ -195,17 +195,17 @@ async def test_expired_jobs_leave_the_shared_index_too(redis_store_url: str) -> 
         assert (await a.client.get("/__mock/jobs")).headers["X-Total-Count"] == "1"
 
 
-async def test_a_store_that_stops_answering_is_a_503_naming_it(redis_store_url: str) -> None:
+async def test_a_store_that_stops_answering_is_a_503_naming_it(redis_url: str) -> None:
     import redis.asyncio as aioredis
 
-    async with Worker(redis_store_url, VirtualClock()) as a:
+    async with Worker(redis_url, VirtualClock()) as a:
         store = a.svc.store
         working, store.client = store.client, aioredis.from_url("redis://127.0.0.1:1/0")  # as if Redis went away
         transport = httpx.ASGITransport(app=a.app, raise_app_exceptions=False)  # as a server: answer, then log
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8080", headers=KEY) as client:
             answer = await client.get("/api/v1/message/fetch/00000000-0000-4000-8000-000000000000")
         assert answer.status_code == 503
-        assert f"shared store ({redis_store_url}) did not answer" in answer.json()["message"]
+        assert f"shared store ({redis_url}) did not answer" in answer.json()["message"]
         assert "check that Redis is running" in answer.json()["message"]
         assert answer.headers["Retry-After"] == "1"
         await store.client.aclose()

@@ -51,23 +51,28 @@ def _worker(record: bytes) -> None:
 class Workers:
     """Start, watch and stop the worker processes."""
 
-    def __init__(self, settings: Settings, say: Callable[[str], Any]) -> None:
+    def __init__(
+        self, settings: Settings, say: Callable[[str], Any], *, target: Callable[[bytes], None] = _worker
+    ) -> None:
         self.settings = settings
         self.say = say
+        self.target = target  # what a worker process runs (tests give a stand-in)
+        self.startup_s = STARTUP_S
         self._ctx = multiprocessing.get_context("spawn")
         self._record = settings_record(settings)
         self.procs: list[tuple[BaseProcess, float]] = []
         self._stopping = False
 
     def _start_one(self) -> tuple[BaseProcess, float]:
-        proc = self._ctx.Process(target=_worker, args=(self._record,), name="flux-mock-worker", daemon=False)
+        proc = self._ctx.Process(target=self.target, args=(self._record,), name="flux-mock-worker", daemon=False)
         proc.start()
         return proc, time.monotonic()
 
-    def run(self) -> int:
-        """Serve until Ctrl+C or SIGTERM; returns the exit status."""
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._stop)
+    def run(self, *, signals: bool = True) -> int:
+        """Serve until Ctrl+C or SIGTERM (or `stop()`); returns the exit status."""
+        if signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self._stop)
         self.procs = [self._start_one() for _ in range(self.settings.workers)]
         pids = ", ".join(str(p.pid) for p, _ in self.procs)
         self.say(f"  {self.settings.workers} workers (pids {pids}) share {self.settings.store}")
@@ -77,7 +82,7 @@ class Workers:
             for i, (proc, started) in enumerate(self.procs):
                 if proc.is_alive() or self._stopping:
                     continue
-                if time.monotonic() - started < STARTUP_S:
+                if time.monotonic() - started < self.startup_s:
                     self.say(f"worker {proc.pid} exited with status {proc.exitcode} while starting; stopping.")
                     self._stopping, status = True, 1
                     break
@@ -87,6 +92,10 @@ class Workers:
         return status
 
     def _stop(self, signum: int, frame: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop every worker (from a signal handler or another thread)."""
         self._stopping = True
 
     def _stop_all(self) -> None:

@@ -118,7 +118,6 @@ class RedisStore:
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
         self._queued: dict[str, list[tuple[float, bytes]]] = {"requests": [], "webhooks": []}
-        self._flushed = asyncio.Event()
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._credits_used = settings.credits is not None

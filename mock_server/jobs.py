@@ -90,23 +90,23 @@ class IdGenerator:
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
-        self._key = f"flux-mock-ids:{seed}".encode()
+        self.key = id_key(seed)
         self.count = 0  # ids handed out so far
 
     def nth(self, n: int) -> str:
-        """The id of arrival number `n` (1-based)."""
-        digest = hashlib.blake2b(n.to_bytes(8, "little"), digest_size=16, key=self._key).digest()
-        value = int.from_bytes(digest, "big") & _CLEAR_VERSION_VARIANT | _SET_VERSION_VARIANT
-        h = f"{value:032x}"
-        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        """The id of arrival number `n` (1-based): SHA-1 of (key, n) as a UUID4 (the Redis store's script does
+        the same with ``redis.sha1hex``, so it can create a job in one step)."""
+        h = hashlib.sha1(f"{self.key}{n}".encode(), usedforsecurity=False).hexdigest()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
     def __call__(self) -> str:
         self.count += 1
         return self.nth(self.count)
 
 
-_CLEAR_VERSION_VARIANT = ~((0xC000 << 48) | (0xF000 << 64))
-_SET_VERSION_VARIANT = (0x8000 << 48) | (4 << 76)
+def id_key(seed: int) -> str:
+    """What each id of a seed is hashed from, before the arrival number."""
+    return f"flux-mock-ids:{seed}:"
 
 
 def next_slot(slots: list[float], concurrency: int, now: float) -> float:

@@ -1,46 +1,65 @@
-"""Jobs as JSON records, for a store outside this process: every field, with the plan, timing and forced state."""
+"""Jobs as a Redis store holds them: the job's inputs, not its plan.
+
+A record is a hash: ``d`` the draft (every field the create decided, its `Timing`, progress step and creation
+instant, as JSON), ``s`` when the account's slot freed up, ``n`` the arrival number, and, once the admin API
+forced its state, ``f`` (the forced snapshot) and ``v`` (how often it was forced or released). The plan is a
+pure function of the draft and ``s`` (`jobs.plan_job`), so it is derived on load, never stored twice, and the
+store's script can write a new job in the same step that books its slot.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import math
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
-from ..jobs import Job, Timing
-from ..lifecycle import JobStatus, Plan, Snapshot
+from ..jobs import Job, Timing, plan_job
+from ..lifecycle import JobStatus, Snapshot
 
-_SCALARS = tuple(f.name for f in dataclasses.fields(Job) if f.name not in ("plan", "timing", "forced", "final_body"))
+_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(Job)
+    if f.name not in ("message_id", "plan", "seq", "timing", "forced", "version", "final_body")
+)
 
 
-def _number(value: float) -> float | None:
-    return value if math.isfinite(value) else None  # JSON has no infinity: a stall never ends
-
-
-def dump_job(job: Job) -> bytes:
-    """The job as JSON bytes (the cached final body is left out: each worker renders its own)."""
-    record: dict[str, Any] = {name: getattr(job, name) for name in _SCALARS}
-    p = job.plan
-    record["plan"] = [p.created_at, p.starts_at, p.duration, _number(p.ends_at), p.outcome.value, p.error]
-    record["plan"] += [p.progress_cap, p.progress_step]
-    record["timing"] = None if job.timing is None else dataclasses.asdict(job.timing)
-    f = job.forced
-    record["forced"] = None if f is None else [f.status.value, f.progress, f.updated_at, f.error]
+def draft(*, created_at: float, timing: Timing, progress_step: int, fields: Mapping[str, Any]) -> bytes:
+    """A new job's draft: `fields` (kind, account, timeout and the rest) with what its plan is made from."""
+    record = {name: fields[name] for name in _FIELDS if name in fields}
+    record |= {"timing": dataclasses.asdict(timing), "created_at": created_at, "progress_step": progress_step}
     return orjson.dumps(record)
 
 
-def load_job(data: bytes | str) -> Job:
-    """The job a `dump_job` record describes."""
-    record = orjson.loads(data)
-    created, starts, duration, ends, outcome, error, cap, step = record.pop("plan")
-    plan = Plan(created, starts, duration, math.inf if ends is None else ends, JobStatus(outcome), error, cap, step)
-    timing = record.pop("timing")
-    forced = record.pop("forced")
+def draft_of(job: Job) -> bytes:
+    """The draft `job` was made from."""
+    assert job.timing is not None
+    fields = {name: getattr(job, name) for name in _FIELDS}
+    return draft(created_at=job.plan.created_at, timing=job.timing, progress_step=job.plan.progress_step, fields=fields)
+
+
+def forced_fields(job: Job) -> dict[str, str]:
+    """The hash fields of a job's forced state (an empty ``f``: released)."""
+    f = job.forced
+    forced = "" if f is None else orjson.dumps([f.status.value, f.progress, f.updated_at, f.error]).decode()
+    return {"f": forced, "v": str(job.version)}
+
+
+def load_job(message_id: str, record: Mapping[str, str]) -> Job | None:
+    """The job a record describes; None for a record without a draft (it expired while being forced)."""
+    if "d" not in record:
+        return None
+    values = orjson.loads(record["d"])
+    timing = Timing(**values.pop("timing"))
+    created_at, step = values.pop("created_at"), values.pop("progress_step")
     for name in ("buttons", "content", "art"):  # JSON arrays back to the tuples the job holds
-        if record.get(name) is not None:
-            record[name] = tuple(record[name])
-    job = Job(plan=plan, timing=None if timing is None else Timing(**timing), **record)
-    if forced is not None:
-        job.forced = Snapshot(JobStatus(forced[0]), forced[1], forced[2], forced[3])
+        if values.get(name) is not None:
+            values[name] = tuple(values[name])
+    plan = plan_job(created_at, float(record["s"]), values["timeout"], timing, step)
+    job = Job(message_id, plan=plan, seq=int(record.get("n", 0)), timing=timing, **values)
+    if record.get("f"):
+        status, progress, updated_at, error = orjson.loads(record["f"])
+        job.forced = Snapshot(JobStatus(status), progress, updated_at, error)
+    job.version = int(record.get("v", 0))
     return job

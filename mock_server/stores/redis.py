@@ -46,7 +46,7 @@ from ..webhooks.journal import WebhookJournal
 from . import scripts
 from .fleet import Fleet
 from .outbox import RedisOutbox
-from .records import dump_job, load_job
+from .records import draft, forced_fields, load_job
 
 log = logging.getLogger("flux_mock.store")
 
@@ -113,7 +113,6 @@ class RedisStore:
         self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s)
         self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
         self._submit = self.client.register_script(scripts.SUBMIT)
-        self._trim = self.client.register_script(scripts.TRIM_JOBS)
         self._append = self.client.register_script(scripts.APPEND)
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
@@ -151,7 +150,6 @@ class RedisStore:
         self._writer = asyncio.get_running_loop().create_task(self._write_journals(), name="flux-mock-journal")
 
     async def _load_scripts(self) -> None:
-        await self.client.script_load(scripts.TRIM_JOBS)
         await self.outbox.load()
 
     async def aclose(self) -> None:
@@ -170,63 +168,60 @@ class RedisStore:
     async def submit(
         self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
     ) -> Job:
-        """Number the job and book its slot in one script; then write it and its webhooks in one pipeline."""
+        """Create the job in one script (number, id, slot, record, indexes, eviction); its webhooks follow."""
         now = self.clock.now()
         run = run_length(timing.duration, timing.fail_at, timing.stall_at)
         deadline = now + timeout if timing.honour_timeout else math.inf
-        keys = [self.key("ids"), self.key("slots", account)]
-        args: list[str | int] = [
-            repr(now),
-            self.jobs.concurrency,
-            repr(timing.queued_extra),
-            _num(run),
-            _num(deadline),
-            self._ttl_ms,
+        record = draft(
+            created_at=now,
+            timing=timing,
+            progress_step=progress_step,
+            fields={"kind": kind, "account": account, "timeout": timeout, **fields},
+        )
+        keys = [self.key("ids"), self.key("slots", account), self.key("jobs"), self.key("jobs", "created")]
+        args: list[str | int | bytes] = [
+            *(repr(now), self.jobs.concurrency, repr(timing.queued_extra), _num(run), _num(deadline), self._ttl_ms),
+            *(self.jobs.ids.key, self.key("job", ""), record, self._ttl_ms, self.settings.max_jobs),
+            *(repr(now - self.settings.job_ttl), self.fleet.channel),
         ]
-        n, slot_free = await self._submit(keys=keys, args=args)
-        seq = int(n)
+        n, slot_free, message_id = await self._submit(keys=keys, args=args)
         job_plan = plan_job(now, float(slot_free), timeout, timing, progress_step)
-        job = Job(self.jobs.ids.nth(seq), kind, account, job_plan, seq, timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
+        job = Job(str(message_id), kind, account, job_plan, int(n), timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
         self.jobs.adopt(job)
         self.jobs.announce(job)  # the webhook service plans its deliveries into the outbox
-        await self._write_job(job, index=True)
+        if self.outbox.pending:
+            await self._write(lambda pipe: None)
         return job
 
-    async def _write_job(self, job: Job, *, index: bool) -> None:
+    async def _write(self, write: Callable[[Any], None]) -> None:
+        """One transaction: `write`'s commands and the outbox writes planning queued."""
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.key("job", job.message_id), dump_job(job), px=self._ttl_ms)
-            if index:
-                jobs, created = self.key("jobs"), self.key("jobs", "created")
-                pipe.zadd(jobs, {job.message_id: job.seq})
-                pipe.zadd(created, {job.message_id: job.plan.created_at})
-                expiry = repr(self.clock.now() - self.settings.job_ttl)
-                channel = self.fleet.channel
-                job_prefix = self.key("job", "")
-                pipe.evalsha(self._trim.sha, 2, jobs, created, self.settings.max_jobs, job_prefix, expiry, channel)
+            write(pipe)
+            ops = list(self.outbox.pending)
             self.outbox.flush_into(pipe)
             try:
                 await pipe.execute()
             except NoScriptError:  # Redis restarted and lost the scripts: load them and write again
                 await self._load_scripts()
-                await self._write_job(job, index=index)
+                self.outbox.pending[:0] = ops
+                await self._write(write)
 
     async def find(self, message_id: str) -> Job | None:
         """This worker's copy, else the shared record (kept here from then on)."""
         job = self.jobs.find(message_id)
         if job is not None:
             return job
-        data = await self.client.get(self.key("job", message_id))
-        if data is None:
-            return None
-        job = load_job(data)
-        if job.plan.created_at + self.settings.job_ttl <= self.clock.now():
+        record: dict[str, str] = await self.client.hgetall(self.key("job", message_id))  # type: ignore[assignment]
+        job = load_job(message_id, record)
+        if job is None or job.plan.created_at + self.settings.job_ttl <= self.clock.now():
             return None  # expired in mock time (Redis forgets it in real time)
         self.jobs.adopt(job)
         return job
 
     async def job_changed(self, job: Job) -> None:
         """Write the job's forced state (and re-planned webhooks); every worker drops its copy."""
-        await self._write_job(job, index=False)
+        key = self.key("job", job.message_id)
+        await self._write(lambda pipe: pipe.hset(key, mapping=forced_fields(job)))
         await self.fleet.publish("job", messageId=job.message_id)
 
     async def page(self, after: int = 0, limit: int = 100) -> JobPage:
@@ -238,10 +233,13 @@ class RedisStore:
         total = int(await self.client.zcard(index))
         more = len(found_ids) > limit
         ids: list[tuple[str, float]] = [(str(m), float(score)) for m, score in found_ids[:limit]]
-        records = await self.client.mget([self.key("job", mid) for mid, _ in ids]) if ids else []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for mid, _ in ids:
+                pipe.hgetall(self.key("job", mid))
+            records = await pipe.execute() if ids else []
         now = self.clock.now()
-        found = [load_job(r) for r in records if r is not None]  # expired in Redis meanwhile: skipped
-        found = [j for j in found if j.plan.created_at + self.settings.job_ttl > now]
+        loaded = [load_job(mid, r) for (mid, _), r in zip(ids, records, strict=True)]
+        found = [j for j in loaded if j is not None and j.plan.created_at + self.settings.job_ttl > now]
         return JobPage(found, int(ids[-1][1]) if more and ids else None, total)
 
     # --- admin changes, published --------------------------------------------------------------------------

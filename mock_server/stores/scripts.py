@@ -7,9 +7,15 @@ from __future__ import annotations
 
 INF = "1e999"
 
-# Book a slot of an account's FIFO queue and number the arrival (the same rule as `jobs.next_slot`).
-# KEYS: ids counter, the account's slots (a zset of when each busy slot frees up)
-# ARGV: now, concurrency, queued_extra, run_length, deadline (INF: none), slots TTL in ms
+# Create a job in one step: number the arrival, make its id (as `jobs.IdGenerator.nth`: SHA-1 of the seed's key
+# and the number, as a UUID4), book a slot of the account's FIFO queue (the rule of `jobs.next_slot`, ending at
+# the plan's end: see `lifecycle.run_length`), write the job's record (`records`) and index it; then forget jobs
+# past the TTL (mock time) and past the cap, oldest first, and tell every worker to drop its copies (a message
+# without an id: nobody acknowledges it).
+# KEYS: ids counter, the account's slots (when each busy slot frees up), jobs by arrival number, by creation instant
+# ARGV: now, concurrency, queued_extra, run_length, deadline (INF: none), slots TTL ms, id key, job key prefix,
+#       draft, job TTL ms, max jobs, expiry instant, fleet channel
+# Returns {arrival number, slot free instant, id}.
 SUBMIT = """
 local n = redis.call('INCR', KEYS[1])
 local now = tonumber(ARGV[1])
@@ -22,25 +28,27 @@ end
 local ends = math.min((math.max(now, slot_free) + tonumber(ARGV[3])) + tonumber(ARGV[4]), tonumber(ARGV[5]))
 redis.call('ZADD', KEYS[2], ends, n)
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
-return {n, string.format('%.17g', slot_free)}
-"""
-
-# Forget jobs past the TTL (mock time) and past the cap, oldest first: from both indexes and their records, and
-# tell every worker to drop its copies (a message without an id: nobody acknowledges it).
-# KEYS: jobs by arrival number, jobs by creation instant; ARGV: max jobs, job key prefix, expiry instant, channel
-TRIM_JOBS = """
-local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 1000)
-local extra = redis.call('ZCARD', KEYS[1]) - #gone - tonumber(ARGV[1])
+local h = redis.sha1hex(ARGV[7] .. n)
+local v = tonumber(string.sub(h, 17, 17), 16) % 4 + 1
+local id = string.sub(h, 1, 8) .. '-' .. string.sub(h, 9, 12) .. '-4' .. string.sub(h, 14, 16) .. '-'
+  .. string.sub('89ab', v, v) .. string.sub(h, 18, 20) .. '-' .. string.sub(h, 21, 32)
+local slot = string.format('%.17g', slot_free)
+redis.call('HSET', ARGV[8] .. id, 'd', ARGV[9], 's', slot, 'n', n)
+redis.call('PEXPIRE', ARGV[8] .. id, ARGV[10])
+redis.call('ZADD', KEYS[3], n, id)
+redis.call('ZADD', KEYS[4], now, id)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[12], 'LIMIT', 0, 1000)
+local extra = redis.call('ZCARD', KEYS[3]) - #gone - tonumber(ARGV[11])
 if extra > 0 then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, extra - 1)) do table.insert(gone, id) end
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[3], 0, extra - 1)) do table.insert(gone, old) end
 end
-for _, id in ipairs(gone) do
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('ZREM', KEYS[2], id)
-  redis.call('DEL', ARGV[2] .. id)
+for _, old in ipairs(gone) do
+  redis.call('ZREM', KEYS[3], old)
+  redis.call('ZREM', KEYS[4], old)
+  redis.call('DEL', ARGV[8] .. old)
 end
-if #gone > 0 then redis.call('PUBLISH', ARGV[4], cjson.encode({kind = 'evict', ids = gone})) end
-return #gone
+if #gone > 0 then redis.call('PUBLISH', ARGV[13], cjson.encode({kind = 'evict', ids = gone})) end
+return {n, slot, id}
 """
 
 # Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded.

@@ -46,7 +46,7 @@ FIXTURE_TESTS = """
 import httpx
 import pytest
 
-FIRST_ID = "d4eb10a1-b098-4304-b9df-ea7ba4720a28"  # the first messageId of seed 0
+FIRST_ID = "ad7f9c42-4f4b-4490-b44b-37ec10605992"  # the first messageId of seed 0
 
 
 def test_a_job_end_to_end(flux_mock):

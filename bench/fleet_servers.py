@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -133,11 +134,11 @@ class MockServer(TreeMixin):
         return [*base, "--log-level", "warning", *self.extra]
 
 
-def serve_flags() -> str:
-    """`flux-mock serve --help` of this checkout (to see which flags it has)."""
+def serve_flags() -> set[str]:
+    """The long flags of this checkout's `flux-mock serve` (from its --help), to see what it offers."""
     cmd = [sys.executable, "-m", "mock_server", "serve", "--help"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    return proc.stdout
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", proc.stdout))
 
 
 SNAPSHOT_CALLS = 3  # INFO commands one snapshot sends on its own connection (counted in data_segs_in)

@@ -49,6 +49,7 @@ from bench.run import BODY, FETCH, IMAGINE
 from bench.servers import HOST
 
 STORES = ("memory", "redis")
+TTL_FLAGS = ("--job-ttl", "--job-ttl-s")  # the name the brief gave, and the one Settings.job_ttl_s would get
 RECENT = 256  # GETs pick one of the last RECENT jobs created
 CALL_TIMEOUT_S = 10.0
 TICK_S = 0.001  # the dispatch quantum: a request leaves up to this late (its latency includes it)
@@ -278,11 +279,12 @@ def slope_mb_per_min(samples: list[dict[str, Any]], key: str, from_s: float) -> 
     return statistics.linear_regression([p[0] for p in pts], [p[1] for p in pts]).slope
 
 
-def mock_flags(args: argparse.Namespace, flags: str, notes: list[str]) -> list[str]:
-    """`--job-ttl` (and `--max-jobs`) when this checkout's mock has them; otherwise say so."""
+def mock_flags(args: argparse.Namespace, flags: set[str], notes: list[str]) -> list[str]:
+    """The TTL flag (`--job-ttl`, or `--job-ttl-s`) and `--max-jobs` when this checkout's mock has them."""
     extra: list[str] = []
-    if "--job-ttl" in flags:
-        extra += ["--job-ttl", f"{args.job_ttl:g}"]
+    ttl_flag = next((f for f in TTL_FLAGS if f in flags), None)
+    if ttl_flag is not None:
+        extra += [ttl_flag, f"{args.job_ttl:g}"]
     else:
         notes.append("this mock has no --job-ttl flag: jobs never expire (the unbounded baseline)")
     if args.max_jobs is not None:

@@ -9,12 +9,13 @@ Five servers on 127.0.0.1, each loaded by the same wrk (1 thread, 32 connections
     redis-2w     flux-mock serve --store redis://127.0.0.1:P/0 --workers 2
 
 A private redis-server (no persistence) runs on a free loopback port for the whole run and is FLUSHALLed before
-each Redis server starts. Each round starts every server in turn (the order reverses every other round, so
+each Redis server starts. Each round starts every server in turn (baseline-1w, baseline-2w, redis-1w,
+memory-1w, redis-2w: the two servers of each ratio run back to back; the order reverses every other round, so
 drift hits all), runs the scenarios of bench/run.py (POST imagine, GET of a PROCESSING job, GET of a DONE job)
 after a warm-up, and stops it: every server starts each round with an empty store. Nothing is pinned: the
 2-worker servers need both CPUs, which they share with wrk and Redis.
 
-    /work/main/.venv/bin/python bench/fleet.py              # 3 rounds x 3 s, ~4 min
+    /work/main/.venv/bin/python bench/fleet.py              # 4 rounds x 3 s, ~5 min
     /work/main/.venv/bin/python bench/fleet.py --quick      # smoke run, ~40 s
     /work/main/.venv/bin/python bench/fleet.py --servers baseline-1w,memory-1w,redis-2w --json out.json
 
@@ -70,6 +71,8 @@ from bench.servers import request
 
 SERVERS = ("baseline-1w", "baseline-2w", "memory-1w", "redis-1w", "redis-2w")
 MOCKS = ("memory-1w", "redis-1w", "redis-2w")
+# The order servers run in a round (reversed every other round): each ratio's two servers run back to back.
+RUN_ORDER = ("baseline-1w", "baseline-2w", "redis-1w", "memory-1w", "redis-2w")
 # Run in this order on each server: the DONE job, created at start-up, finishes (3 s) while the others run.
 FLEET_SCENARIOS = ("post", "get-live", "get")
 # (numerator, denominator, {scenario: target ratio} or None when informational)
@@ -109,7 +112,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="bench/fleet.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--duration", type=int, default=3, metavar="SECONDS", help="seconds per round (1..60; default 3)")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (1..20; default 3)")
+    p.add_argument("--rounds", type=int, default=4, help="interleaved rounds (1..20; default 4)")
     p.add_argument("--warmup", type=int, default=1, metavar="SECONDS", help="unmeasured seconds per scenario (0..30)")
     p.add_argument("--connections", type=int, default=32, help="wrk connections (1..1024; default 32, the target's)")
     p.add_argument(
@@ -237,7 +240,8 @@ def run_fleet(args: argparse.Namespace, report: Report, wrk: str) -> None:
     bench = Bench(args, report, wrk, redis)
     try:
         for rnd in range(1, args.rounds + 1):
-            order = args.servers if rnd % 2 else args.servers[::-1]
+            run = [name for name in RUN_ORDER if name in args.servers]
+            order = run if rnd % 2 else run[::-1]
             for name in order:
                 bench.run_server(name, rnd)
     finally:

@@ -138,7 +138,8 @@ def serve_flags() -> set[str]:
     """The long flags of this checkout's `flux-mock serve` (from its --help), to see what it offers."""
     cmd = [sys.executable, "-m", "mock_server", "serve", "--help"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", proc.stdout))
+    # Only where an option's line starts: help texts mention other flags (and not always by their real name).
+    return set(re.findall(r"^\s+(?:-\w, )?(--[a-z][a-z0-9-]*)", proc.stdout, re.MULTILINE))
 
 
 SNAPSHOT_CALLS = 3  # INFO commands one snapshot sends on its own connection (counted in data_segs_in)

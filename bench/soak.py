@@ -75,7 +75,8 @@ class Load:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
-    recent: list[tuple[str, str]] = field(default_factory=list)  # (messageId, key)
+    recent: list[tuple[str, str]] = field(default_factory=list)  # (messageId, key): a ring of the last RECENT
+    created: int = 0  # jobs created so far (the ring's write position)
     error_count: int = 0
     sent: int = 0
     max_backlog: int = 0
@@ -136,35 +137,40 @@ class Connection:
 async def drive(load: Load, rate: float, seconds: float, connections: int) -> None:
     """Send requests due at start + i/rate for `seconds` over `connections` keep-alive connections."""
     clock = time.monotonic  # not loop.time(): uvloop's is cached at millisecond resolution
-    queue: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, int] | None] = asyncio.Queue()  # None: no more requests, stop
     rng = random.Random(0)
     post_bytes = [load.post_bytes(f"sk-soak-{k}") for k in range(load.keys)]
 
-    async def worker() -> None:
-        conn = Connection(load.port)
-        while True:
-            due, i = await queue.get()
-            is_post = not load.recent or int((i + 1) * load.post_share) > int(i * load.post_share)
-            if is_post:
-                key, data = f"sk-soak-{i % load.keys}", post_bytes[i % load.keys]
-            else:
-                message_id, key = load.recent[rng.randrange(len(load.recent))]
-                data = load.get_bytes(message_id, key)
-            try:
-                status, body = await asyncio.wait_for(conn.call(data), CALL_TIMEOUT_S)
-            except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, RuntimeError) as e:
-                load.failed(f"{'POST' if is_post else 'GET'}: {type(e).__name__}: {e}")
-                queue.task_done()
-                continue
+    async def one(conn: Connection, due: float, i: int) -> None:
+        is_post = not load.recent or int((i + 1) * load.post_share) > int(i * load.post_share)
+        if is_post:
+            key, data = f"sk-soak-{i % load.keys}", post_bytes[i % load.keys]
+        else:
+            message_id, key = load.recent[rng.randrange(len(load.recent))]
+            data = load.get_bytes(message_id, key)
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                status, body = await conn.call(data)
             load.answered((clock() - due) * 1000, status)
             if is_post and status == 200:
                 entry = (str(orjson.loads(body)["messageId"]), key)
                 if len(load.recent) < RECENT:
                     load.recent.append(entry)
                 else:
-                    load.recent[i % RECENT] = entry
-            queue.task_done()
+                    load.recent[load.created % RECENT] = entry
+                load.created += 1
+        except (OSError, EOFError, asyncio.LimitOverrunError, TimeoutError, RuntimeError, ValueError, KeyError) as e:
+            load.failed(f"{'POST' if is_post else 'GET'}: {type(e).__name__}: {e}")
 
+    async def worker() -> None:
+        conn = Connection(load.port)
+        try:
+            while (item := await queue.get()) is not None:
+                await one(conn, *item)
+        finally:
+            conn.close()
+
+    # Workers stop on a None each, not on cancellation: Python 3.11's wait_for could swallow a cancel.
     tasks = [asyncio.create_task(worker()) for _ in range(connections)]
     start = clock()
     total = int(rate * seconds)
@@ -179,23 +185,25 @@ async def drive(load: Load, rate: float, seconds: float, connections: int) -> No
             load.max_backlog = max(load.max_backlog, queue.qsize())
             # Requests go out in batches every TICK_S at the least: a sub-millisecond sleep would spin the loop.
             await asyncio.sleep(max(TICK_S, start + i / rate - clock()))
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(queue.join(), CALL_TIMEOUT_S + 5)
     finally:
-        for task in tasks:
+        for _ in tasks:
+            queue.put_nowait(None)
+        _done, pending = await asyncio.wait(tasks, timeout=CALL_TIMEOUT_S + 5)
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if pending:
+            await asyncio.wait(pending, timeout=5)
+            load.failed(f"{len(pending)} connection(s) still busy {CALL_TIMEOUT_S + 5:g} s after the load ended")
 
 
 async def health_jobs(port: int) -> int | None:
     """Jobs the mock holds (GET /__mock/health), on a connection of its own; None if it did not answer."""
     conn = Connection(port)
     try:
-        status, body = await asyncio.wait_for(
-            conn.call(f"GET /__mock/health HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode()), CALL_TIMEOUT_S
-        )
+        async with asyncio.timeout(CALL_TIMEOUT_S):
+            status, body = await conn.call(f"GET /__mock/health HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode())
         return int(orjson.loads(body)["jobs"]) if status == 200 else None
-    except (OSError, asyncio.IncompleteReadError, TimeoutError, RuntimeError, ValueError, KeyError):
+    except (OSError, EOFError, TimeoutError, RuntimeError, ValueError, KeyError):
         return None
     finally:
         conn.close()
@@ -393,7 +401,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=600, help="seconds of load per store (10..7200; default 600)")
     p.add_argument("--rate", type=float, default=1000, help="requests per second, fixed (1..20000; default 1000)")
     p.add_argument("--store", choices=("memory", "redis", "both"), default="both", help="which store(s) (default both)")
-    p.add_argument("--job-ttl", type=float, default=60, metavar="SECONDS", help="the mock's --job-ttl (default 60)")
+    p.add_argument(
+        "--job-ttl",
+        type=float,
+        metavar="SECONDS",
+        help="the mock's job TTL, --job-ttl-s (default 60; 15 with --quick, so jobs expire well within the run)",
+    )
     p.add_argument("--max-jobs", type=int, metavar="N", help="the mock's --max-jobs (default: the mock's own)")
     p.add_argument("--workers", type=int, default=1, help="mock workers in Redis mode (default 1)")
     p.add_argument("--connections", type=int, default=16, help="keep-alive connections (1..256; default 16)")
@@ -403,10 +416,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--redis-args", default=REDIS_ARGS, metavar="TEMPLATE", help=f"default '{REDIS_ARGS}'")
     p.add_argument("--redis-server", default="redis-server", metavar="PATH", help="redis-server binary")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the results (every sample) as JSON")
-    p.add_argument("--quick", action="store_true", help="60 s per store, a sample every 5 s")
+    p.add_argument("--quick", action="store_true", help="60 s per store, a sample every 5 s, job TTL 15 s")
     args = p.parse_args(argv)
     if args.quick:
         args.seconds, args.sample_every = 60, 5
+    if args.job_ttl is None:
+        args.job_ttl = 15.0 if args.quick else 60.0
     checks = (
         ("seconds", 10, 7200),
         ("rate", 1, 20000),
@@ -415,7 +430,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         ("post_share", 0, 1),
         ("sample_every", 1, 600),
         ("workers", 1, 16),
-        ("job_ttl", 0, 10**7),
+        ("job_ttl", 0.001, 10**7),
     )
     for name, low, high in checks:
         if not low <= getattr(args, name) <= high:

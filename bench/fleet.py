@@ -113,7 +113,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--duration", type=int, default=3, metavar="SECONDS", help="seconds per round (1..60; default 3)")
     p.add_argument("--rounds", type=int, default=4, help="interleaved rounds (1..20; default 4)")
-    p.add_argument("--warmup", type=int, default=1, metavar="SECONDS", help="unmeasured seconds per scenario (0..30)")
+    p.add_argument(
+        "--warmup", type=int, default=1, metavar="SECONDS", help="unmeasured seconds per scenario (0..30; default 1)"
+    )
     p.add_argument("--connections", type=int, default=32, help="wrk connections (1..1024; default 32, the target's)")
     p.add_argument(
         "--servers",

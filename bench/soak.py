@@ -1,6 +1,6 @@
 """Soak: does the mock's memory stay flat under a steady load once jobs expire? RSS slope per store.
 
-The mock (`flux-mock serve --job-ttl 60`, otherwise its defaults) is loaded at a fixed rate (default 1000
+The mock (`flux-mock serve --job-ttl-s 60`, otherwise its defaults) is loaded at a fixed rate (default 1000
 req/s, half POST imagine, half GETs of jobs created a moment ago) for a bounded time, first in memory, then on
 a private redis-server (FLUSHALLed first). Every 10 s the script samples the server's RSS (VmRSS summed over
 its process tree: supervisor + workers), Redis's `used_memory` and the job count of /__mock/health; it fits a
@@ -13,7 +13,7 @@ client (one keep-alive connection per `--connections`), not wrk: wrk2 is not in 
 jobs would pile up in QUEUED and never finish, whatever their TTL. Loopback only.
 
     /work/main/.venv/bin/python bench/soak.py                  # 600 s per store, memory then redis (~21 min)
-    /work/main/.venv/bin/python bench/soak.py --quick          # 60 s per store, a sample every 5 s
+    /work/main/.venv/bin/python bench/soak.py --quick          # 60 s per store, a sample every 5 s, TTL 15 s
     /work/main/.venv/bin/python bench/soak.py --store redis --seconds 300 --rate 500 --json soak.json
 
 Exit status: 0 when the soak ran, 1 when something broke (a server did not start, or answered non-2xx, or
@@ -49,7 +49,7 @@ from bench.run import BODY, FETCH, IMAGINE
 from bench.servers import HOST
 
 STORES = ("memory", "redis")
-TTL_FLAGS = ("--job-ttl", "--job-ttl-s")  # the name the brief gave, and the one Settings.job_ttl_s would get
+TTL_FLAGS = ("--job-ttl-s", "--job-ttl")  # what Settings.job_ttl_s gives, and the name it was planned under
 RECENT = 256  # GETs pick one of the last RECENT jobs created
 CALL_TIMEOUT_S = 10.0
 TICK_S = 0.001  # the dispatch quantum: a request leaves up to this late (its latency includes it)
@@ -412,7 +412,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=16, help="keep-alive connections (1..256; default 16)")
     p.add_argument("--keys", type=int, default=1000, help="API keys the POSTs rotate over (default 1000)")
     p.add_argument("--post-share", type=float, default=0.5, help="share of POSTs, the rest GETs (default 0.5)")
-    p.add_argument("--sample-every", type=float, default=10, metavar="SECONDS", help="RSS sampling period (10)")
+    p.add_argument("--sample-every", type=float, default=10, metavar="SECONDS", help="sampling period (default 10)")
     p.add_argument("--redis-args", default=REDIS_ARGS, metavar="TEMPLATE", help=f"default '{REDIS_ARGS}'")
     p.add_argument("--redis-server", default="redis-server", metavar="PATH", help="redis-server binary")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the results (every sample) as JSON")

@@ -16,7 +16,7 @@ after a warm-up, and stops it: every server starts each round with an empty stor
 2-worker servers need both CPUs, which they share with wrk and Redis.
 
     /work/main/.venv/bin/python bench/fleet.py              # 4 rounds x 3 s, ~5 min
-    /work/main/.venv/bin/python bench/fleet.py --quick      # smoke run, ~40 s
+    /work/main/.venv/bin/python bench/fleet.py --quick      # smoke run, ~50 s
     /work/main/.venv/bin/python bench/fleet.py --servers baseline-1w,memory-1w,redis-2w --json out.json
 
 Exit status: 0 when the benchmark ran (whatever the PASS/MISS verdicts), 1 when something broke (a server
@@ -131,7 +131,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--redis-server", default="redis-server", metavar="PATH", help="redis-server binary")
     p.add_argument("--json", type=Path, metavar="PATH", help="also write the full results as JSON to PATH")
-    p.add_argument("--quick", action="store_true", help="smoke run: 1 round x 1 s, 1 s warm-up (~40 s)")
+    p.add_argument("--quick", action="store_true", help="smoke run: 1 round x 1 s, 1 s warm-up (~50 s)")
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup = 1, 1, 1

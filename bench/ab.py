@@ -87,16 +87,17 @@ def main(argv: list[str] | None = None) -> int:
         procs = {"new": TreeProcess("new", ROOT, server_cpu), "base": TreeProcess("base", base_tree, server_cpu)}
         try:
             urls: dict[tuple[str, str], str] = {}
-            for name, proc in procs.items():
+            for proc in procs.values():
                 proc.start(("POST", IMAGINE, BODY, POST_HEADERS))
-                done = request(proc.port, "POST", IMAGINE, BODY, POST_HEADERS)[1]["messageId"]
-                live = request(proc.port, "POST", IMAGINE, LIVE_BODY, POST_HEADERS)[1]["messageId"]
-                urls[(name, "post")] = proc.url + IMAGINE
-                urls[(name, "get")] = proc.url + FETCH.format(done)
-                urls[(name, "get-live")] = proc.url + FETCH.format(live)
-            request(procs["new"].port, "POST", "/__mock/clock/advance", '{"seconds": 60}', POST_HEADERS)
-            request(procs["base"].port, "POST", "/__mock/clock/advance", '{"seconds": 60}', POST_HEADERS)
             for round_no in range(args.rounds):
+                # Fresh jobs to poll every round (a round of POSTs can push the first ones past --max-jobs).
+                for name, proc in procs.items():
+                    done = request(proc.port, "POST", IMAGINE, BODY, POST_HEADERS)[1]["messageId"]
+                    live = request(proc.port, "POST", IMAGINE, LIVE_BODY, POST_HEADERS)[1]["messageId"]
+                    request(proc.port, "POST", "/__mock/clock/advance", '{"seconds": 60}', POST_HEADERS)
+                    urls[(name, "post")] = proc.url + IMAGINE
+                    urls[(name, "get")] = proc.url + FETCH.format(done)
+                    urls[(name, "get-live")] = proc.url + FETCH.format(live)
                 order = ("new", "base") if round_no % 2 == 0 else ("base", "new")
                 for scenario in SCENARIOS:
                     for name in order:

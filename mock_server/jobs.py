@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -147,7 +148,10 @@ class JobStore:
         self.max_jobs = max_jobs
         self._seed = seed
         self.ids = IdGenerator(seed)
-        self._jobs: dict[str, Job] = {}  # in creation order, so the oldest is first
+        self._jobs: dict[str, Job] = {}
+        # Arrival order, oldest first, for eviction: the front of a dict that keeps losing its first entries takes
+        # longer and longer to find (deleted slots are skipped one by one), a deque's does not.
+        self._order: deque[Job] = deque()
         self._accounts: dict[str, _Account] = {}
         self.evicted = 0  # jobs forgotten by the TTL or the cap
         # Called with the job after it is created or its state is forced (e.g. the webhook service plans its events).
@@ -177,14 +181,19 @@ class JobStore:
     def adopt(self, job: Job) -> None:
         """Keep a job made elsewhere (a shared store's, read through this cache), evicting as `submit` does."""
         self._jobs[job.message_id] = job
+        self._order.append(job)
         self._evict(self.clock.now())
 
     def _evict(self, now: float) -> None:
-        jobs = self._jobs
-        while jobs:
-            oldest = next(iter(jobs.values()))
+        jobs, order = self._jobs, self._order
+        while order:
+            oldest = order[0]
+            if jobs.get(oldest.message_id) is not oldest:  # discarded, or kept again since: a stale entry
+                order.popleft()
+                continue
             if len(jobs) <= self.max_jobs and oldest.plan.created_at + self.ttl > now:
                 return
+            order.popleft()
             del jobs[oldest.message_id]
             self.evicted += 1
 
@@ -258,6 +267,7 @@ class JobStore:
     def clear(self) -> None:
         """Forget every job and restart the id sequence (same seed, same ids again)."""
         self._jobs.clear()
+        self._order.clear()
         self._accounts.clear()
         self.ids = IdGenerator(self._seed)
 

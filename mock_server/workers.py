@@ -43,8 +43,10 @@ def _worker(record: bytes) -> None:
     from .server import bind_socket, uvicorn_config
 
     settings = settings_from_record(record)
-    sock = bind_socket(settings.host, settings.port, reuse_port=True)
     app = create_app(settings)
+    # Listen only once the app is built: a socket in the port's group takes its share of new connections at once,
+    # and they would wait for this worker's start-up while the others are ready.
+    sock = bind_socket(settings.host, settings.port, reuse_port=True)
     uvicorn.Server(uvicorn_config(app, settings, log_level=settings.log_level)).run(sockets=[sock])
 
 

@@ -1,6 +1,6 @@
 """Soak: does the mock's memory stay flat under a steady load once jobs expire? RSS slope per store.
 
-The mock (`flux-mock serve --job-ttl-s 60`, otherwise its defaults) is loaded at a fixed rate (default 1000
+The mock (`flux-mock serve --job-ttl 60`, otherwise its defaults) is loaded at a fixed rate (default 1000
 req/s, half POST imagine, half GETs of jobs created a moment ago) for a bounded time, first in memory, then on
 a private redis-server (FLUSHALLed first). Every 10 s the script samples the server's RSS (VmRSS summed over
 its process tree: supervisor + workers), Redis's `used_memory` and the job count of /__mock/health; it fits a
@@ -49,7 +49,7 @@ from bench.run import BODY, FETCH, IMAGINE
 from bench.servers import HOST
 
 STORES = ("memory", "redis")
-TTL_FLAGS = ("--job-ttl-s", "--job-ttl")  # what Settings.job_ttl_s gives, and the name it was planned under
+TTL_FLAGS = ("--job-ttl", "--job-ttl-s")  # the mock's TTL flag, and its first name (main at a2da9fd)
 RECENT = 256  # GETs pick one of the last RECENT jobs created
 CALL_TIMEOUT_S = 10.0
 TICK_S = 0.001  # the dispatch quantum: a request leaves up to this late (its latency includes it)
@@ -405,7 +405,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--job-ttl",
         type=float,
         metavar="SECONDS",
-        help="the mock's job TTL, --job-ttl-s (default 60; 15 with --quick, so jobs expire well within the run)",
+        help="the mock's --job-ttl (default 60; 15 with --quick, so jobs expire well within the run)",
     )
     p.add_argument("--max-jobs", type=int, metavar="N", help="the mock's --max-jobs (default: the mock's own)")
     p.add_argument("--workers", type=int, default=1, help="mock workers in Redis mode (default 1)")

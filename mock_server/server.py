@@ -20,7 +20,6 @@ from .app import create_app
 from .clock import Clock
 from .connections import Limits, fd_problem, limited_protocol
 from .settings import Settings
-from .stores.redis import check_reachable
 from .workers import Workers
 
 
@@ -98,6 +97,8 @@ def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvico
 def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
     """Serve until interrupted (what ``flux-mock serve`` does); returns the exit status."""
     if settings.store != "memory":
+        from .stores.redis import check_reachable  # redis-py only for a Redis store
+
         check_reachable(settings.store)  # say what is wrong before binding or spawning anything
     # Several workers each listen on the port (SO_REUSEPORT: the kernel spreads connections over them); this
     # process only holds it, not listening, so that port 0 resolves once for all of them.

@@ -20,7 +20,6 @@ from .selection import ScenarioEngine
 from .settings import Settings
 from .spec import Spec
 from .stores import MemoryStore, Store
-from .stores.redis import RedisStore
 from .validation import SchemaValidator
 from .video import VideoCache
 from .webhooks.service import WebhookService
@@ -82,6 +81,8 @@ class Services:
         if settings.store == "memory":
             store = MemoryStore(jobs, credits, limiter, journal, webhooks.journal)
         else:
+            from .stores.redis import RedisStore  # only here: redis-py's asyncio client costs ~0.2 s to import
+
             store = RedisStore(settings, jobs, clock, engine, credits, limiter, journal, webhooks.journal)
             webhooks.use_outbox(store.outbox)
         svc = cls(

@@ -146,7 +146,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     app.state.services = svc
     app.state.control = MockControl(svc)
     app.state.control.on_reset(svc.webhooks.reset)  # forget tracked jobs and the webhook journal
-    on_reset = getattr(svc.store, "on_reset", None)
-    if on_reset is not None:  # a shared store: another worker's reset resets this worker's replica
-        svc.store.on_reset = app.state.control.reset  # type: ignore[attr-defined]
+    svc.store.on_reset = app.state.control.reset  # a shared store: another worker's reset resets this replica
     return app

@@ -30,6 +30,14 @@ class Clock(Protocol):
         """Call `listener(now)` after every jump, so timers can fire without sleeping."""
         ...
 
+    def state(self) -> tuple[float, float | None]:
+        """(offset, the wall-clock instant time froze at or None): what another process needs to share this clock."""
+        ...
+
+    def restore(self, offset: float, frozen_at: float | None) -> None:
+        """Take another process's clock state; listeners hear of a jump forward."""
+        ...
+
 
 class _Notifier:
     def __init__(self) -> None:

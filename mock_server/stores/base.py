@@ -16,6 +16,7 @@ in-process Python API (`MockControl`) reads and changes. The store is how that r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..jobs import Job, JobKind, JobPage, Timing
@@ -27,6 +28,7 @@ class Store(Protocol):
 
     name: str  # memory, or redis
     shared: bool  # whether other processes see the same state
+    on_reset: Callable[[], None]  # set by the app: reset this worker's replica when another worker reset the fleet
 
     async def start(self) -> None:
         """Connect and load the shared state into the local replica (the app's lifespan calls this)."""

@@ -37,7 +37,6 @@ class Fleet:
         self.apply = apply
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
 
     async def start(self) -> None:
         """Subscribe; changes published from now on reach this worker."""

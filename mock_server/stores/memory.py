@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..credits import Credits
@@ -26,6 +27,7 @@ class MemoryStore:
         self.limiter = limiter
         self.journal = journal
         self.webhook_journal = webhooks
+        self.on_reset: Callable[[], None] = lambda: None  # never called: no other worker shares this state
 
     async def start(self) -> None:
         """Nothing to connect."""

@@ -136,7 +136,7 @@ class RedisStore:
             raise StoreUnavailable(_unreachable(self.url, exc)) from None
         clock = await self.client.hgetall(self.key("clock"))
         if clock:
-            self._restore_clock(float(clock["offset"]), float(clock["frozen_at"]) if clock["frozen_at"] else None)
+            self.clock.restore(float(clock["offset"]), float(clock["frozen_at"]) if clock["frozen_at"] else None)
         rules = await self.client.get(self.key("rules"))
         if rules:
             self.engine.replace_admin_rules(_rules_from(orjson.loads(rules)))
@@ -246,7 +246,7 @@ class RedisStore:
 
     async def clock_changed(self) -> None:
         """Write this worker's clock offset and freeze, and have every worker take them."""
-        offset, frozen_at = _clock_state(self.clock)
+        offset, frozen_at = self.clock.state()
         await self.client.hset(self.key("clock"), mapping={"offset": repr(offset), "frozen_at": _opt(frozen_at)})
         await self.fleet.publish("clock", offset=offset, frozenAt=frozen_at)
 
@@ -280,7 +280,7 @@ class RedisStore:
     async def _apply(self, change: dict[str, Any]) -> None:
         kind = change.get("kind")
         if kind == "clock":
-            self._restore_clock(float(change["offset"]), change.get("frozenAt"))
+            self.clock.restore(float(change["offset"]), change.get("frozenAt"))
         elif kind == "job":
             self.jobs.discard(str(change["messageId"]))
         elif kind == "evict":  # forgotten fleet-wide (TTL or --max-jobs): this worker's copies go too
@@ -295,11 +295,6 @@ class RedisStore:
             self._credits_used = self.settings.credits is not None
         elif kind == "flush":
             await self._flush_journals()
-
-    def _restore_clock(self, offset: float, frozen_at: float | None) -> None:
-        restore = getattr(self.clock, "restore", None)
-        if restore is not None:
-            restore(offset, frozen_at)
 
     async def _count_file_rules(self, *, overwrite: bool) -> None:
         for rule in self.engine.rules:
@@ -421,14 +416,6 @@ def _num(value: float) -> str:
 
 def _opt(value: float | None) -> str:
     return "" if value is None else repr(value)
-
-
-def _clock_state(clock: Clock) -> tuple[float, float | None]:
-    state = getattr(clock, "state", None)
-    if state is None:
-        return 0.0, None
-    offset, frozen_at = state()
-    return float(offset), frozen_at
 
 
 def _rule_record(rule: Rule) -> dict[str, Any]:

@@ -72,8 +72,9 @@ def _iso(epoch: float, request: Request) -> str | None:
     return format_timestamp(epoch, _control(request).services.settings.timestamp_format)
 
 
-def _job_summary(request: Request, job: Job) -> dict[str, Any]:
-    message = render_message(_control(request).services, job)  # the job as given: a page may hold unseen ones
+def _job_summary(request: Request, job: Job, message: dict[str, Any] | None = None) -> dict[str, Any]:
+    if message is None:  # the job as given: a page may hold jobs this worker never read
+        message = render_message(_control(request).services, job)
     return {
         "messageId": job.message_id,
         "kind": job.kind,
@@ -160,7 +161,8 @@ async def get_job(request: Request) -> Response:
     job = await _find(control, request.path_params["messageId"])
     plan = job.plan
     timing = job.timing
-    detail = _job_summary(request, job)
+    message = render_message(control.services, job)  # one instant for the summary and the message
+    detail = _job_summary(request, job, message)
     detail |= {
         "n": job.n,
         "timeout": job.timeout,
@@ -183,7 +185,7 @@ async def get_job(request: Request) -> Response:
             "queuedStatus": timing.queued_status,
             "flakyEvery": timing.flaky_every,
         },
-        "message": control.message(job.message_id),
+        "message": message,
         "requests": await control.services.store.requests(message_id=job.message_id),
     }
     return json_response(detail)

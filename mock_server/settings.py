@@ -14,20 +14,22 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any
 
-from .errors import MockServerError, SettingsError, did_you_mean
-from .scenarios import parse_list
+from .errors import SettingsError, did_you_mean
+from .setting_rules import (
+    KeyDisplay,
+    RateLimit,
+    ReplayMiss,
+    TimestampFormat,
+    WebhookEvents,
+    WebhookOffList,
+    WebhookTransport,
+    check_settings,
+)
 
 ENV_PREFIX = "FLUX_MOCK_"
 
-TimestampFormat = Literal["ms-z", "offset"]
-RateLimit = Literal["off", "documented"]
-WebhookEvents = Literal["final", "progress"]
-WebhookTransport = Literal["http", "record"]
-WebhookOffList = Literal["block", "refuse"]
-KeyDisplay = Literal["masked", "full"]
-ReplayMiss = Literal["404", "mock"]
 
 # Flags whose name is not the field's: a repeatable flag is singular, a file option is named for what it holds.
 FLAG_NAMES: dict[str, str] = {
@@ -336,36 +338,7 @@ class Settings:
     )
 
     def __post_init__(self) -> None:
-        _check(0 <= self.port <= 65535, "port", self.port, "an integer from 0 to 65535")
-        _check(self.concurrency >= 1, "concurrency", self.concurrency, "an integer >= 1")
-        _check(0 <= self.job_seconds <= 86_400, "job_seconds", self.job_seconds, "0..86400 seconds or a preset")
-        _check(self.max_body_bytes >= 1024, "max_body_bytes", self.max_body_bytes, "at least 1024")
-        _check(2 <= self.max_json_depth <= 200, "max_json_depth", self.max_json_depth, "2..200")
-        _check(bool(self.plan_type.strip()), "plan_type", self.plan_type, "a plan name such as STARTER or DIY")
-        _check(self.credits_quota >= 0, "credits_quota", self.credits_quota, "an integer >= 0")
-        _check(all(w.strip() for w in self.banned_words), "banned_words", self.banned_words, "non-empty words")
-        _check(self.show_keys in get_args(KeyDisplay), "show_keys", self.show_keys, "masked or full")
-        _check(self.journal_size >= 1, "journal_size", self.journal_size, "an integer >= 1")
-        _check(bool(self.host), "host", self.host, "a non-empty host name or address")
-        _check(0 < self.job_ttl <= 10 * 365 * 86_400, "job_ttl", self.job_ttl, "more than 0 s, at most ten years")
-        _check(self.max_jobs >= 1, "max_jobs", self.max_jobs, "an integer >= 1")
-        _check(1 <= self.workers <= 64, "workers", self.workers, "an integer from 1 to 64")
-        _check(0.2 <= self.webhook_lease_s <= 600, "webhook_lease_s", self.webhook_lease_s, "0.2..600 s")
-        _check_store(self)
-        allowed = get_args(TimestampFormat)
-        _check(self.timestamp_format in allowed, "timestamp_format", self.timestamp_format, f"one of {allowed}")
-        _check(all(k.strip() for k in self.api_keys), "api_keys", self.api_keys, "non-empty keys")
-        _check(self.rate_limit in get_args(RateLimit), "rate_limit", self.rate_limit, "off or documented")
-        _check(self.credits is None or self.credits >= 0, "credits", self.credits, "an integer >= 0 (omit: unlimited)")
-        _check(self.admin_token is None or bool(self.admin_token.strip()), "admin_token", self.admin_token, "non-empty")
-        if self.scenario is not None:
-            _check_scenario(self.scenario)
-        if self.public_url is not None:
-            ok = self.public_url.startswith(("http://", "https://"))
-            _check(ok, "public_url", self.public_url, "an http:// or https:// URL")
-        _check_webhooks(self)
-        _check_connections(self)
-        _check(self.replay_miss in get_args(ReplayMiss), "replay_miss", self.replay_miss, "404 or mock")
+        check_settings(self)
 
     @property
     def base_url(self) -> str:
@@ -407,90 +380,6 @@ class Settings:
             raise SettingsError(f"Unknown setting {bad!r}.{did_you_mean(bad, names)}")
         values.update(overrides)
         return cls(**values)
-
-
-def _check_webhooks(s: Settings) -> None:
-    # Imported here, not at the top: the webhooks package imports this module (a cycle at import time).
-    from .webhooks.faults import parse_faults
-    from .webhooks.signing import SECRET_HINT, secret_problem
-    from .webhooks.targets import check_pattern, refusal
-
-    _check(s.webhook_events in get_args(WebhookEvents), "webhook_events", s.webhook_events, "final or progress")
-    transport = s.webhook_transport
-    _check(transport in get_args(WebhookTransport), "webhook_transport", transport, "http or record")
-    _check(s.webhook_off_list in get_args(WebhookOffList), "webhook_off_list", s.webhook_off_list, "block or refuse")
-    _check(1 <= s.webhook_retries <= 100, "webhook_retries", s.webhook_retries, "1..100 attempts")
-    _check(0 < s.webhook_timeout_s <= 600, "webhook_timeout_s", s.webhook_timeout_s, "more than 0 and at most 600 s")
-    _check(0 <= s.webhook_backoff_s <= 3600, "webhook_backoff_s", s.webhook_backoff_s, "0..3600 s")
-    floor = f"at least webhook_backoff_s ({s.webhook_backoff_s:g})"
-    _check(s.webhook_backoff_max_s >= s.webhook_backoff_s, "webhook_backoff_max_s", s.webhook_backoff_max_s, floor)
-    _check(s.webhook_concurrency >= 1, "webhook_concurrency", s.webhook_concurrency, "an integer >= 1")
-    _check(0 <= s.webhook_grace_s <= 600, "webhook_grace_s", s.webhook_grace_s, "0..600 s")
-    bad = [p for p in s.webhook_allow_hosts if not check_pattern(p)]
-    _check(not bad, "webhook_allow_hosts", s.webhook_allow_hosts, "host names, IP addresses, *.domain or *")
-    if s.webhook_url is not None:
-        reason = refusal(s.webhook_url, s.webhook_allow_hosts)
-        _check(reason is None, "webhook_url", s.webhook_url, f"an allowed http(s) URL ({reason})")
-    if s.webhook_secret is not None:
-        problem = secret_problem(s.webhook_secret)
-        _check(problem is None, "webhook_secret", "<hidden>", f"{SECRET_HINT} ({problem})")
-    try:
-        parse_faults(s.webhook_fault)
-    except ValueError as exc:
-        raise SettingsError(f"Setting 'webhook_fault' has value {s.webhook_fault!r}; {exc}.") from None
-
-
-def _check_store(s: Settings) -> None:
-    from urllib.parse import urlsplit  # here, beside its one use
-
-    if s.store != "memory":
-        try:
-            url = urlsplit(s.store)
-            port, db = url.port, (url.path or "/0").lstrip("/") or "0"
-        except ValueError as exc:
-            raise SettingsError(f"Setting 'store' has value {s.store!r}; {exc}.") from None
-        ok = url.scheme in ("redis", "rediss", "unix") and (url.scheme == "unix" or bool(url.hostname)) and db.isdigit()
-        _check(ok and (port is None or 1 <= port <= 65535), "store", s.store, "memory or redis://HOST:PORT/DB")
-    if s.workers > 1 and s.store == "memory":
-        raise SettingsError(
-            f"Setting 'workers' has value {s.workers}, but the memory store lives in one process: workers would not "
-            "see each other's jobs. Give them a shared store: start Redis (apt-get install -y redis-server; "
-            "redis-server --port 6379 --save '') and add --store redis://127.0.0.1:6379/0."
-        )
-
-
-def _check_connections(s: Settings) -> None:
-    _check(1024 <= s.max_header_bytes <= 16 * 1024 * 1024, "max_header_bytes", s.max_header_bytes, "1024..16777216")
-    _check(1 <= s.max_headers <= 10_000, "max_headers", s.max_headers, "an integer from 1 to 10000")
-    _check(0 < s.head_timeout_s <= 3600, "head_timeout_s", s.head_timeout_s, "more than 0 and at most 3600 s")
-    _check(0 < s.body_timeout_s <= 3600, "body_timeout_s", s.body_timeout_s, "more than 0 and at most 3600 s")
-    _check(1 <= s.max_connections <= 1_000_000, "max_connections", s.max_connections, "an integer from 1 to 1000000")
-    bad_proxies = [p for p in s.trust_proxy if p != "*" and not _is_network(p)]
-    _check(not bad_proxies, "trust_proxy", s.trust_proxy, "IP addresses, CIDR networks (10.0.0.0/8) or *")
-    bad = [h for h in s.admin_host if not h or any(c in h for c in "/ *@")]
-    _check(not bad, "admin_host", s.admin_host, "host names or IP addresses, without scheme, path or wildcard")
-
-
-def _is_network(text: str) -> bool:
-    import ipaddress  # here, beside its one use, to keep this block self-contained
-
-    try:
-        ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return False
-    return True
-
-
-def _check(ok: bool, name: str, value: object, rule: str) -> None:
-    if not ok:
-        raise SettingsError(f"Setting {name!r} has value {value!r}; it must be {rule}.")
-
-
-def _check_scenario(value: str) -> None:
-    try:
-        parse_list(value)
-    except MockServerError as exc:
-        raise SettingsError(f"Setting 'scenario' has value {value!r}; {exc}") from None
 
 
 def field_type(name: str) -> str:

@@ -11,28 +11,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .calls import RealTimer, VirtualTimer
-    from .checks import CHECKS, check_history, check_message
-    from .client_checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, client_check, run_checks
-    from .client_verify import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
-    from .failures import ContractFailure, ContractViolation, raise_for
-    from .plugin import FluxMock, FluxMockASGI
-    from .reporting import CheckReport, Outcome, render_summary, write_junit
-    from .schema import contract, load_schema, schema_errors, validator_for
-    from .server_check import CheckOptions, run_check
-    from .strategies import (
-        imagine_requests,
-        imagine_rule_names,
-        invalid_imagine_requests,
-        invalid_requests,
-        invalid_upscale_requests,
-        messages,
-        requests,
-        rule_names,
-        upscale_requests,
-        webhook_payloads,
-    )
-    from .verify_report import format_report, junit_xml
+    from contracts.calls import RealTimer, VirtualTimer
+    from contracts.checks import CHECKS, check_history, check_message
+    from contracts.client_checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, client_check, run_checks
+    from contracts.client_verify import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
+    from contracts.failures import ContractFailure, ContractViolation, raise_for
+    from contracts.plugin import FluxMock, FluxMockASGI
+    from contracts.reporting import CheckReport, Outcome, render_summary, write_junit
+    from contracts.schema import contract, load_schema, schema_errors, validator_for
+    from contracts.server_check import CheckOptions, run_check
+    from contracts.strategies import imagine_requests, imagine_rule_names, invalid_imagine_requests, invalid_requests, invalid_upscale_requests, messages, requests, rule_names, upscale_requests, webhook_payloads
+    from contracts.verify_report import format_report, junit_xml
 
 # Public name -> the submodule that defines it.
 _EXPORTS: dict[str, str] = {

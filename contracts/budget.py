@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from .schema import contract
+from contracts.schema import contract
 
 
 def job_creating_operations() -> dict[str, str]:

@@ -13,7 +13,7 @@ import httpx
 
 from mock_server import Clock
 
-from .reporting import Cost
+from contracts.reporting import Cost
 
 AUTH_HEADER = '"Authorization: Bearer $IMAGINEPRO_API_KEY"'
 _MAX_RETRIES = 5

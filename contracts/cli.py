@@ -108,8 +108,8 @@ def check(junit: Path | None, verbose: bool, phases: str, **values: Any) -> None
 
     from hypothesis import configuration
 
-    from .reporting import render_summary, write_junit
-    from .server_check import CheckOptions, run_check
+    from contracts.reporting import render_summary, write_junit
+    from contracts.server_check import CheckOptions, run_check
 
     try:
         options = CheckOptions(phases=frozenset(p.strip() for p in phases.split(",") if p.strip()), **values)
@@ -149,7 +149,7 @@ def _write_report(path: Path, write: Callable[[], object]) -> None:
 
 
 def _expectations(values: tuple[str, ...], scenarios: Sequence[str]) -> dict[str, Any]:
-    from .client_verify import EXIT_RULES
+    from contracts.client_verify import EXIT_RULES
 
     known = {*scenarios, *(name.partition(":")[0] for name in scenarios)}
     found: dict[str, Any] = {}
@@ -296,16 +296,10 @@ def verify(
     import dataclasses
     import re
 
-    from .client_checks import CLIENT_CHECKS, ClientRules
-    from .client_verify import (
-        DEFAULT_FAILURE_PATTERN,
-        VerifyError,
-        VerifyOptions,
-        expand_scenarios,
-        verify_client,
-    )
-    from .exchanges import contract_routes
-    from .verify_report import format_report, format_result_line, junit_xml
+    from contracts.client_checks import CLIENT_CHECKS, ClientRules
+    from contracts.client_verify import DEFAULT_FAILURE_PATTERN, VerifyError, VerifyOptions, expand_scenarios, verify_client
+    from contracts.exchanges import contract_routes
+    from contracts.verify_report import format_report, format_result_line, junit_xml
 
     names = expand_scenarios([s for s in scenarios.split(",") if s.strip()])
     if not names:

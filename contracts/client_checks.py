@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from .schema import is_poll_path, operation_ids
+from contracts.schema import is_poll_path, operation_ids
 
 # Read once from openapi.yaml's x-mock-kind, so a new job-creating or progress operation is judged like the others.
 CREATE_OPERATIONS = operation_ids("create")

@@ -27,18 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from .blocked_webhooks import BlockedWebhook, blocked_webhooks
-from .client_checks import (
-    CLIENT_CHECKS,
-    CREATE_OPERATIONS,
-    ClientRules,
-    ClientViolation,
-    Exchange,
-    job_timeout,
-    poll_stats,
-    run_checks,
-)
-from .exchanges import ADMIN_PREFIX, AnswerRecorder, contract_routes, exchanges_from
+from contracts.blocked_webhooks import BlockedWebhook, blocked_webhooks
+from contracts.client_checks import CLIENT_CHECKS, CREATE_OPERATIONS, ClientRules, ClientViolation, Exchange, job_timeout, poll_stats, run_checks
+from contracts.exchanges import ADMIN_PREFIX, AnswerRecorder, contract_routes, exchanges_from
 
 if TYPE_CHECKING:
     from mock_server import Clock, Settings

@@ -83,7 +83,7 @@ def proxy(
     """
     from mock_server import MockServerError, ProxyOptions, serve_proxy
 
-    from .proxy_watch import LifecycleWatch
+    from contracts.proxy_watch import LifecycleWatch
 
     def say(text: str) -> None:
         click.echo(text, err=True)
@@ -128,7 +128,7 @@ def drift(recording: Path, as_json: bool, junit: Path | None, fail_on: str, **va
     """
     from mock_server import MockServerError, load_har
 
-    from . import drift as report
+    from contracts import drift as report
 
     chosen = {s.strip() for s in fail_on.split(",") if s.strip()}
     unknown = chosen - {"error", "warning", "info"}

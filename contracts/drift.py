@@ -22,7 +22,7 @@ import httpx
 
 from mock_server import HarEntry, Settings, VirtualClock, create_app
 
-from .schema import contract, schema_errors
+from contracts.schema import contract, schema_errors
 
 KINDS: dict[str, str] = {
     "status": "error",

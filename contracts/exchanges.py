@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .client_checks import Exchange, Route, match_route
+from contracts.client_checks import Exchange, Route, match_route
 
 ADMIN_PREFIX = "/__mock"
 

@@ -20,12 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import checks
-from .auth_mode import AnyKeyMode
-from .budget import JobBudget, job_creating_operations
-from .failures import ContractFailure
-from .reporting import CheckReport, Outcome
-from .schema import contract, load_schema
+from contracts import checks
+from contracts.auth_mode import AnyKeyMode
+from contracts.budget import JobBudget, job_creating_operations
+from contracts.failures import ContractFailure
+from contracts.reporting import CheckReport, Outcome
+from contracts.schema import contract, load_schema
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 SUITE = "schemathesis"

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
     from mock_server import LiveServer, MockControl, RequestRecorded, Settings, WebhookAttempted, WebhookReceiver
 
-    from .client_checks import ClientRules, ClientViolation, Exchange
-    from .exchanges import AnswerRecorder
+    from contracts.client_checks import ClientRules, ClientViolation, Exchange
+    from contracts.exchanges import AnswerRecorder
 
 MARKER = "flux_mock"
 ASGI_BASE_URL = "http://flux-mock.invalid"  # .invalid never resolves: the in-process app has no socket
@@ -138,7 +138,7 @@ class _Handle:
 
     def exchanges(self) -> list[Exchange]:
         """The requests with what the mock answered, as the client checks see them."""
-        from .exchanges import exchanges_from
+        from contracts.exchanges import exchanges_from
 
         return exchanges_from(self.requests, list(self.recorder.answers))
 
@@ -154,8 +154,8 @@ class _Handle:
             rules: the limits (default: the documented 10 polls/s, no courtesy interval, openapi.yaml's routes).
             checks: check names to run (default: all), e.g. ``["request-schema", "poll-after-terminal"]``.
         """
-        from .client_checks import ClientRules, run_checks
-        from .exchanges import contract_routes
+        from contracts.client_checks import ClientRules, run_checks
+        from contracts.exchanges import contract_routes
 
         rules = rules or ClientRules(min_poll_interval=0.0, documented=contract_routes())
         return run_checks(self.exchanges(), rules, names=checks)
@@ -231,7 +231,7 @@ def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
 def _serve(settings: Settings) -> Iterator[tuple[LiveServer, FluxMock]]:
     from mock_server import LiveServer, SystemClock, create_app
 
-    from .exchanges import AnswerRecorder
+    from contracts.exchanges import AnswerRecorder
 
     recorder = AnswerRecorder()
     server = LiveServer(recorder, settings=settings)  # the port is bound first, so image URLs name it
@@ -282,7 +282,7 @@ def flux_mock_asgi(request: pytest.FixtureRequest) -> FluxMockASGI:
     """
     from mock_server import VirtualClock, create_app
 
-    from .exchanges import AnswerRecorder
+    from contracts.exchanges import AnswerRecorder
 
     options = _marker(request)
     settings = _settings(request.config, seed=options.get("seed"), public_url=ASGI_BASE_URL)

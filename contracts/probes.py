@@ -19,13 +19,13 @@ from typing import Any
 
 import httpx
 
-from . import checks, rules
-from .auth_mode import WRONG_KEY, AnyKeyMode
-from .budget import JobBudget
-from .calls import Caller, json_or_none
-from .failures import ContractFailure
-from .reporting import Outcome
-from .schema import contract
+from contracts import checks, rules
+from contracts.auth_mode import WRONG_KEY, AnyKeyMode
+from contracts.budget import JobBudget
+from contracts.calls import Caller, json_or_none
+from contracts.failures import ContractFailure
+from contracts.reporting import Outcome
+from contracts.schema import contract
 
 SUITE = "probes"
 # A body this large may be refused as too large (413) before its rules are read (flux-mock's limit is 1 MiB).

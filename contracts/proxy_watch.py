@@ -16,8 +16,8 @@ from typing import Any
 
 from mock_server import ProxiedExchange, Violation, load_spec
 
-from . import checks
-from .failures import NOT_GIVEN, ContractFailure
+from contracts import checks
+from contracts.failures import NOT_GIVEN, ContractFailure
 
 FINAL = ("DONE", "FAIL")
 GRACE_S = 15.0  # as flux-mock check: a job may end this long after its timeout before it counts as never finishing

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from .failures import ContractFailure
+from contracts.failures import ContractFailure
 
 Status = Literal["passed", "failed", "skipped", "error"]
 _SEVERITY: dict[Status, int] = {"passed": 0, "skipped": 1, "failed": 2, "error": 3}

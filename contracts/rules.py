@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .schema import BODY_LIMIT, contract
+from contracts.schema import BODY_LIMIT, contract
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy

@@ -54,15 +54,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from .auth_mode import AnyKeyMode, detect
-from .budget import JobBudget
-from .calls import Caller, RealTimer, Timer
-from .fuzzing import PHASES as SCHEMATHESIS_PHASES
-from .fuzzing import FuzzSettings, run_schemathesis
-from .lifecycle_run import LifecycleSettings, WebhookInbox, run_jobs
-from .probes import error_probes, rejection_probes
-from .reporting import CheckReport
-from .schema import is_loopback
+from contracts.auth_mode import AnyKeyMode, detect
+from contracts.budget import JobBudget
+from contracts.calls import Caller, RealTimer, Timer
+from contracts.fuzzing import PHASES as SCHEMATHESIS_PHASES
+from contracts.fuzzing import FuzzSettings, run_schemathesis
+from contracts.lifecycle_run import LifecycleSettings, WebhookInbox, run_jobs
+from contracts.probes import error_probes, rejection_probes
+from contracts.reporting import CheckReport
+from contracts.schema import is_loopback
 
 if TYPE_CHECKING:
     from mock_server import WebhookReceiver
@@ -215,7 +215,7 @@ def run_check(
 
 def _reachable(options: CheckOptions, report: CheckReport) -> bool:
     """One request before anything else, so an unreachable server gives one clear error, not one per check."""
-    from .reporting import Outcome
+    from contracts.reporting import Outcome
 
     try:
         httpx.get(options.base_url, timeout=options.request_timeout)

@@ -32,8 +32,8 @@ import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from . import rules as _rules
-from .schema import contract, document, schema_pointer, validator_for
+from contracts import rules as _rules
+from contracts.schema import contract, document, schema_pointer, validator_for
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -250,7 +250,7 @@ def webhook_payloads(status: str | None = None, *, coherent: bool = True) -> Sea
 
 def make_coherent(body: dict[str, Any]) -> dict[str, Any]:
     """Repair a schema-valid message so it also passes the rules of `contracts.checks`."""
-    from .checks import parse_timestamp
+    from contracts.checks import parse_timestamp
 
     out = dict(body)
     status = out["status"]

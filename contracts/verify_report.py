@@ -6,8 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from .blocked_webhooks import merge
-from .client_verify import ScenarioResult, VerifyReport
+from contracts.blocked_webhooks import merge
+from contracts.client_verify import ScenarioResult, VerifyReport
 
 _HEADERS = ("scenario", "result", "exit", "expected", "requests", "polls", "duration", "violations")
 

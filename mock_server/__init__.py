@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from .app import create_app
-from .cli import settings_from_cli, settings_options
-from .clock import Clock, SystemClock, VirtualClock
-from .control import MockControl
-from .errors import (
-    ConnectionDropped,
-    JobNotFound,
-    MockServerError,
-    ScenarioError,
-    SettingsError,
-    SpecError,
-    UnknownScenario,
-)
-from .har import HarEntry, HarError, HarRecorder, load_har
-from .journal import Journal, RequestRecorded
-from .lifecycle import JobStatus
-from .problems import Violation
-from .proxy.app import create_proxy_app
-from .proxy.exchange import ProxiedExchange, ProxyOptions
-from .proxy.serve import serve_proxy
-from .server import LiveServer
-from .services import Services
-from .settings import Settings
-from .spec import Spec, load_spec, spec_path
-from .version import __version__
-from .webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
+from mock_server.app import create_app
+from mock_server.cli import settings_from_cli, settings_options
+from mock_server.clock import Clock, SystemClock, VirtualClock
+from mock_server.control import MockControl
+from mock_server.errors import ConnectionDropped, JobNotFound, MockServerError, ScenarioError, SettingsError, SpecError, UnknownScenario
+from mock_server.har import HarEntry, HarError, HarRecorder, load_har
+from mock_server.journal import Journal, RequestRecorded
+from mock_server.lifecycle import JobStatus
+from mock_server.problems import Violation
+from mock_server.proxy.app import create_proxy_app
+from mock_server.proxy.exchange import ProxiedExchange, ProxyOptions
+from mock_server.proxy.serve import serve_proxy
+from mock_server.server import LiveServer
+from mock_server.services import Services
+from mock_server.settings import Settings
+from mock_server.spec import Spec, load_spec, spec_path
+from mock_server.version import __version__
+from mock_server.webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
 
 __all__ = [
     # time

@@ -22,19 +22,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from .admin_guard import AdminGuard
-from .answers import send_json
-from .control import MockControl
-from .dashboard import dashboard_routes, is_shell
-from .endpoints import json_response
-from .errors import JobNotFound, MockServerError
-from .jobs import Job
-from .messages import format_timestamp, render_message
-from .problems import HttpError, error_body
-from .rules import Rule
-from .scenarios import catalogue
-from .version import __version__
-from .webhooks.routes import webhook_admin_routes
+from mock_server.admin_guard import AdminGuard
+from mock_server.answers import send_json
+from mock_server.control import MockControl
+from mock_server.dashboard import dashboard_routes, is_shell
+from mock_server.endpoints import json_response
+from mock_server.errors import JobNotFound, MockServerError
+from mock_server.jobs import Job
+from mock_server.messages import format_timestamp, render_message
+from mock_server.problems import HttpError, error_body
+from mock_server.rules import Rule
+from mock_server.scenarios import catalogue
+from mock_server.version import __version__
+from mock_server.webhooks.routes import webhook_admin_routes
 
 PREFIX = "/__mock"
 SPEC_FILE = "admin_openapi.yaml"

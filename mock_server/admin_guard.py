@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .answers import send_json
-from .middleware.auth import bearer_token
-from .problems import error_body
+from mock_server.answers import send_json
+from mock_server.middleware.auth import bearer_token
+from mock_server.problems import error_body
 
 
 class AdminGuard:

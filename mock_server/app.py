@@ -17,23 +17,23 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import collector
-from .admin import admin_mount
-from .clock import Clock, SystemClock
-from .control import MockControl
-from .endpoints import json_response
-from .har import load_har
-from .middleware.auth import KeyPolicy, key_policy
-from .middleware.faults import FaultMiddleware
-from .middleware.journal import JournalMiddleware
-from .middleware.ratelimit import RateLimitMiddleware
-from .middleware.replay import ReplayMiddleware
-from .middleware.selection import SelectionMiddleware
-from .problems import HttpError, error_body
-from .routes import api_routes, image_routes
-from .services import Services
-from .settings import Settings
-from .spec import Spec, load_spec
+from mock_server import collector
+from mock_server.admin import admin_mount
+from mock_server.clock import Clock, SystemClock
+from mock_server.control import MockControl
+from mock_server.endpoints import json_response
+from mock_server.har import load_har
+from mock_server.middleware.auth import KeyPolicy, key_policy
+from mock_server.middleware.faults import FaultMiddleware
+from mock_server.middleware.journal import JournalMiddleware
+from mock_server.middleware.ratelimit import RateLimitMiddleware
+from mock_server.middleware.replay import ReplayMiddleware
+from mock_server.middleware.selection import SelectionMiddleware
+from mock_server.problems import HttpError, error_body
+from mock_server.routes import api_routes, image_routes
+from mock_server.services import Services
+from mock_server.settings import Settings
+from mock_server.spec import Spec, load_spec
 
 
 def scenario_middleware(svc: Services, accepts: KeyPolicy, *, between: tuple[Middleware, ...] = ()) -> list[Middleware]:

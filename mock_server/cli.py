@@ -10,9 +10,9 @@ from typing import Any, TypeVar, overload
 
 import click
 
-from .errors import MockServerError
-from .settings import ENV_PREFIX, FLAG_NAMES, Settings, field_type, parse_value
-from .version import __version__
+from mock_server.errors import MockServerError
+from mock_server.settings import ENV_PREFIX, FLAG_NAMES, Settings, field_type, parse_value
+from mock_server.version import __version__
 
 _FLAG_NAMES = FLAG_NAMES
 
@@ -120,7 +120,7 @@ def serve(**values: Any) -> None:
 
     Every option can also be set as a FLUX_MOCK_<NAME> environment variable.
     """
-    from .server import run
+    from mock_server.server import run
 
     try:
         settings = settings_from_cli(values)

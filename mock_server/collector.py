@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from .jobs import Job, JobStore
+from mock_server.jobs import Job, JobStore
 
 
 class FreezeOnGrowth:

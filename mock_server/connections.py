@@ -34,8 +34,8 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from .problems import error_body
-from .settings import Settings
+from mock_server.problems import error_body
+from mock_server.settings import Settings
 
 # Log where uvicorn logs, so the lines look like its own and follow --log-level.
 logger = logging.getLogger("uvicorn.error")

@@ -18,15 +18,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .clock import Clock, SystemClock, VirtualClock
-from .jobs import Job
-from .journal import RequestRecorded
-from .lifecycle import JobStatus
-from .messages import render_message
-from .problems import Violation
-from .rules import Rule
-from .selection import Sleep  # the domain engine's type, not the middleware
-from .services import Services
+from mock_server.clock import Clock, SystemClock, VirtualClock
+from mock_server.jobs import Job
+from mock_server.journal import RequestRecorded
+from mock_server.lifecycle import JobStatus
+from mock_server.messages import render_message
+from mock_server.problems import Violation
+from mock_server.rules import Rule
+from mock_server.selection import Sleep  # the domain engine's type, not the middleware
+from mock_server.services import Services
 
 FORCED_ERROR = "Forced failure (flux-mock admin)"
 

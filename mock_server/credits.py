@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from .problems import HttpError
+from mock_server.problems import HttpError
 
 INSUFFICIENT = "Insufficient credits"
 

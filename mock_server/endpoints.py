@@ -12,20 +12,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import results
-from .answers import send_body, send_json
-from .bodies import BODY_EXCERPT, read_body
-from .jobs import Job, Timing
-from .kinds import FollowUp, job_kind
-from .kinds.buttons import CANCELLED
-from .lifecycle import JobStatus
-from .messages import CreateBody, format_timestamp, render_message
-from .middleware.auth import CLOSE
-from .middleware.selection import admit
-from .problems import HttpError, Violation, from_violations
-from .services import Services
-from .validation import nesting_depth
-from .webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
+from mock_server import results
+from mock_server.answers import send_body, send_json
+from mock_server.bodies import BODY_EXCERPT, read_body
+from mock_server.jobs import Job, Timing
+from mock_server.kinds import FollowUp, job_kind
+from mock_server.kinds.buttons import CANCELLED
+from mock_server.lifecycle import JobStatus
+from mock_server.messages import CreateBody, format_timestamp, render_message
+from mock_server.middleware.auth import CLOSE
+from mock_server.middleware.selection import admit
+from mock_server.problems import HttpError, Violation, from_violations
+from mock_server.services import Services
+from mock_server.validation import nesting_depth
+from mock_server.webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 
 JSON = "application/json"
 _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg|mp4)$")

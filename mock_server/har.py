@@ -24,8 +24,8 @@ import harfile
 import jsonpointer
 import orjson
 
-from .errors import MockServerError
-from .version import __version__
+from mock_server.errors import MockServerError
+from mock_server.version import __version__
 
 REDACTED = "[REDACTED]"
 # Headers that carry credentials: only the scheme (``Bearer``) survives, so a reader still sees how auth was sent.

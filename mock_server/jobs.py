@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import lifecycle
-from .clock import Clock
-from .errors import JobNotFound
-from .lifecycle import JobStatus, Plan, Snapshot
+from mock_server import lifecycle
+from mock_server.clock import Clock
+from mock_server.errors import JobNotFound
+from mock_server.lifecycle import JobStatus, Plan, Snapshot
 
 JobKind = str  # a name in kinds.KINDS (imagine, upscale, mj-imagine, button, ...)
 Media = Literal["image", "grid", "cutout", "video", "text"]

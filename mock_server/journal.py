@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .log import BoundedLog
-from .problems import Violation
+from mock_server.log import BoundedLog
+from mock_server.problems import Violation
 
 
 @dataclass(frozen=True, slots=True)

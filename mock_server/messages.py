@@ -7,13 +7,13 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NotRequired, Protocol, TypedDict
 
-from . import results
-from .lifecycle import JobStatus, Snapshot
+from mock_server import results
+from mock_server.lifecycle import JobStatus, Snapshot
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .jobs import Job
-    from .settings import Settings
+    from mock_server.clock import Clock
+    from mock_server.jobs import Job
+    from mock_server.settings import Settings
 
 
 class RenderContext(Protocol):

@@ -20,8 +20,8 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import SpecError
-from .spec import Spec
+from mock_server.errors import SpecError
+from mock_server.spec import Spec
 
 Role = Literal["create", "poll", "read", "download", "other"]
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -13,12 +13,12 @@ from starlette.responses import Response
 from starlette.routing import request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import accounts, prompts
-from .endpoints import json_response, read_json_body
-from .lifecycle import JobStatus
-from .messages import format_timestamp, image_urls
-from .problems import HttpError, from_violations
-from .services import Services
+from mock_server import accounts, prompts
+from mock_server.endpoints import json_response, read_json_body
+from mock_server.lifecycle import JobStatus
+from mock_server.messages import format_timestamp, image_urls
+from mock_server.problems import HttpError, from_violations
+from mock_server.services import Services
 
 DAY_S = 86_400.0
 UNLIMITED = 2_147_483_647  # how an unlimited balance shows in account-info (its fields are integers)

@@ -17,7 +17,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from .clock import Clock
+from mock_server.clock import Clock
 
 
 @dataclass(frozen=True, slots=True)

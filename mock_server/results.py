@@ -11,10 +11,10 @@ Names follow the real CDN: ``<messageId>.<ext>`` for the first, ``<messageId>-<i
 
 from __future__ import annotations
 
-from .images import CONTENT_TYPES, ImageCache, ImageSpec
-from .jobs import Job
-from .video import CONTENT_TYPE as VIDEO_TYPE
-from .video import VideoCache, VideoSpec
+from mock_server.images import CONTENT_TYPES, ImageCache, ImageSpec
+from mock_server.jobs import Job
+from mock_server.video import CONTENT_TYPE as VIDEO_TYPE
+from mock_server.video import VideoCache, VideoSpec
 
 
 def extension(job: Job) -> str:

@@ -12,11 +12,11 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import endpoints, queries
-from .errors import SpecError
-from .middleware.auth import BearerAuthMiddleware
-from .services import Services
-from .spec import Spec
+from mock_server import endpoints, queries
+from mock_server.errors import SpecError
+from mock_server.middleware.auth import BearerAuthMiddleware
+from mock_server.services import Services
+from mock_server.spec import Spec
 
 # x-mock-kind role -> endpoint class; each is built once per operation, bound to that app's services. An
 # operation whose role has no handler here (or, for operationIds listed in HANDLERS, a handler of its own)

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import ScenarioError
-from .scenarios import Scenario, parse_list
+from mock_server.errors import ScenarioError
+from mock_server.scenarios import Scenario, parse_list
 
 RequestKind = Literal["create", "poll", "other"]
 

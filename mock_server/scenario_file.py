@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from .errors import MockServerError, ScenarioError, did_you_mean
-from .rules import Rule, check_count, compile_regex, rule_scenarios
+from mock_server.errors import MockServerError, ScenarioError, did_you_mean
+from mock_server.rules import Rule, check_count, compile_regex, rule_scenarios
 
 KEYS = ("scenario", "count", "prompt_regex")
 

@@ -24,8 +24,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, cast
 
-from .errors import ScenarioError, UnknownScenario, did_you_mean
-from .jobs import Timing
+from mock_server.errors import ScenarioError, UnknownScenario, did_you_mean
+from mock_server.jobs import Timing
 
 Kind = Literal["job", "wire"]
 ArgValue = int | float | str | None

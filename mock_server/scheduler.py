@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .clock import Clock, VirtualClock
+from mock_server.clock import Clock, VirtualClock
 
 log = logging.getLogger("flux_mock.scheduler")
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import anyio
 
-from .jobs import Timing
-from .rules import RequestKind, Rule, make_rule
-from .scenarios import JobContext, Scenario, WireEffect, job_timing, parse_list, wire_effect
+from mock_server.jobs import Timing
+from mock_server.rules import RequestKind, Rule, make_rule
+from mock_server.scenarios import JobContext, Scenario, WireEffect, job_timing, parse_list, wire_effect
 
 Sleep = Callable[[float], Any]
 

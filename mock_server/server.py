@@ -16,11 +16,11 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
-from .app import create_app
-from .clock import Clock
-from .connections import Limits, fd_problem, limited_protocol
-from .settings import Settings
-from .workers import Workers
+from mock_server.app import create_app
+from mock_server.clock import Clock
+from mock_server.connections import Limits, fd_problem, limited_protocol
+from mock_server.settings import Settings
+from mock_server.workers import Workers
 
 
 def bind_socket(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
@@ -97,7 +97,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvico
 def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
     """Serve until interrupted (what ``flux-mock serve`` does); returns the exit status."""
     if settings.store != "memory":
-        from .stores.redis import check_reachable  # redis-py only for a Redis store
+        from mock_server.stores.redis import check_reachable  # redis-py only for a Redis store
 
         check_reachable(settings.store)  # say what is wrong before binding or spawning anything
     # Several workers each listen on the port (SO_REUSEPORT: the kernel spreads connections over them); this

@@ -5,24 +5,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .accounts import DiscordTokens
-from .clock import Clock
-from .credits import Credits
-from .images import ImageCache
-from .jobs import JobStore
-from .journal import Journal, mask_key
-from .messages import render_message
-from .operations import Operations
-from .ratelimit import RateLimiter
-from .scenario_file import load_rules
-from .scheduler import Scheduler
-from .selection import ScenarioEngine
-from .settings import Settings
-from .spec import Spec
-from .stores import MemoryStore, Store
-from .validation import SchemaValidator
-from .video import VideoCache
-from .webhooks.service import WebhookService
+from mock_server.accounts import DiscordTokens
+from mock_server.clock import Clock
+from mock_server.credits import Credits
+from mock_server.images import ImageCache
+from mock_server.jobs import JobStore
+from mock_server.journal import Journal, mask_key
+from mock_server.messages import render_message
+from mock_server.operations import Operations
+from mock_server.ratelimit import RateLimiter
+from mock_server.scenario_file import load_rules
+from mock_server.scheduler import Scheduler
+from mock_server.selection import ScenarioEngine
+from mock_server.settings import Settings
+from mock_server.spec import Spec
+from mock_server.stores import MemoryStore, Store
+from mock_server.validation import SchemaValidator
+from mock_server.video import VideoCache
+from mock_server.webhooks.service import WebhookService
 
 
 @dataclass(slots=True)
@@ -81,7 +81,7 @@ class Services:
         if settings.store == "memory":
             store = MemoryStore(jobs, credits, limiter, journal, webhooks.journal)
         else:
-            from .stores.redis import RedisStore  # only here: redis-py's asyncio client costs ~0.2 s to import
+            from mock_server.stores.redis import RedisStore  # only here: redis-py's asyncio client costs ~0.2 s to import
 
             store = RedisStore(settings, jobs, clock, engine, credits, limiter, journal, webhooks.journal)
             webhooks.use_outbox(store.outbox)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
-from .errors import MockServerError, SettingsError
-from .scenarios import parse_list
+from mock_server.errors import MockServerError, SettingsError
+from mock_server.scenarios import parse_list
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from mock_server.settings import Settings
 
 TimestampFormat = Literal["ms-z", "offset"]
 RateLimit = Literal["off", "documented"]
@@ -60,9 +60,9 @@ def check_settings(s: Settings) -> None:
 
 def _check_webhooks(s: Settings) -> None:
     # Imported here, not at the top: the webhooks package imports this module (a cycle at import time).
-    from .webhooks.faults import parse_faults
-    from .webhooks.signing import SECRET_HINT, secret_problem
-    from .webhooks.targets import check_pattern, refusal
+    from mock_server.webhooks.faults import parse_faults
+    from mock_server.webhooks.signing import SECRET_HINT, secret_problem
+    from mock_server.webhooks.targets import check_pattern, refusal
 
     _check(s.webhook_events in get_args(WebhookEvents), "webhook_events", s.webhook_events, "final or progress")
     transport = s.webhook_transport

@@ -16,17 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SettingsError, did_you_mean
-from .setting_rules import (
-    KeyDisplay,
-    RateLimit,
-    ReplayMiss,
-    TimestampFormat,
-    WebhookEvents,
-    WebhookOffList,
-    WebhookTransport,
-    check_settings,
-)
+from mock_server.errors import SettingsError, did_you_mean
+from mock_server.setting_rules import KeyDisplay, RateLimit, ReplayMiss, TimestampFormat, WebhookEvents, WebhookOffList, WebhookTransport, check_settings
 
 ENV_PREFIX = "FLUX_MOCK_"
 

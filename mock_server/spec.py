@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import SpecError
+from mock_server.errors import SpecError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ROLES = ("create", "poll", "read")  # the first half of `x-mock-kind`

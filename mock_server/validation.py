@@ -18,7 +18,7 @@ import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from .problems import Violation
+from mock_server.problems import Violation
 
 _TYPE_WORDS = {
     "integer": ("an integer number", "send a JSON number without quotes, e.g. 2"),

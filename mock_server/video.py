@@ -34,7 +34,7 @@ from typing import Final, Literal
 import av
 from PIL import Image, ImageChops
 
-from .images import RenderCache, check_int, check_key, draw
+from mock_server.images import RenderCache, check_int, check_key, draw
 
 CONTENT_TYPE: Final = "video/mp4"
 

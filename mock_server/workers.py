@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from .settings import Settings
+from mock_server.settings import Settings
 
 STARTUP_S = 5.0  # a worker that exits sooner than this after starting is a broken set-up, not a crash to heal
 STOP_WAIT_S = 10.0
@@ -39,8 +39,8 @@ def _worker(record: bytes) -> None:
     # Runs in a fresh (spawned) process: its own socket on the shared port, its app, its event loop.
     import uvicorn
 
-    from .app import create_app
-    from .server import bind_socket, uvicorn_config
+    from mock_server.app import create_app
+    from mock_server.server import bind_socket, uvicorn_config
 
     settings = settings_from_record(record)
     app = create_app(settings)

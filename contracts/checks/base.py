@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..failures import ContractFailure
+from contracts.failures import ContractFailure
 
 Message = Mapping[str, Any]
 

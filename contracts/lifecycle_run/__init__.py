@@ -20,14 +20,14 @@ from typing import Any
 
 import httpx
 
-from .. import checks
-from ..budget import JobBudget
-from ..calls import Caller, json_or_none
-from ..failures import ContractFailure
-from ..reporting import Outcome
-from ..schema import contract
-from .plans import SPARE, JobPlan, LifecycleSettings, job_plans
-from .polling import SUITE, WebhookInbox, create, follow, poll_operations
+from contracts import checks
+from contracts.budget import JobBudget
+from contracts.calls import Caller, json_or_none
+from contracts.failures import ContractFailure
+from contracts.reporting import Outcome
+from contracts.schema import contract
+from contracts.lifecycle_run.plans import SPARE, JobPlan, LifecycleSettings, job_plans
+from contracts.lifecycle_run.polling import SUITE, WebhookInbox, create, follow, poll_operations
 
 FLUX_IMAGE_CREDITS = 6  # the official agent skill: Flux costs 6 credits per image
 UNLIMITED = 2_147_483_647  # how account-info shows an unlimited balance (AccountInfo's x-inferred)

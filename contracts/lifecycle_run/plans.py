@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import rules
-from ..schema import contract
+from contracts import rules
+from contracts.schema import contract
 
 SPARE = 2  # budgeted jobs the extra kinds leave for the probes (a server that wrongly accepts a bad body)
 

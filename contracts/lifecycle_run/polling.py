@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .. import checks
-from ..budget import JobBudget
-from ..calls import Caller, json_or_none
-from ..failures import ContractFailure
-from ..reporting import Outcome
-from ..schema import contract
-from .plans import JobPlan, LifecycleSettings
+from contracts import checks
+from contracts.budget import JobBudget
+from contracts.calls import Caller, json_or_none
+from contracts.failures import ContractFailure
+from contracts.reporting import Outcome
+from contracts.schema import contract
+from contracts.lifecycle_run.plans import JobPlan, LifecycleSettings
 
 SUITE = "lifecycle"
 FINAL = ("DONE", "FAIL")

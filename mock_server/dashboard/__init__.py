@@ -7,6 +7,6 @@ stylesheet are package data in ``static/``; there is no build step and nothing i
 
 from __future__ import annotations
 
-from .routes import dashboard_routes, is_shell
+from mock_server.dashboard.routes import dashboard_routes, is_shell
 
 __all__ = ["dashboard_routes", "is_shell"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html import escape
 
-from ..scenarios import catalogue
-from .views import STATUSES, JobFilter
+from mock_server.scenarios import catalogue
+from mock_server.dashboard.views import STATUSES, JobFilter
 
 VIEWS = {"jobs": "Jobs", "requests": "Requests", "webhooks": "Webhooks", "health": "Health"}
 

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from ..control import MockControl
-from ..problems import HttpError
-from .page import VIEWS, render_page
-from .stream import Feed
-from .views import JobFilter
+from mock_server.control import MockControl
+from mock_server.problems import HttpError
+from mock_server.dashboard.page import VIEWS, render_page
+from mock_server.dashboard.stream import Feed
+from mock_server.dashboard.views import JobFilter
 
 ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 # The page loads only its own script and stylesheet; images may come from the mock's base URL, which can be

@@ -23,11 +23,11 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 
-from ..control import MockControl
-from ..journal import RequestRecorded
-from ..log import BoundedLog, Subscription
-from ..webhooks.journal import WebhookAttempted
-from .views import ROWS, JobFilter, health_view, job_detail, jobs_view, request_row, webhook_row
+from mock_server.control import MockControl
+from mock_server.journal import RequestRecorded
+from mock_server.log import BoundedLog, Subscription
+from mock_server.webhooks.journal import WebhookAttempted
+from mock_server.dashboard.views import ROWS, JobFilter, health_view, job_detail, jobs_view, request_row, webhook_row
 
 FLUSH_S = 0.25  # at most 4 updates a second per page
 # Under heavy traffic (more than BUSY new entries since the last flush) a page gets one update a second, with

@@ -12,15 +12,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from ..clock import SystemClock
-from ..control import MockControl
-from ..jobs import Job
-from ..journal import RequestRecorded
-from ..lifecycle import JobStatus
-from ..messages import format_timestamp, image_urls
-from ..services import Services
-from ..version import __version__
-from ..webhooks.journal import WebhookAttempted
+from mock_server.clock import SystemClock
+from mock_server.control import MockControl
+from mock_server.jobs import Job
+from mock_server.journal import RequestRecorded
+from mock_server.lifecycle import JobStatus
+from mock_server.messages import format_timestamp, image_urls
+from mock_server.services import Services
+from mock_server.version import __version__
+from mock_server.webhooks.journal import WebhookAttempted
 
 ROWS = 200  # at most this many rows per journal view: the newest ones
 JOB_ROWS = 100  # at most this many jobs per jobs view (the page says how many it left out)

@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import SpecError
+from mock_server.errors import SpecError
 
 if TYPE_CHECKING:
-    from ..jobs import Job
+    from mock_server.jobs import Job
 
 Fields = dict[str, Any]
 
@@ -62,7 +62,7 @@ def common(body: Mapping[str, Any]) -> Fields:
 
 
 def _table() -> dict[str, JobKind]:
-    from . import buttons, flux, midjourney, tools, videos
+    from mock_server.kinds import buttons, flux, midjourney, tools, videos
 
     kinds = [*flux.KINDS, *midjourney.KINDS, buttons.BUTTON, *tools.KINDS, *videos.KINDS]
     return {kind.name: kind for kind in kinds}

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..lifecycle import JobStatus
-from ..problems import HttpError, Violation
-from . import Fields, FollowUp, JobKind, common
+from mock_server.lifecycle import JobStatus
+from mock_server.problems import HttpError, Violation
+from mock_server.kinds import Fields, FollowUp, JobKind, common
 
 REROLL = "\U0001f504"
 PANS = ("\u2b05\ufe0f", "\u27a1\ufe0f", "\u2b06\ufe0f", "\u2b07\ufe0f")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import Fields, JobKind, common
+from mock_server.kinds import Fields, JobKind, common
 
 
 def _imagine(body: Mapping[str, Any]) -> Fields:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .. import prompts
-from ..problems import HttpError
-from . import Fields, FollowUp, JobKind, common
-from .buttons import GRID_BUTTONS
+from mock_server import prompts
+from mock_server.problems import HttpError
+from mock_server.kinds import Fields, FollowUp, JobKind, common
+from mock_server.kinds.buttons import GRID_BUTTONS
 
 STEP = 15  # Midjourney shows progress in jumps (0, 15, 30, ...), not percent by percent
 DIY_PLANS = ("DIY", "DEDICATED")

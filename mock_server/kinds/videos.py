@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..lifecycle import JobStatus
-from ..problems import HttpError, Violation
-from . import Fields, FollowUp, JobKind, common
+from mock_server.lifecycle import JobStatus
+from mock_server.problems import HttpError, Violation
+from mock_server.kinds import Fields, FollowUp, JobKind, common
 
 RESULTS = 4  # results per video job (the count is undocumented; Midjourney makes four)
 SIDE = 480  # pixels, square (the mock's choice)

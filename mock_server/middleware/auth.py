@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..answers import send_json
-from ..problems import Violation, unauthorized
+from mock_server.answers import send_json
+from mock_server.problems import Violation, unauthorized
 
 _UNSET = object()
 

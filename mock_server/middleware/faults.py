@@ -18,17 +18,17 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..answers import send_body, send_json
-from ..bodies import original_receive
-from ..clock import Clock
-from ..credits import Credits
-from ..errors import ConnectionDropped
-from ..operations import Operations, api_operation
-from ..problems import error_body, nest_body
-from ..selection import ScenarioEngine, Selection
-from ..stores import Store
-from .auth import KeyPolicy, bearer_token
-from .journal import add_tag
+from mock_server.answers import send_body, send_json
+from mock_server.bodies import original_receive
+from mock_server.clock import Clock
+from mock_server.credits import Credits
+from mock_server.errors import ConnectionDropped
+from mock_server.operations import Operations, api_operation
+from mock_server.problems import error_body, nest_body
+from mock_server.selection import ScenarioEngine, Selection
+from mock_server.stores import Store
+from mock_server.middleware.auth import KeyPolicy, bearer_token
+from mock_server.middleware.journal import add_tag
 
 # Seconds a client should wait after a 429: the documented windows (general endpoints 3 s, message 1 s).
 RETRY_AFTER = {"general": 3, "message": 1}

@@ -9,8 +9,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..clock import Clock
-from ..journal import Journal
+from mock_server.clock import Clock
+from mock_server.journal import Journal
 
 
 class JournalMiddleware:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..answers import send_json
-from ..operations import Operations, api_operation
-from ..problems import nest_body
-from ..ratelimit import bucket_of
-from ..stores import Store
-from .auth import bearer_token
-from .journal import add_tag
+from mock_server.answers import send_json
+from mock_server.operations import Operations, api_operation
+from mock_server.problems import nest_body
+from mock_server.ratelimit import bucket_of
+from mock_server.stores import Store
+from mock_server.middleware.auth import bearer_token
+from mock_server.middleware.journal import add_tag
 
 
 class RateLimitMiddleware:

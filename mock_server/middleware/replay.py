@@ -15,11 +15,11 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..answers import send_json
-from ..bodies import read_body
-from ..har import HarEntry
-from ..problems import error_body
-from .journal import add_tag
+from mock_server.answers import send_json
+from mock_server.bodies import read_body
+from mock_server.har import HarEntry
+from mock_server.problems import error_body
+from mock_server.middleware.journal import add_tag
 
 # Per connection, or recomputed for the body sent here: never replayed.
 _SKIP = frozenset({b"content-length", b"transfer-encoding", b"connection", b"content-encoding", b"keep-alive"})

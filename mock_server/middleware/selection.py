@@ -7,24 +7,16 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..answers import send_json
-from ..bodies import BODY_EXCERPT, read_body
-from ..errors import MockServerError
-from ..jobs import Timing
-from ..operations import Operations, api_operation
-from ..problems import HttpError
-from ..selection import (
-    MAYBE_DIRECTIVE,
-    ScenarioEngine,
-    Selection,
-    applies,
-    prefer_scenarios,
-    request_kind,
-    strip_directives,
-)
-from ..stores import Store
-from .auth import KeyPolicy, bearer_token
-from .journal import add_tag
+from mock_server.answers import send_json
+from mock_server.bodies import BODY_EXCERPT, read_body
+from mock_server.errors import MockServerError
+from mock_server.jobs import Timing
+from mock_server.operations import Operations, api_operation
+from mock_server.problems import HttpError
+from mock_server.selection import MAYBE_DIRECTIVE, ScenarioEngine, Selection, applies, prefer_scenarios, request_kind, strip_directives
+from mock_server.stores import Store
+from mock_server.middleware.auth import KeyPolicy, bearer_token
+from mock_server.middleware.journal import add_tag
 
 
 class SelectionMiddleware:

@@ -15,20 +15,20 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from ..admin import admin_mount
-from ..app import scenario_middleware
-from ..clock import Clock, SystemClock
-from ..control import MockControl
-from ..errors import SettingsError
-from ..har import HarRecorder
-from ..middleware.auth import key_policy
-from ..middleware.journal import JournalMiddleware
-from ..services import Services
-from ..settings import Settings
-from ..spec import Spec, load_spec
-from .exchange import Observer, ProxyOptions
-from .forward import Echo, Forwarder
-from .guard import ProxyScenarioGuard, refusal
+from mock_server.admin import admin_mount
+from mock_server.app import scenario_middleware
+from mock_server.clock import Clock, SystemClock
+from mock_server.control import MockControl
+from mock_server.errors import SettingsError
+from mock_server.har import HarRecorder
+from mock_server.middleware.auth import key_policy
+from mock_server.middleware.journal import JournalMiddleware
+from mock_server.services import Services
+from mock_server.settings import Settings
+from mock_server.spec import Spec, load_spec
+from mock_server.proxy.exchange import Observer, ProxyOptions
+from mock_server.proxy.forward import Echo, Forwarder
+from mock_server.proxy.guard import ProxyScenarioGuard, refusal
 
 
 def create_proxy_app(

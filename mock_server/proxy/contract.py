@@ -13,11 +13,11 @@ from typing import Any
 import orjson
 from starlette.types import Receive
 
-from ..endpoints import read_json_body
-from ..operations import Classified
-from ..problems import HttpError, Violation
-from ..services import Services
-from ..validation import SchemaValidator
+from mock_server.endpoints import read_json_body
+from mock_server.operations import Classified
+from mock_server.problems import HttpError, Violation
+from mock_server.services import Services
+from mock_server.validation import SchemaValidator
 
 RESPONSE = "response"  # the location of a violation in the upstream's answer
 _REQUEST_HINT = "fix the request; the upstream may have answered it, but the contract refuses it"

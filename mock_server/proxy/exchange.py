@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from ..problems import Violation
+from mock_server.problems import Violation
 
 # Most bytes the optional violations header may carry (Prism's unbounded one overflows proxies: prism#2315).
 HEADER_LIMIT = 8192
@@ -74,7 +74,7 @@ class ProxyOptions:
     transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        from ..errors import SettingsError  # beside its only use
+        from mock_server.errors import SettingsError  # beside its only use
 
         if not self.upstream.startswith(("http://", "https://")):
             raise SettingsError(f"--upstream {self.upstream!r} must be an http:// or https:// URL.")

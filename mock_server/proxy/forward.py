@@ -17,17 +17,17 @@ import httpx
 import orjson
 from starlette.types import Receive, Scope, Send
 
-from ..answers import send_json
-from ..bodies import BODY_EXCERPT, read_body
-from ..har import HarEntry, HarRecorder
-from ..middleware.auth import bearer_token, has_body
-from ..middleware.journal import add_tag
-from ..operations import of_scope
-from ..problems import HttpError, Violation, error_body, from_violations, unauthorized
-from ..selection import strip_directives
-from ..services import Services
-from .contract import ResponseValidators, missing_credentials, request_violations
-from .exchange import HEADER_NAME, Observer, ProxiedExchange, ProxyOptions
+from mock_server.answers import send_json
+from mock_server.bodies import BODY_EXCERPT, read_body
+from mock_server.har import HarEntry, HarRecorder
+from mock_server.middleware.auth import bearer_token, has_body
+from mock_server.middleware.journal import add_tag
+from mock_server.operations import of_scope
+from mock_server.problems import HttpError, Violation, error_body, from_violations, unauthorized
+from mock_server.selection import strip_directives
+from mock_server.services import Services
+from mock_server.proxy.contract import ResponseValidators, missing_credentials, request_violations
+from mock_server.proxy.exchange import HEADER_NAME, Observer, ProxiedExchange, ProxyOptions
 
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection, never forwarded. Host is the upstream's (httpx sets
 # it); Content-Length and Content-Encoding are recomputed because httpx hands over the decoded body.

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ..answers import send_json
-from ..middleware.journal import add_tag
-from ..problems import HttpError
-from ..scenarios import Scenario, parse_list
-from ..selection import Selection
+from mock_server.answers import send_json
+from mock_server.middleware.journal import add_tag
+from mock_server.problems import HttpError
+from mock_server.scenarios import Scenario, parse_list
+from mock_server.selection import Selection
 
 WIRE_ONLY = ("latency", "reject", "disconnect", "garbage")
 

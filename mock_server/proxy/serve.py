@@ -7,10 +7,10 @@ from typing import Any
 
 import uvicorn
 
-from ..server import bind_socket, uvicorn_config
-from ..settings import Settings
-from .app import create_proxy_app
-from .exchange import Observer, ProxyOptions
+from mock_server.server import bind_socket, uvicorn_config
+from mock_server.settings import Settings
+from mock_server.proxy.app import create_proxy_app
+from mock_server.proxy.exchange import Observer, ProxyOptions
 
 
 def serve_proxy(

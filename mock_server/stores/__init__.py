@@ -4,7 +4,7 @@ The HTTP layer reads and changes state only through the store; `services.open_st
 from ``--store``.
 """
 
-from .base import Store
-from .memory import MemoryStore
+from mock_server.stores.base import Store
+from mock_server.stores.memory import MemoryStore
 
 __all__ = ["MemoryStore", "Store"]

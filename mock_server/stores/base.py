@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..jobs import Job, JobKind, JobPage, Timing
-from ..rules import Rule
+from mock_server.jobs import Job, JobKind, JobPage, Timing
+from mock_server.rules import Rule
 
 
 class Store(Protocol):

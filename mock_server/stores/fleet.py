@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from ..tasks import stop_task
+from mock_server.tasks import stop_task
 
 log = logging.getLogger("flux_mock.fleet")
 

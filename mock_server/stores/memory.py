@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..credits import Credits
-from ..jobs import Job, JobKind, JobPage, JobStore, Timing
-from ..journal import Journal
-from ..ratelimit import RateLimiter
-from ..rules import Rule
-from ..webhooks.journal import WebhookJournal
+from mock_server.credits import Credits
+from mock_server.jobs import Job, JobKind, JobPage, JobStore, Timing
+from mock_server.journal import Journal
+from mock_server.ratelimit import RateLimiter
+from mock_server.rules import Rule
+from mock_server.webhooks.journal import WebhookJournal
 
 
 class MemoryStore:

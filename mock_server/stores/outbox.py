@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
-from . import scripts
+from mock_server.stores import scripts
 
 Op = Callable[[Any], None]  # a buffered write, applied to a pipeline
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import orjson
 
-from ..jobs import Job, Timing, plan_job
-from ..lifecycle import JobStatus, Snapshot
+from mock_server.jobs import Job, Timing, plan_job
+from mock_server.lifecycle import JobStatus, Snapshot
 
 _FIELDS = tuple(
     f.name

@@ -30,23 +30,23 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
-from ..clock import Clock
-from ..credits import INSUFFICIENT, Credits
-from ..errors import MockServerError
-from ..jobs import Job, JobKind, JobPage, JobStore, Timing, plan_job
-from ..journal import Journal
-from ..lifecycle import run_length
-from ..problems import HttpError
-from ..ratelimit import RateLimiter, retry_after
-from ..rules import Rule, make_rule
-from ..selection import ScenarioEngine
-from ..settings import Settings
-from ..tasks import stop_task
-from ..webhooks.journal import WebhookJournal
-from . import scripts
-from .fleet import Fleet
-from .outbox import RedisOutbox
-from .records import draft, forced_fields, load_job
+from mock_server.clock import Clock
+from mock_server.credits import INSUFFICIENT, Credits
+from mock_server.errors import MockServerError
+from mock_server.jobs import Job, JobKind, JobPage, JobStore, Timing, plan_job
+from mock_server.journal import Journal
+from mock_server.lifecycle import run_length
+from mock_server.problems import HttpError
+from mock_server.ratelimit import RateLimiter, retry_after
+from mock_server.rules import Rule, make_rule
+from mock_server.selection import ScenarioEngine
+from mock_server.settings import Settings
+from mock_server.tasks import stop_task
+from mock_server.webhooks.journal import WebhookJournal
+from mock_server.stores import scripts
+from mock_server.stores.fleet import Fleet
+from mock_server.stores.outbox import RedisOutbox
+from mock_server.stores.records import draft, forced_fields, load_job
 
 log = logging.getLogger("flux_mock.store")
 

@@ -16,15 +16,15 @@ Modules, one concept each:
 
 from __future__ import annotations
 
-from .delivery import Delivery, Dispatcher
-from .faults import HEADER as FAULT_HEADER
-from .faults import WebhookFaults, parse_faults
-from .journal import WebhookAttempted, WebhookJournal
-from .receiver import ReceivedWebhook, WebhookReceiver, WebhookRecorder, WebhookReply, payload_violations, receiver_app
-from .retry import backoff_delay, parse_retry_after
-from .routes import webhook_admin_routes
-from .service import WebhookService
-from .signing import Signer
+from mock_server.webhooks.delivery import Delivery, Dispatcher
+from mock_server.webhooks.faults import HEADER as FAULT_HEADER
+from mock_server.webhooks.faults import WebhookFaults, parse_faults
+from mock_server.webhooks.journal import WebhookAttempted, WebhookJournal
+from mock_server.webhooks.receiver import ReceivedWebhook, WebhookReceiver, WebhookRecorder, WebhookReply, payload_violations, receiver_app
+from mock_server.webhooks.retry import backoff_delay, parse_retry_after
+from mock_server.webhooks.routes import webhook_admin_routes
+from mock_server.webhooks.service import WebhookService
+from mock_server.webhooks.signing import Signer
 
 __all__ = [
     "FAULT_HEADER",

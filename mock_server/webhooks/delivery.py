@@ -31,12 +31,12 @@ from typing import Any
 
 import httpx
 
-from ..scheduler import Scheduler
-from ..settings import Settings
-from .faults import NO_FAULTS, WebhookFaults
-from .journal import EventKind, Outcome, WebhookAttempted, WebhookJournal
-from .retry import backoff_delay, parse_retry_after
-from .signing import Signer
+from mock_server.scheduler import Scheduler
+from mock_server.settings import Settings
+from mock_server.webhooks.faults import NO_FAULTS, WebhookFaults
+from mock_server.webhooks.journal import EventKind, Outcome, WebhookAttempted, WebhookJournal
+from mock_server.webhooks.retry import backoff_delay, parse_retry_after
+from mock_server.webhooks.signing import Signer
 
 log = logging.getLogger("flux_mock.webhooks")
 

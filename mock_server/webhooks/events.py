@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..lifecycle import JobStatus, Plan, snapshot
+from mock_server.lifecycle import JobStatus, Plan, snapshot
 
 State = tuple[JobStatus, int]
 

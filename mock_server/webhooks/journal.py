@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..log import BoundedLog
+from mock_server.log import BoundedLog
 
 Outcome = Literal["delivered", "retrying", "failed", "abandoned", "dropped", "recorded", "blocked", "error"]
 EventKind = Literal["final", "progress"]

@@ -18,9 +18,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..clock import Clock
-from ..tasks import stop_task
-from .delivery import Delivery, Dispatcher
+from mock_server.clock import Clock
+from mock_server.tasks import stop_task
+from mock_server.webhooks.delivery import Delivery, Dispatcher
 
 log = logging.getLogger("flux_mock.webhooks")
 

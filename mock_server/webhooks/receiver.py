@@ -34,12 +34,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ..problems import Violation
-from ..spec import Spec, load_spec
-from ..validation import SchemaValidator
+from mock_server.problems import Violation
+from mock_server.spec import Spec, load_spec
+from mock_server.validation import SchemaValidator
 
 if TYPE_CHECKING:
-    from ..server import LiveServer
+    from mock_server.server import LiveServer
 
 WEBHOOK_SCHEMA_POINTER = "#/webhooks/messageUpdate/post/requestBody/content/application~1json/schema"
 
@@ -255,7 +255,7 @@ class WebhookReceiver:
         self.recorder = WebhookRecorder(secret=secret, validate=validate, default=default)
         self.path = path if path.startswith("/") else f"/{path}"
         # Imported here: server.py imports the app, which imports this package (a cycle at import time).
-        from ..server import LiveServer
+        from mock_server.server import LiveServer
 
         self._server: LiveServer = LiveServer(receiver_app(self.recorder))
 

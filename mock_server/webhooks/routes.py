@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ..problems import error_body
-from .service import WebhookService
+from mock_server.problems import error_body
+from mock_server.webhooks.service import WebhookService
 
 
 def _service(request: Request) -> WebhookService:

@@ -24,19 +24,19 @@ from typing import Any
 import httpx
 import orjson
 
-from ..clock import Clock
-from ..jobs import Job
-from ..lifecycle import JobStatus
-from ..problems import Violation, from_violations
-from ..scheduler import Scheduler
-from ..settings import Settings
-from .delivery import Delivery, Dispatcher
-from .events import State, final_at, next_change, state_at
-from .faults import HEADER, WebhookFaults, corrupt, parse_faults
-from .journal import EventKind, WebhookJournal
-from .outbox import OutboxPump, Planner, SharedOutbox
-from .spool import report_undelivered
-from .targets import RULE, refusal, target_host
+from mock_server.clock import Clock
+from mock_server.jobs import Job
+from mock_server.lifecycle import JobStatus
+from mock_server.problems import Violation, from_violations
+from mock_server.scheduler import Scheduler
+from mock_server.settings import Settings
+from mock_server.webhooks.delivery import Delivery, Dispatcher
+from mock_server.webhooks.events import State, final_at, next_change, state_at
+from mock_server.webhooks.faults import HEADER, WebhookFaults, corrupt, parse_faults
+from mock_server.webhooks.journal import EventKind, WebhookJournal
+from mock_server.webhooks.outbox import OutboxPump, Planner, SharedOutbox
+from mock_server.webhooks.spool import report_undelivered
+from mock_server.webhooks.targets import RULE, refusal, target_host
 
 Renderer = Callable[[Job, float], dict[str, Any]]  # orjson serialises dicts, exactly as GET does
 _ID_NAMESPACE = uuid.UUID("6f1d3c1e-8f2a-4a57-9b36-2f4f3d7a9c10")

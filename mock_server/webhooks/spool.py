@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .events import final_at
+from mock_server.webhooks.events import final_at
 
 if TYPE_CHECKING:
-    from ..jobs import Job
-    from .delivery import Delivery
+    from mock_server.jobs import Job
+    from mock_server.webhooks.delivery import Delivery
 
 log = logging.getLogger("flux_mock.webhooks")
 SHOWN = 50  # lines on the console; the spool file has them all

@@ -21,9 +21,9 @@ import time
 from typing import Any
 
 from mock_server import RequestRecorded, Settings, create_app
-from mock_server.endpoints import _job_fields
-from mock_server.jobs import Timing
-from mock_server.services import Services
+from mock_server.domain.jobs import Timing
+from mock_server.services.container import Services
+from mock_server.web.endpoints import _job_fields
 
 MB = 1024 * 1024
 ACCOUNT = "sk-bench"

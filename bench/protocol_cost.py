@@ -27,7 +27,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from mock_server import Settings
-from mock_server.connections import Limits, limited_protocol
+from mock_server.run.connections import Limits, limited_protocol
 
 REQUEST = (
     b"GET /api/v1/message/fetch/e3e70682-c209-4cac-a29f-6fbed82c07cd HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"

@@ -11,69 +11,84 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from contracts.calls import RealTimer, VirtualTimer
+    from contracts.check.run import CheckOptions, run_check
     from contracts.checks import CHECKS, check_history, check_message
-    from contracts.client_checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, client_check, run_checks
-    from contracts.client_verify import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
-    from contracts.failures import ContractFailure, ContractViolation, raise_for
+    from contracts.core.calls import RealTimer, VirtualTimer
+    from contracts.core.failures import ContractFailure, ContractViolation, raise_for
+    from contracts.core.reporting import CheckReport, Outcome, render_summary, write_junit
+    from contracts.core.schema import contract, load_schema, schema_errors, validator_for
     from contracts.plugin import FluxMock, FluxMockASGI
-    from contracts.reporting import CheckReport, Outcome, render_summary, write_junit
-    from contracts.schema import contract, load_schema, schema_errors, validator_for
-    from contracts.server_check import CheckOptions, run_check
-    from contracts.strategies import imagine_requests, imagine_rule_names, invalid_imagine_requests, invalid_requests, invalid_upscale_requests, messages, requests, rule_names, upscale_requests, webhook_payloads
-    from contracts.verify_report import format_report, junit_xml
+    from contracts.strategies import (
+        invalid_requests,
+        messages,
+        requests,
+        rule_names,
+        webhook_payloads,
+    )
+    from contracts.verify.checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, client_check, run_checks
+    from contracts.verify.report import format_report, junit_xml
+    from contracts.verify.run import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
 
 # Public name -> the submodule that defines it.
 _EXPORTS: dict[str, str] = {
     "CHECKS": "checks",
-    "CheckOptions": "server_check",
-    "CheckReport": "reporting",
-    "ContractFailure": "failures",
-    "ContractViolation": "failures",
-    "Outcome": "reporting",
-    "RealTimer": "calls",
-    "VirtualTimer": "calls",
+    "CheckOptions": "check.run",
+    "CheckReport": "core.reporting",
+    "ContractFailure": "core.failures",
+    "ContractViolation": "core.failures",
+    "Outcome": "core.reporting",
+    "RealTimer": "core.calls",
+    "VirtualTimer": "core.calls",
     "check_history": "checks",
     "check_message": "checks",
-    "contract": "schema",
-    "imagine_requests": "strategies",
-    "imagine_rule_names": "strategies",
-    "invalid_imagine_requests": "strategies",
-    "invalid_upscale_requests": "strategies",
+    "contract": "core.schema",
     "invalid_requests": "strategies",
     "requests": "strategies",
     "rule_names": "strategies",
-    "load_schema": "schema",
+    "load_schema": "core.schema",
     "messages": "strategies",
-    "raise_for": "failures",
-    "render_summary": "reporting",
-    "run_check": "server_check",
-    "schema_errors": "schema",
-    "upscale_requests": "strategies",
-    "validator_for": "schema",
+    "raise_for": "core.failures",
+    "render_summary": "core.reporting",
+    "run_check": "check.run",
+    "schema_errors": "core.schema",
+    "validator_for": "core.schema",
     "webhook_payloads": "strategies",
-    "write_junit": "reporting",
-    "CLIENT_CHECKS": "client_checks",
-    "ClientRules": "client_checks",
-    "ClientRun": "client_verify",
-    "ClientViolation": "client_checks",
-    "Exchange": "client_checks",
+    "write_junit": "core.reporting",
+    "CLIENT_CHECKS": "verify.checks",
+    "ClientRules": "verify.checks",
+    "ClientRun": "verify.run",
+    "ClientViolation": "verify.checks",
+    "Exchange": "verify.checks",
     "FluxMock": "plugin",
     "FluxMockASGI": "plugin",
-    "ScenarioResult": "client_verify",
-    "VerifyError": "client_verify",
-    "VerifyOptions": "client_verify",
-    "VerifyReport": "client_verify",
-    "client_check": "client_checks",
-    "format_report": "verify_report",
-    "junit_xml": "verify_report",
-    "run_checks": "client_checks",
-    "verify_client": "client_verify",
+    "ScenarioResult": "verify.run",
+    "VerifyError": "verify.run",
+    "VerifyOptions": "verify.run",
+    "VerifyReport": "verify.run",
+    "client_check": "verify.checks",
+    "format_report": "verify.report",
+    "junit_xml": "verify.report",
+    "run_checks": "verify.checks",
+    "verify_client": "verify.run",
+}
+
+
+# Older names, still importable, no longer in ``__all__``: per-operation forms of the generic strategies
+# (``requests("fluxImagine")``, ``invalid_requests("fluxUpscale", rule)``, ``rule_names("fluxImagine")``).
+_COMPATIBLE: dict[str, str] = {
+    name: "strategies"
+    for name in (
+        "imagine_requests",
+        "imagine_rule_names",
+        "invalid_imagine_requests",
+        "invalid_upscale_requests",
+        "upscale_requests",
+    )
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
+    module = _EXPORTS.get(name) or _COMPATIBLE.get(name)
     if module is None:
         raise AttributeError(f"module 'contracts' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
@@ -110,11 +125,7 @@ __all__ = [
     "client_check",
     "contract",
     "format_report",
-    "imagine_requests",
-    "imagine_rule_names",
-    "invalid_imagine_requests",
     "invalid_requests",
-    "invalid_upscale_requests",
     "junit_xml",
     "load_schema",
     "messages",
@@ -125,7 +136,6 @@ __all__ = [
     "run_check",
     "run_checks",
     "schema_errors",
-    "upscale_requests",
     "validator_for",
     "verify_client",
     "webhook_payloads",

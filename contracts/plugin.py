@@ -31,10 +31,9 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
+    from contracts.verify.checks import ClientRules, ClientViolation, Exchange
+    from contracts.verify.exchanges import AnswerRecorder
     from mock_server import LiveServer, MockControl, RequestRecorded, Settings, WebhookAttempted, WebhookReceiver
-
-    from contracts.client_checks import ClientRules, ClientViolation, Exchange
-    from contracts.exchanges import AnswerRecorder
 
 MARKER = "flux_mock"
 ASGI_BASE_URL = "http://flux-mock.invalid"  # .invalid never resolves: the in-process app has no socket
@@ -84,7 +83,9 @@ class _Handle:
     @property
     def admin_url(self) -> str:
         """The admin API root (``/__mock``)."""
-        return self.base_url + "/__mock"
+        from mock_server import ADMIN_PREFIX
+
+        return self.base_url + ADMIN_PREFIX
 
     @property
     def env(self) -> dict[str, str]:
@@ -138,7 +139,7 @@ class _Handle:
 
     def exchanges(self) -> list[Exchange]:
         """The requests with what the mock answered, as the client checks see them."""
-        from contracts.exchanges import exchanges_from
+        from contracts.verify.exchanges import exchanges_from
 
         return exchanges_from(self.requests, list(self.recorder.answers))
 
@@ -154,8 +155,8 @@ class _Handle:
             rules: the limits (default: the documented 10 polls/s, no courtesy interval, openapi.yaml's routes).
             checks: check names to run (default: all), e.g. ``["request-schema", "poll-after-terminal"]``.
         """
-        from contracts.client_checks import ClientRules, run_checks
-        from contracts.exchanges import contract_routes
+        from contracts.verify.checks import ClientRules, run_checks
+        from contracts.verify.exchanges import contract_routes
 
         rules = rules or ClientRules(min_poll_interval=0.0, documented=contract_routes())
         return run_checks(self.exchanges(), rules, names=checks)
@@ -229,9 +230,8 @@ def _marker(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _serve(settings: Settings) -> Iterator[tuple[LiveServer, FluxMock]]:
+    from contracts.verify.exchanges import AnswerRecorder
     from mock_server import LiveServer, SystemClock, create_app
-
-    from contracts.exchanges import AnswerRecorder
 
     recorder = AnswerRecorder()
     server = LiveServer(recorder, settings=settings)  # the port is bound first, so image URLs name it
@@ -280,9 +280,8 @@ def flux_mock_asgi(request: pytest.FixtureRequest) -> FluxMockASGI:
     Use ``async with flux_mock_asgi.client() as api:`` or pass ``flux_mock_asgi.transport`` to your own
     ``httpx.AsyncClient``. No socket is opened, so it is the fastest way to test async client code.
     """
+    from contracts.verify.exchanges import AnswerRecorder
     from mock_server import VirtualClock, create_app
-
-    from contracts.exchanges import AnswerRecorder
 
     options = _marker(request)
     settings = _settings(request.config, seed=options.get("seed"), public_url=ASGI_BASE_URL)

@@ -21,7 +21,7 @@ and servers must accept them.
 
 Every operation with a request body has both: ``requests("mjBlend")`` gives valid bodies, and
 ``invalid_requests("mjBlend", rule="urls.maxItems")`` breaks exactly that rule of a valid body and nothing else
-(each body is checked; the rules come from `contracts.rules`). The Flux names (``imagine_requests``,
+(each body is checked; the rules come from `contracts.core.rules`). The Flux names (``imagine_requests``,
 ``invalid_imagine_requests(rule="n.maximum")``, ...) are these for ``fluxImagine`` and ``fluxUpscale``.
 """
 
@@ -32,8 +32,8 @@ import functools
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from contracts import rules as _rules
-from contracts.schema import contract, document, schema_pointer, validator_for
+from contracts.core import rules as _rules
+from contracts.core.schema import contract, document, schema_pointer, validator_for
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -194,7 +194,7 @@ def invalid_imagine_requests(rule: str | None = None) -> SearchStrategy[dict[str
     """Imagine bodies that break exactly one named rule (any rule when `rule` is None).
 
     Rules are named ``<field>.<keyword>`` and derived from the spec: ``n.maximum`` (n > 4),
-    ``timeout.minimum`` / ``timeout.maximum`` (outside 10..900), ``width.multipleOf`` (not divisible
+    ``timeout.minimum`` / ``timeout.maximum`` (outside the Timeout range), ``width.multipleOf`` (not divisible
     by 8), ``prompt.required`` (missing prompt), ``n.type`` (wrong type), ``additionalProperties``
     (unknown key) and so on; `imagine_rule_names()` lists them all.
 

@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
-from mock_server.app import create_app
-from mock_server.cli import settings_from_cli, settings_options
-from mock_server.clock import Clock, SystemClock, VirtualClock
-from mock_server.control import MockControl
-from mock_server.errors import ConnectionDropped, JobNotFound, MockServerError, ScenarioError, SettingsError, SpecError, UnknownScenario
-from mock_server.har import HarEntry, HarError, HarRecorder, load_har
-from mock_server.journal import Journal, RequestRecorded
-from mock_server.lifecycle import JobStatus
-from mock_server.problems import Violation
-from mock_server.proxy.app import create_proxy_app
-from mock_server.proxy.exchange import ProxiedExchange, ProxyOptions
-from mock_server.proxy.serve import serve_proxy
-from mock_server.server import LiveServer
-from mock_server.services import Services
-from mock_server.settings import Settings
-from mock_server.spec import Spec, load_spec, spec_path
+from mock_server.config.settings import Settings
+from mock_server.contract.errors import (
+    ConnectionDropped,
+    JobNotFound,
+    MockServerError,
+    ScenarioError,
+    SettingsError,
+    SpecError,
+    UnknownScenario,
+)
+from mock_server.contract.problems import Violation
+from mock_server.contract.spec import ADMIN_PREFIX, Spec, load_spec, spec_path
+from mock_server.domain.clock import Clock, SystemClock, VirtualClock
+from mock_server.domain.lifecycle import JobStatus
+from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, load_har
+from mock_server.domain.records.journal import Journal, RequestRecorded
+from mock_server.domain.webhooks.journal import WebhookAttempted
+from mock_server.run.cli import settings_from_cli, settings_options
+from mock_server.run.proxy import serve_proxy
+from mock_server.run.receiver import ReceivedWebhook, WebhookReceiver, WebhookReply
+from mock_server.run.server import LiveServer
+from mock_server.services.control import MockControl
 from mock_server.version import __version__
-from mock_server.webhooks import ReceivedWebhook, WebhookAttempted, WebhookReceiver, WebhookReply
+from mock_server.web.app import create_app
+from mock_server.web.proxy.app import create_proxy_app
+from mock_server.web.proxy.exchange import ProxiedExchange, ProxyOptions
 
 __all__ = [
-    # time
+    "ADMIN_PREFIX",
     "Clock",
     "ConnectionDropped",
-    # errors
     "HarEntry",
     "HarError",
     "HarRecorder",
     "JobNotFound",
-    # domain
     "JobStatus",
     "Journal",
     "LiveServer",
@@ -41,11 +47,8 @@ __all__ = [
     "ReceivedWebhook",
     "RequestRecorded",
     "ScenarioError",
-    # app
-    "Services",
     "Settings",
     "SettingsError",
-    # contract
     "Spec",
     "SpecError",
     "SystemClock",

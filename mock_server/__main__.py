@@ -1,5 +1,5 @@
 """``python -m mock_server`` is the ``flux-mock`` command."""
 
-from mock_server.cli import main
+from mock_server.run.cli import main
 
 main()

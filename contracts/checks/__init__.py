@@ -17,12 +17,24 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts.failures import ContractFailure, raise_for
-from contracts.schema import schema_errors
 from contracts.checks.base import FETCH, FETCH_LEGACY, Message, fail, parse_timestamp
 from contracts.checks.errors import create_succeeded, error_has_nestjs_shape, rejection_names_field
-from contracts.checks.kinds import SHAPES, DoneShape, any_kind, check_result, done_has_buttons, done_has_content, done_has_images, done_has_video, done_shape, follow_up_names_origin, infer_shape
+from contracts.checks.kinds import (
+    SHAPES,
+    DoneShape,
+    any_kind,
+    check_result,
+    done_has_buttons,
+    done_has_content,
+    done_has_images,
+    done_has_video,
+    done_shape,
+    follow_up_names_origin,
+    infer_shape,
+)
 from contracts.checks.refusals import button_refused, credits_match_charges
+from contracts.core.failures import ContractFailure, raise_for
+from contracts.core.schema import schema_errors
 
 _RANK = {"QUEUED": 0, "PROCESSING": 1, "DONE": 2, "FAIL": 2}
 

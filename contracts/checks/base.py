@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts.failures import ContractFailure
+from contracts.core.failures import ContractFailure
 
 Message = Mapping[str, Any]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contracts.failures import ContractFailure
+from contracts.core.failures import ContractFailure
 
 
 def create_succeeded(body: Any, *, operation: str | None = None) -> list[ContractFailure]:

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from contracts.failures import ContractFailure
 from contracts.checks.base import Message, fail
+from contracts.core.failures import ContractFailure
 
 Result = Literal["images", "text", "video"]
 GRID_BUTTONS = ("U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4")

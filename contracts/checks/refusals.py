@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from contracts.failures import ContractFailure
 from contracts.checks.errors import error_has_nestjs_shape
+from contracts.core.failures import ContractFailure
 
 CONFLICT = 409  # the spec's Conflict answer: a valid request the target message's state refuses
 

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contracts import checks, rules, strategies
-from contracts.schema import validator_for
+from contracts import checks, strategies
+from contracts.core import rules
+from contracts.core.schema import validator_for
 from mock_server import Settings, VirtualClock, create_app
 
 SEEDED = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -168,7 +169,7 @@ DIY = create_app(
 
 
 def send(operation_id: str, body: Any) -> tuple[int, Any]:
-    from contracts.probes import concrete_path
+    from contracts.check.probes import concrete_path
 
     op = strategies.contract().operation(operation_id)
 

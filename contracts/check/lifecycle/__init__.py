@@ -1,0 +1,224 @@
+"""The lifecycle half of ``flux-mock check``: create real jobs of every kind, poll them to DONE or FAIL on all
+their progress paths, and apply every check of `contracts.checks` (the kind's DONE shape included).
+
+Which jobs, in which order, and how follow-ups get their target: `plans`. How one job is created and polled:
+`polling`. Around them this module runs:
+
+- the budget, claimed up front in priority order: Flux first (any room), the other kinds only while `SPARE`
+  jobs stay for the probes, so a small ``--max-jobs`` spends itself on Flux and nothing else is sent;
+- ``credits_match_charges``: account-info read just before and after the first job is created (nothing else in
+  flight), which must fall by the documented price (6 credits per Flux image), unless the balance is unlimited;
+- ``button_needs_done_target``: a button pressed on the Midjourney grid while it is not DONE yet, and, once
+  DONE, a button it does not offer: both must be refused with 409 (each is sent within the budget, since a
+  server that accepts it creates a job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from contracts import checks
+from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings, job_plans
+from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
+from contracts.core.budget import JobBudget
+from contracts.core.calls import Caller, json_or_none
+from contracts.core.failures import ContractFailure
+from contracts.core.reporting import Outcome
+from contracts.core.schema import contract
+
+FLUX_IMAGE_CREDITS = 6  # the official agent skill: Flux costs 6 credits per image
+UNLIMITED = 2_147_483_647  # how account-info shows an unlimited balance (AccountInfo's x-inferred)
+
+
+def _claim(budget: JobBudget, plans: list[JobPlan]) -> dict[str, bool]:
+    """Reserve one job per plan, in priority order: core plans while there is room, the others leaving SPARE."""
+    claimed = {}
+    for plan in plans:
+        remaining = budget.remaining
+        if plan.core or remaining is None or remaining > SPARE:
+            claimed[plan.name] = budget.reserve()
+        else:
+            budget.hold_back()
+            claimed[plan.name] = False
+    return claimed
+
+
+async def run_jobs(
+    caller: Caller,
+    budget: JobBudget,
+    settings: LifecycleSettings,
+    *,
+    inbox: WebhookInbox | None = None,
+    count: int | None = None,
+) -> list[Outcome]:
+    """Create the jobs of `job_plans` (the first `count`; budget permitting), follow each to the end, and return
+    one outcome per job, plus the credits and button-refusal outcomes."""
+    plans = job_plans(settings, inbox.url if inbox else None)[:count]
+    outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
+    extra: list[Outcome] = []
+    claimed = _claim(budget, plans)
+    by_name = {plan.name: plan for plan in plans}
+    dependents: dict[str, list[JobPlan]] = {}
+    for plan in plans:
+        if plan.after is not None:
+            dependents.setdefault(plan.after, []).append(plan)
+
+    async def run(plan: JobPlan, created: asyncio.Event | None = None, credits: bool = False) -> None:
+        try:
+            await _run(plan, created, credits)
+        finally:
+            if created is not None:
+                created.set()
+
+    async def _run(plan: JobPlan, created: asyncio.Event | None, credits: bool) -> None:
+        outcome = outcomes[plan.name]
+        if not claimed[plan.name]:
+            outcome.escalate("skipped", f"held back: the --max-jobs budget is spent (or kept for {SPARE} probes)")
+            await release(plan, "its prerequisite was held back")
+            return
+        started = caller.timer.now()
+        found: list[ContractFailure] = []
+        try:
+            before = await _balance(caller) if credits else None
+            await create(caller, budget, plan, outcome, found)
+            if created is not None:
+                created.set()
+            if before is not None and plan.message_id is not None:
+                extra.append(await _credits(caller, before, FLUX_IMAGE_CREDITS * (plan.n or 1), plan))
+            if plan.message_id is not None and any(d.kind == "button" for d in dependents.get(plan.name, [])):
+                extra.append(await _press_too_early(caller, budget, plan))
+            await follow(caller, settings, plan, outcome, inbox, found)
+        except httpx.HTTPError as exc:  # the server went away or timed out: report it, keep the other jobs going
+            outcome.escalate("error", f"{type(exc).__name__}: {exc}")
+        finally:
+            outcome.seconds = max(0.0, caller.timer.now() - started)
+            outcome.fail(found)
+        if plan.kind == "mj-imagine" and plan.result.get("status") == "DONE":
+            extra.append(await _press_not_offered(caller, budget, plan))
+        await asyncio.gather(*(start(d, plan) for d in dependents.get(plan.name, [])))
+
+    async def start(plan: JobPlan, source: JobPlan) -> None:
+        reason = None
+        if source.result.get("status") != "DONE":
+            reason = f"the {source.name} job it acts on did not reach DONE"
+        elif plan.prepare is not None:
+            reason = plan.prepare(plan, source.result)
+        if reason is not None:
+            outcomes[plan.name].escalate("skipped", reason)
+            await release(plan, reason)
+            return
+        await run(plan)
+
+    async def release(plan: JobPlan, reason: str) -> None:
+        """A plan that will not run gives its claim back, and so do its dependents."""
+        if claimed.get(plan.name) and plan.message_id is None and outcomes[plan.name].status == "skipped":
+            budget.settle(False)
+            claimed[plan.name] = False
+        for dependent in dependents.get(plan.name, []):
+            outcomes[dependent.name].escalate("skipped", f"{plan.name} did not run: {reason}")
+            await release(dependent, reason)
+
+    roots = [plan for plan in plans if plan.after is None or plan.after not in by_name]
+    for plan in roots:
+        if plan.prepare is not None and plan.after not in by_name:
+            outcomes[plan.name].escalate("skipped", "no job of the kind it acts on is planned")
+    ready = [plan for plan in roots if outcomes[plan.name].status != "skipped"]
+    if ready:
+        # The first job is created alone, so account-info around it sees only its charge.
+        first = ready[0]
+        created = asyncio.Event()
+        first_task = asyncio.ensure_future(run(first, created, credits=first.operation_id == "fluxImagine"))
+        await created.wait()
+        await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]))
+    return [*outcomes.values(), *extra]
+
+
+async def _balance(caller: Caller) -> int | None:
+    """The credits account-info shows now; None when the spec or the server has no account-info."""
+    ops = [op for op in contract().by_role("read") if op.operation_id == "accountInfo"]
+    if not ops:
+        return None
+    answer = await caller.send("GET", ops[0].path)
+    body = json_or_none(answer)
+    value = body.get("credits") if isinstance(body, dict) else None
+    return value if answer.status_code == 200 and isinstance(value, int) else None
+
+
+async def _credits(caller: Caller, before: int, cost: int, plan: JobPlan) -> Outcome:
+    outcome = Outcome(SUITE, "credits match charges")
+    if before == UNLIMITED:
+        outcome.escalate("skipped", f"the balance is unlimited ({UNLIMITED}): start the server with --credits N")
+        return outcome
+    after = await _balance(caller)
+    outcome.fail(checks.credits_match_charges(before, after, cost, job=plan.message_id))
+    outcome.detail = f"{before} -> {after} for {plan.name} ({cost} credits)"
+    return outcome
+
+
+def _button_operation() -> str | None:
+    ops = [op for op in contract().by_role("create") if op.job_kind == "button"]
+    return ops[0].path if ops else None
+
+
+async def _press(caller: Caller, budget: JobBudget, path: str, body: dict[str, Any]) -> httpx.Response | None:
+    if not budget.reserve():
+        return None
+    created = False
+    try:
+        response = await caller.send("POST", path, json_body=body)
+        created = response.is_success
+    finally:
+        budget.settle(created)
+    caller.cost.add(jobs=int(created))
+    return response
+
+
+async def _press_too_early(caller: Caller, budget: JobBudget, grid: JobPlan) -> Outcome:
+    """Press U1 on the grid before it is DONE: a correct server refuses it (409)."""
+    outcome = Outcome(SUITE, "button on a message that is not DONE -> 409")
+    path = _button_operation()
+    target = str(grid.message_id)
+    fetch = poll_operations(grid.operation_id)[0][1].replace("{messageId}", target)
+    before = json_or_none(await caller.send("GET", fetch))
+    if path is None or not isinstance(before, dict) or before.get("status") == "DONE":
+        outcome.escalate("skipped", "the grid was DONE before a button could be pressed on it early")
+        return outcome
+    body = {"messageId": target, "button": "U1"}
+    response = await _press(caller, budget, path, body)
+    if response is None:
+        outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
+        return outcome
+    after = json_or_none(await caller.send("GET", fetch))
+    still = after.get("status") if isinstance(after, dict) else None
+    found = checks.button_refused(response.status_code, json_or_none(response), status=str(still), operation=path)
+    if response.is_success and still == "DONE":
+        outcome.escalate("skipped", "the grid became DONE while the early press was in flight: inconclusive")
+        return outcome
+    outcome.fail(f.with_context(curl=caller.curl("POST", path, body)) for f in found)
+    return outcome
+
+
+async def _press_not_offered(caller: Caller, budget: JobBudget, grid: JobPlan) -> Outcome:
+    """Press a button the DONE grid does not list: a correct server refuses it (409)."""
+    outcome = Outcome(SUITE, "button the message does not offer -> 409")
+    path = _button_operation()
+    offered = set(grid.result.get("buttons") or [])
+    schema = contract().schema("ButtonRequest")["properties"]["button"]
+    unknown = [b for b in schema.get("enum", []) if b not in offered and b not in ("Cancel Job", "Vary (Region)")]
+    if path is None or not unknown:
+        outcome.escalate("skipped", "every button of the contract is offered by the grid")
+        return outcome
+    body = {"messageId": grid.message_id, "button": unknown[-1]}
+    response = await _press(caller, budget, path, body)
+    if response is None:
+        outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
+        return outcome
+    found = checks.button_refused(response.status_code, json_or_none(response), offered=sorted(offered), operation=path)
+    outcome.fail(f.with_context(curl=caller.curl("POST", path, body)) for f in found)
+    return outcome
+
+
+__all__ = ["SUITE", "JobPlan", "LifecycleSettings", "WebhookInbox", "job_plans", "run_jobs"]

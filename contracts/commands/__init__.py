@@ -1,0 +1,1 @@
+"""The kit's commands for ``flux-mock``: `kit` (``check``, ``verify``) and `recording` (``proxy``, ``drift``)."""

@@ -1,0 +1,1 @@
+"""``flux-mock drift``: a recording compared with the mock (`replay`)."""

@@ -1,0 +1,1 @@
+"""What ``flux-mock proxy`` applies to live traffic: `watch` (`LifecycleWatch`)."""

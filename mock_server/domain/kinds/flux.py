@@ -1,0 +1,35 @@
+"""Flux: imagine (n images at the requested size) and upscale (any image URL, 2x to 4x)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mock_server.contract.spec import job_timeout
+from mock_server.domain.kinds import Fields, JobKind, common
+
+
+def _imagine(body: Mapping[str, Any]) -> Fields:
+    return {
+        **common(body),
+        "kind": "imagine",
+        "prompt": body["prompt"],
+        "n": int(body["n"]),
+        "width": int(body["width"]),
+        "height": int(body["height"]),
+        "fmt": body["output_format"],
+        "quality": int(body["output_quality"]),
+    }
+
+
+def _upscale(body: Mapping[str, Any]) -> Fields:
+    # The source is never fetched; the result has the scaled size of a 512 px square. No timeout is
+    # documented for upscale, so it gets the longest imagine timeout.
+    side = 512 * int(body["scale"])
+    return {**common(body), "kind": "upscale", "timeout": job_timeout().maximum, "width": side, "height": side}
+
+
+KINDS = (
+    JobKind("imagine", _imagine, lambda f: 6 * int(f.get("n", 1))),
+    JobKind("upscale", _upscale, lambda f: 2),
+)

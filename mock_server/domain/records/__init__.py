@@ -1,0 +1,1 @@
+"""What was seen, kept bounded: `log` (`BoundedLog`), `journal` (the request journal) and `har` (HAR 1.2)."""

@@ -1,0 +1,256 @@
+"""HTTP Archive (HAR 1.2) recordings: written by ``flux-mock proxy --record``, read by ``serve --replay`` and ``drift``.
+
+Writing goes through `harfile` (the streaming HAR writer schemathesis uses), reading is plain JSON. A HAR file is
+what browsers' devtools, Charles and mitmproxy open, so a recorded session can be inspected with any of them.
+
+Secrets never reach the file: credential headers (``Authorization`` and friends) keep only their scheme, and the
+``--redact`` JSON pointers are replaced in request and response JSON bodies. Arrival times are kept to the
+millisecond (``startedDateTime``), so a poll sequence and its pacing are visible.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import harfile
+import jsonpointer
+import orjson
+
+from mock_server.contract.errors import MockServerError
+from mock_server.version import __version__
+
+REDACTED = "[REDACTED]"
+# Headers that carry credentials: only the scheme (``Bearer``) survives, so a reader still sees how auth was sent.
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-mock-admin-token"})
+
+
+class HarError(MockServerError):
+    """Raised when a HAR file cannot be read, or a ``--redact`` pointer is not a JSON pointer."""
+
+
+@dataclass(frozen=True, slots=True)
+class HarEntry:
+    """One recorded exchange: the request as sent and the answer as received.
+
+    Attributes:
+        started: arrival time, epoch seconds (the recording clock's, so virtual in tests).
+        duration_ms: how long the answer took.
+        url: the full request URL (query included).
+        request_body: the request body bytes (``b""`` when none).
+        response_body: the answer body bytes.
+    """
+
+    started: float
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes
+    status: int
+    response_headers: tuple[tuple[str, str], ...]
+    response_body: bytes
+    duration_ms: float = 0.0
+
+    @property
+    def path(self) -> str:
+        """The URL's path, e.g. ``/api/v1/message/fetch/<id>``."""
+        return urlsplit(self.url).path or "/"
+
+    @property
+    def query(self) -> str:
+        """The URL's query string without ``?``."""
+        return urlsplit(self.url).query
+
+    def request_header(self, name: str) -> str | None:
+        """A request header's value (case-insensitive name), or None."""
+        return _header(self.request_headers, name)
+
+    def response_header(self, name: str) -> str | None:
+        """A response header's value (case-insensitive name), or None."""
+        return _header(self.response_headers, name)
+
+    def request_json(self) -> Any:
+        """The request body parsed as JSON; None when empty or not JSON."""
+        return _json_or_none(self.request_body)
+
+    def response_json(self) -> Any:
+        """The answer parsed as JSON; None when empty or not JSON."""
+        return _json_or_none(self.response_body)
+
+
+def _header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    wanted = name.lower()
+    return next((v for k, v in headers if k.lower() == wanted), None)
+
+
+def _json_or_none(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def check_pointers(pointers: Sequence[str]) -> tuple[jsonpointer.JsonPointer, ...]:
+    """Parse ``--redact`` pointers; a HarError names the one that is not a JSON pointer and how to write it."""
+    parsed = []
+    for text in pointers:
+        try:
+            parsed.append(jsonpointer.JsonPointer(text))
+        except jsonpointer.JsonPointerException as exc:
+            raise HarError(f"--redact {text!r} is not a JSON pointer ({exc}); write it as /prompt or /a/0/b.") from None
+    return tuple(parsed)
+
+
+def redact_json(value: Any, pointers: Sequence[jsonpointer.JsonPointer]) -> Any:
+    """A copy of `value` with every value found at `pointers` replaced by ``[REDACTED]`` (missing ones ignored)."""
+    if not pointers or not isinstance(value, dict | list):
+        return value
+    out = copy.deepcopy(value)
+    for pointer in pointers:
+        if pointer.parts and pointer.resolve(out, None) is not None:
+            pointer.set(out, REDACTED)
+    return out
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Headers with credentials cut to their scheme: ``Authorization: Bearer [REDACTED]``."""
+    out = []
+    for name, value in headers:
+        if name.lower() in SECRET_HEADERS:
+            scheme, _, rest = value.partition(" ")
+            value = f"{scheme} {REDACTED}" if rest else REDACTED
+        out.append((name, value))
+    return tuple(out)
+
+
+def _redact_body(raw: bytes, pointers: Sequence[jsonpointer.JsonPointer]) -> bytes:
+    if not pointers:
+        return raw
+    parsed = _json_or_none(raw)
+    return raw if parsed is None else orjson.dumps(redact_json(parsed, pointers))
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _content(raw: bytes, mime: str) -> harfile.Content:
+    try:
+        return harfile.Content(size=len(raw), mimeType=mime, text=raw.decode("utf-8"))
+    except UnicodeDecodeError:  # an image: HAR keeps binary content base64-encoded
+        return harfile.Content(size=len(raw), mimeType=mime, text=base64.b64encode(raw).decode(), encoding="base64")
+
+
+class HarRecorder:
+    """Append exchanges to a HAR 1.2 file, redacted; the file is complete once `close` is called.
+
+    Example:
+        recorder = HarRecorder("session.har", redact=("/prompt",))
+        recorder.add(entry)
+        recorder.close()
+    """
+
+    def __init__(self, target: str | Path | IO[str], *, redact: Sequence[str] = ()) -> None:
+        self.pointers = check_pointers(redact)
+        creator = harfile.Creator(name="flux-mock", version=__version__)
+        try:
+            self._har = harfile.open(str(target) if isinstance(target, Path) else target, creator=creator)
+        except OSError as exc:
+            raise HarError(f"Cannot write the recording {target}: {exc.strerror or exc}.") from None
+        self.count = 0
+
+    def add(self, entry: HarEntry) -> None:
+        """Write one exchange (credentials and `redact` pointers replaced) and flush it."""
+        split = urlsplit(entry.url)
+        query = [harfile.Record(name=k, value=v) for k, _, v in (p.partition("=") for p in split.query.split("&") if p)]
+        request_mime = _header(entry.request_headers, "content-type") or ""
+        post = None
+        if entry.request_body:
+            text = _redact_body(entry.request_body, self.pointers).decode("utf-8", "replace")
+            post = harfile.PostData(mimeType=request_mime, text=text)
+        response_mime = _header(entry.response_headers, "content-type") or ""
+        body = _redact_body(entry.response_body, self.pointers)
+        try:
+            phrase = HTTPStatus(entry.status).phrase
+        except ValueError:
+            phrase = ""
+        self._har.add_entry(
+            startedDateTime=_iso(entry.started),
+            time=round(entry.duration_ms, 3),
+            request=harfile.Request(
+                method=entry.method,
+                url=entry.url,
+                httpVersion="HTTP/1.1",
+                headers=[harfile.Record(name=k, value=v) for k, v in redact_headers(entry.request_headers)],
+                queryString=query,
+                postData=post,
+                bodySize=len(entry.request_body),
+            ),
+            response=harfile.Response(
+                status=entry.status,
+                statusText=phrase,
+                httpVersion="HTTP/1.1",
+                headers=[harfile.Record(name=k, value=v) for k, v in redact_headers(entry.response_headers)],
+                content=_content(body, response_mime),
+                bodySize=len(body),
+            ),
+            timings=harfile.Timings(send=0, wait=round(entry.duration_ms, 3), receive=0),
+        )
+        self.count += 1
+        self._har.flush()
+
+    def close(self) -> None:
+        """Finish the file (closing brackets); safe to call twice."""
+        self._har.close()
+
+
+def _entry(source: str, index: int, raw: Any) -> HarEntry:
+    where = f"{source}: log.entries[{index}]"
+    try:
+        request, response = raw["request"], raw["response"]
+        started = datetime.fromisoformat(str(raw["startedDateTime"]).replace("Z", "+00:00"))
+        content = response.get("content", {})
+        text = content.get("text") or ""
+        body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
+        post = request.get("postData") or {}
+        return HarEntry(
+            started=started.timestamp(),
+            method=str(request["method"]).upper(),
+            url=str(request["url"]),
+            request_headers=tuple((str(h["name"]), str(h["value"])) for h in request.get("headers", [])),
+            request_body=str(post.get("text") or "").encode("utf-8"),
+            status=int(response["status"]),
+            response_headers=tuple((str(h["name"]), str(h["value"])) for h in response.get("headers", [])),
+            response_body=body,
+            duration_ms=float(raw.get("time") or 0.0),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise HarError(
+            f"{where} is not a HAR 1.2 entry ({type(exc).__name__}: {exc}); it needs startedDateTime, "
+            "request.method/url/headers and response.status/headers/content."
+        ) from None
+
+
+def load_har(path: str | Path) -> list[HarEntry]:
+    """Every entry of a HAR file, oldest first (sorted by ``startedDateTime``, ties in file order)."""
+    source = str(path)
+    try:
+        document = orjson.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise HarError(f"Cannot read the recording {source}: {exc.strerror or exc}.") from None
+    except orjson.JSONDecodeError as exc:
+        raise HarError(f"{source} is not JSON ({exc}); a HAR file is a JSON document with log.entries.") from None
+    entries = document.get("log", {}).get("entries") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise HarError(f"{source} has no log.entries list; is it a HAR file (devtools, Charles, flux-mock --record)?")
+    found = [_entry(source, i, raw) for i, raw in enumerate(entries)]
+    return sorted(found, key=lambda e: e.started)

@@ -1,0 +1,106 @@
+"""`MemoryStore`: the local replica is the whole state (one process; the default, and as fast as before)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mock_server.domain.credits import Credits
+from mock_server.domain.jobs import Job, JobKind, JobPage, JobStore, Timing
+from mock_server.domain.ratelimit import RateLimiter
+from mock_server.domain.records.journal import Journal
+from mock_server.domain.scenarios.armed import Rule
+from mock_server.domain.webhooks.journal import WebhookJournal
+
+
+class MemoryStore:
+    """State in this process: every method completes at once, with no I/O."""
+
+    name = "memory"
+    shared = False
+
+    def __init__(
+        self, jobs: JobStore, credits: Credits, limiter: RateLimiter, journal: Journal, webhooks: WebhookJournal
+    ) -> None:
+        self.jobs = jobs
+        self.credits = credits
+        self.limiter = limiter
+        self.journal = journal
+        self.webhook_journal = webhooks
+        self.on_reset: Callable[[], None] = lambda: None  # never called: no other worker shares this state
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def aclose(self) -> None:
+        """Nothing to disconnect."""
+
+    async def submit(
+        self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
+    ) -> Job:
+        """Create a job (see `JobStore.submit`)."""
+        return self.jobs.submit(
+            kind=kind, account=account, timeout=timeout, timing=timing, progress_step=progress_step, **fields
+        )
+
+    async def find(self, message_id: str) -> Job | None:
+        """The job, or None."""
+        return self.jobs.find(message_id)
+
+    async def job_changed(self, job: Job) -> None:
+        """The local replica is the state: nothing to publish."""
+
+    async def page(self, after: int = 0, limit: int = 100) -> JobPage:
+        """A page of jobs, oldest first."""
+        return self.jobs.page(after, limit)
+
+    async def clock_changed(self) -> None:
+        """Nothing to publish."""
+
+    async def rules_changed(self) -> None:
+        """Nothing to publish."""
+
+    async def take(self, rule: Rule) -> bool:
+        """The engine already counted the match on the only replica."""
+        return True
+
+    async def hit(self, key: str, bucket: str) -> int | None:
+        """The local sliding window."""
+        return self.limiter.hit(key, bucket)
+
+    async def charge(self, account: str, amount: int) -> int | None:
+        """The local balance."""
+        return self.credits.charge(account, amount)
+
+    async def credits_changed(self, account: str) -> None:
+        """Nothing to publish."""
+
+    async def balance(self, account: str) -> int | None:
+        """One key's balance (None: unlimited)."""
+        return self.credits.balance(account)
+
+    async def balances(self) -> dict[str, int | None]:
+        """The local balances."""
+        return self.credits.snapshot()
+
+    async def requests(self, *, message_id: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """The local request journal."""
+        return [e.as_dict() for e in self.journal.entries(message_id=message_id, since=since)]
+
+    async def webhook_attempts(
+        self, *, message_id: str | None = None, delivery_id: str | None = None, since: int = 0
+    ) -> list[dict[str, Any]]:
+        """The local webhook journal."""
+        entries = self.webhook_journal.entries(message_id=message_id, delivery_id=delivery_id, since=since)
+        return [e.as_dict() for e in entries]
+
+    def describe_error(self, exc: BaseException) -> str | None:
+        """No store I/O can fail here."""
+        return None
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs and journal entries held here."""
+        return {"jobs": len(self.jobs), "requests": len(self.journal), "webhooks": len(self.webhook_journal)}
+
+    async def reset(self) -> None:
+        """The local reset was the whole reset."""

@@ -1,0 +1,232 @@
+"""Request validation compiled from openapi.yaml: nothing here restates a rule.
+
+Two validators per schema:
+- a compiled fastjsonschema function answers "valid?" in a few microseconds (the hot path);
+- only when it says no, jsonschema (Draft 2020-12, with format checks) lists every
+  violation with its keyword, JSON pointer and bound, which become class-validator style
+  messages ("n must not be greater than 4") plus a hint.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from mock_server.contract.problems import Violation
+
+_TYPE_WORDS = {
+    "integer": ("an integer number", "send a JSON number without quotes, e.g. 2"),
+    "number": ("a number", "send a JSON number without quotes"),
+    "string": ("a string", 'send a JSON string in double quotes, e.g. "80"'),
+    "boolean": ("a boolean value", "send true or false without quotes"),
+    "object": ("an object", "send a JSON object: {...}"),
+    "array": ("an array", "send a JSON array: [...]"),
+}
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deep `value` nests (a scalar is 0, ``[1]`` is 1), counted without recursion and up to `limit` + 1."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            stack.extend((child, depth) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
+def _pointer(path: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _field(path: Iterable[Any], root: str) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else root
+
+
+class SchemaValidator:
+    """Validate one part of a request (a body, a path parameter) against one resolved schema."""
+
+    def __init__(self, schema: dict[str, Any], *, location: str = "body", name: str | None = None) -> None:
+        self.schema = schema
+        self.location = location
+        self.name = name or location  # what the whole instance is called in messages
+        self.root_pointer = f"/{name}" if name and location != "body" else ""
+        # fastjsonschema fills in defaults while validating; it gets its own copy to mutate nothing shared.
+        self._fast: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
+        self._full = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        props: dict[str, Any] = schema.get("properties", {}) if isinstance(schema, dict) else {}
+        # Precomputed once so the per-request work touches only the keys that matter.
+        self._format_keys = tuple(name for name, prop in props.items() if "format" in prop)
+        self._defaults = {name: prop["default"] for name, prop in props.items() if "default" in prop}
+        self._integer_keys = frozenset(name for name, prop in props.items() if _allows_integer(prop))
+
+    def is_valid(self, instance: Any) -> bool:
+        """Fast yes/no answer."""
+        try:
+            self._fast(instance)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return self._full_check_needed(instance)
+
+    def _full_check_needed(self, instance: Any) -> bool:
+        # fastjsonschema's "uri" format is a loose regex; jsonschema's rfc3987 check is the reference.
+        # Only strings under a `format` keyword need the second opinion, so this stays off the hot path otherwise.
+        if not isinstance(instance, dict):
+            return True
+        for key in self._format_keys:
+            if isinstance(instance.get(key), str):
+                return bool(self._full.is_valid(instance))
+        return True
+
+    def normalise(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply the spec's defaults (for absent or null fields) and turn integral floats into ints.
+
+        JSON Schema counts 4.0 as an integer, so it passed validation; code downstream wants an int.
+        The schema walk is done once at start-up; this touches only the keys sent.
+        """
+        out = dict(self._defaults)
+        for name, value in body.items():
+            if value is None:
+                continue  # null means "the default" (or stays absent)
+            if type(value) is float and name in self._integer_keys and value.is_integer():
+                value = int(value)
+            out[name] = value
+        return out
+
+    def violations(self, instance: Any) -> list[Violation]:
+        """Every violation, most specific first; empty when valid."""
+        if self.is_valid(instance):
+            return []
+        errors = sorted(self._full.iter_errors(instance), key=lambda e: (list(map(str, e.path)), e.validator))
+        found = [v for error in errors for v in self._describe(error)]
+        if found:
+            return sorted(found, key=lambda v: v.pointer)
+        # The two validators disagree (should not happen); report the fast one's finding rather than nothing.
+        try:
+            self._fast(instance)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return [Violation(self.location, "", str(exc.rule), exc.rule_definition, exc.value, exc.message, "")]
+        return []
+
+    def _describe(self, error: ValidationError) -> list[Violation]:
+        keyword = str(error.validator)
+        path = list(error.path)
+        if keyword == "additionalProperties" and isinstance(error.instance, dict):
+            return self._extra_properties(error, path)
+        field = _field(path, self.name)
+        rule_schema = error.schema if isinstance(error.schema, dict) else {}
+        custom = rule_schema.get("x-messages", {})
+        expected = error.validator_value
+        value = error.instance
+        message, hint = self._words(keyword, field, expected, value, error)
+        if keyword == "required":
+            missing = _missing_property(error)
+            path = [*path, missing]
+            prop_schema = self.schema_at(path)
+            message = prop_schema.get("x-messages", {}).get("required", f"{missing} should not be empty")
+            hint = f'add "{missing}" to the JSON body'
+            value = None
+        elif keyword in custom:
+            # A shared schema's message names no field ("must be an http:// URL"): put the field in front.
+            text = str(custom[keyword])
+            message = text if text.split(" ", 1)[0] == field or not text.startswith("must ") else f"{field} {text}"
+        return [Violation(self.location, self.root_pointer + _pointer(path), keyword, expected, value, message, hint)]
+
+    def _extra_properties(self, error: ValidationError, path: list[Any]) -> list[Violation]:
+        known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+        instance: dict[str, Any] = error.instance if isinstance(error.instance, dict) else {}
+        out = []
+        for name in sorted(set(instance) - set(known)):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f'did you mean "{close[0]}"?' if close else f"remove it; allowed: {', '.join(known)}"
+            message = f"property {name} should not exist"
+            out.append(
+                Violation(
+                    self.location,
+                    _pointer([*path, name]),
+                    "additionalProperties",
+                    False,
+                    instance[name],
+                    message,
+                    hint,
+                )
+            )
+        return out
+
+    def schema_at(self, path: list[Any]) -> dict[str, Any]:
+        """The resolved sub-schema for a property path (object properties only)."""
+        node: dict[str, Any] = self.schema
+        for part in path:
+            node = node.get("properties", {}).get(str(part), {})
+        return node
+
+    def _words(self, keyword: str, field: str, expected: Any, value: Any, error: ValidationError) -> tuple[str, str]:
+        if keyword == "type":
+            types = [expected] if isinstance(expected, str) else [t for t in expected if t != "null"]
+            word, hint = _TYPE_WORDS.get(types[0], (f"of type {types[0]}", ""))
+            if len(types) == 1 and isinstance(expected, list):
+                hint += " (or null for the default)"
+            return f"{field} must be {word}", hint
+        if keyword == "minimum":
+            return f"{field} must not be less than {expected}", self._range_hint(error, field)
+        if keyword == "maximum":
+            return f"{field} must not be greater than {expected}", self._range_hint(error, field)
+        if keyword == "multipleOf":
+            low = int(value // expected * expected) if isinstance(value, int | float) else expected
+            return (
+                f"{field} must be divisible by {expected}",
+                f"use a multiple of {expected}, e.g. {low} or {low + expected}",
+            )
+        if keyword == "minLength":
+            if expected == 1:
+                return f"{field} should not be empty", f"send a non-empty {field}"
+            return f"{field} must be longer than or equal to {expected} characters", ""
+        if keyword == "maxLength":
+            return f"{field} must be shorter than or equal to {expected} characters", f"shorten {field}"
+        if keyword == "enum":
+            allowed = [v for v in expected if v is not None]
+            listed = ", ".join(map(str, allowed))
+            return f"{field} must be one of the following values: {listed}", f"use one of: {listed}"
+        if keyword == "pattern":
+            return f"{field} must match {expected} regular expression", f"send a value matching {expected}"
+        if keyword == "format":
+            word = {"uri": "a URL address", "uuid": "a UUID", "date-time": "an ISO 8601 date string"}.get(
+                str(expected), f"a valid {expected}"
+            )
+            return f"{field} must be {word}", f"send {word}"
+        if keyword == "const":
+            return f"{field} must be {expected!r}", f"send {expected!r} or leave {field} out"
+        if keyword in ("oneOf", "anyOf"):
+            return f"{field} matches none of the allowed shapes", "check the field against the contract's schema"
+        return f"{field}: {error.message}", f"check {field} against the contract's schema"
+
+    def _range_hint(self, error: ValidationError, field: str) -> str:
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if low is not None and high is not None:
+            return f"send {field} from {low} to {high}"
+        return ""
+
+
+def _missing_property(error: ValidationError) -> str:
+    # jsonschema's message is "'prompt' is a required property"; the missing name is the quoted part.
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    present = error.instance if isinstance(error.instance, dict) else {}
+    missing = [name for name in required if name not in present]
+    return str(missing[0]) if missing else "?"
+
+
+def _allows_integer(prop: dict[str, Any]) -> bool:
+    kind = prop.get("type")
+    return kind == "integer" or (isinstance(kind, list) and "integer" in kind)

@@ -1,5 +1,0 @@
-"""Cross-cutting behaviour as pure ASGI middleware, one module each.
-
-Order, outermost first: `journal` → `ratelimit` (only with ``--rate-limit documented``) → `selection`
-→ `faults` → router → (per route) `auth` → endpoint. Each asks `mock_server.operations` what a request is.
-"""

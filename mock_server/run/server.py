@@ -1,0 +1,185 @@
+"""Running the app on a real socket: blocking `run()` and a background `LiveServer`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from mock_server.config.settings import Settings
+from mock_server.domain.clock import Clock
+from mock_server.run.connections import Limits, fd_problem, limited_protocol
+from mock_server.run.workers import Workers
+from mock_server.web.app import create_app
+
+
+def bind_socket(host: str, port: int, *, reuse_port: bool = False, listen: bool = True) -> socket.socket:
+    """Bind a listening TCP socket now, so port 0 resolves to a real port before the app is built.
+
+    With `reuse_port`, several processes bind the same port and the kernel spreads connections over them.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    # Accepted connections inherit this on Linux. Without it uvloop leaves Nagle on, and a response written as
+    # headers + body waits for the client's delayed ACK: ~40 ms added to every request on loopback.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        fix = (
+            "Pick another --port."
+            if exc.errno == errno.EADDRINUSE
+            else "Check --host: it must be an address of this machine."
+        )
+        raise OSError(exc.errno, f"Cannot listen on {host}:{port}: {exc.strerror}. {fix}") from None
+    if listen:
+        sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def banner(settings: Settings) -> str:
+    """The start-up text: where the mock is and how to point a client at it."""
+    url = settings.base_url
+    key = settings.api_keys[0] if settings.api_keys else "sk-anything"
+    admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
+    return "\n".join(
+        [
+            f"flux-mock serving the ImaginePro API (Flux, Midjourney, tools, video) at {url}",
+            f"  point your client at it: IMAGINEPRO_BASE_URL={url}  (API key: {key})",
+            f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
+            f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
+            f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+            f"  state: {settings.store}" + (f", {settings.workers} workers" if settings.workers > 1 else ""),
+            f"  dashboard (live jobs, requests, webhooks, controls): {url}/__mock/ui",
+            f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
+            f"(admin API spec: {url}/__mock/openapi.yaml; {admin})",
+        ]
+    )
+
+
+def uvicorn_config(app: ASGIApp, settings: Settings, *, log_level: str) -> uvicorn.Config:
+    """How flux-mock runs uvicorn: its connection limits, and proxy headers pinned to ``--trust-proxy``.
+
+    Both are set here and never left to uvicorn's defaults: uvicorn reads ``FORWARDED_ALLOW_IPS`` from the
+    environment (``*`` in many container images), and with it any peer could claim to be 127.0.0.1 with
+    ``X-Forwarded-For`` and pass the loopback-only admin guard.
+    """
+    trusted = list(settings.trust_proxy)
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        http=limited_protocol(Limits.from_settings(settings)),
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,  # a list, even empty, so uvicorn never falls back to the environment
+        # Open dashboard feeds (long-lived streams) must not hold up Ctrl+C; webhooks get their own grace period.
+        timeout_graceful_shutdown=2,
+    )
+
+
+def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
+    """Serve until interrupted (what ``flux-mock serve`` does); returns the exit status."""
+    if settings.store != "memory":
+        from mock_server.services.stores.redis import check_reachable
+
+        check_reachable(settings.store)  # say what is wrong before binding or spawning anything
+    # Several workers each listen on the port (SO_REUSEPORT: the kernel spreads connections over them); this
+    # process only holds it, not listening, so that port 0 resolves once for all of them.
+    many = settings.workers > 1
+    sock = bind_socket(settings.host, settings.port, reuse_port=many, listen=not many)
+    settings = settings.replace(port=sock.getsockname()[1])
+    try:
+        app = create_app(settings) if not many else None  # each worker builds its own
+    except BaseException:
+        sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
+        raise
+    say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
+    say(banner(settings))
+    problem = fd_problem(settings.max_connections)
+    if problem:
+        say(problem)
+    if app is None:
+        try:
+            return Workers(settings, say).run()
+        finally:
+            sock.close()
+    uvicorn.Server(uvicorn_config(app, settings, log_level=settings.log_level)).run(sockets=[sock])
+    return 0
+
+
+class LiveServer:
+    """Serve an ASGI app on an ephemeral loopback port in a background thread.
+
+    Example:
+        with LiveServer(create_app(settings)) as server:
+            httpx.get(server.url + "/api/v1/message/fetch/...")
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp | None = None,
+        *,
+        settings: Settings | None = None,
+        host: str = "127.0.0.1",
+        clock: Clock | None = None,
+    ) -> None:
+        self._sock = bind_socket(host, 0)
+        self.port: int = self._sock.getsockname()[1]
+        self.host = host
+        self.settings = (settings or Settings()).replace(host=host, port=self.port)
+        # Built here when not given, so image URLs carry the real port; `clock` lets tests drive it (VirtualClock).
+        self.app = app if app is not None else create_app(self.settings, clock=clock)
+        self.config = uvicorn_config(self.app, self.settings, log_level="warning")
+        self._server = uvicorn.Server(self.config)
+        self._thread = threading.Thread(target=self._serve, name=f"flux-mock-{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:54321."""
+        return f"http://{self.host}:{self.port}"
+
+    def _serve(self) -> None:
+        asyncio.run(self._server.serve(sockets=[self._sock]))
+
+    def start(self, timeout: float = 10.0) -> LiveServer:
+        """Start serving and wait until the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"flux-mock did not start on {self.url} within {timeout} s")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask uvicorn to shut down and wait for the thread."""
+        self._server.should_exit = True
+        if self._thread.ident is not None:  # started; a never-started server only has its socket to close
+            self._thread.join(timeout)
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

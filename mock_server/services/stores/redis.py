@@ -1,0 +1,430 @@
+"""`RedisStore`: state shared by every worker and replica that names the same Redis database (``--store redis://``).
+
+Each worker keeps a local replica (jobs it has read, the clock, armed rules) and Redis holds the truth:
+
+- a job is numbered and given its account's slot by one script (`scripts.SUBMIT`), then written with its
+  webhook deliveries in one pipeline; a worker reads a job once and keeps it (plans never change), and a forced
+  state is published so every worker drops its copy;
+- clock, rules, credits set by the admin API and resets are published to the fleet (`Fleet`) and an admin call
+  returns once every worker applied them;
+- counted state is decided in Redis: rule counts (DECR), rate-limit windows and credits (scripts);
+- journals are mirrored to Redis in the background (ordered by instant, numbered fleet-wide, bounded), and a
+  fleet read first asks every worker to flush.
+
+Two round trips per create; none for polling a job this worker has seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError, RedisError
+
+from mock_server.config.settings import Settings
+from mock_server.contract.errors import MockServerError
+from mock_server.contract.problems import HttpError
+from mock_server.domain.clock import Clock
+from mock_server.domain.credits import INSUFFICIENT, Credits
+from mock_server.domain.jobs import Job, JobKind, JobPage, JobStore, Timing, plan_job
+from mock_server.domain.lifecycle import run_length
+from mock_server.domain.ratelimit import RateLimiter, retry_after
+from mock_server.domain.records.journal import Journal
+from mock_server.domain.scenarios.armed import Rule, make_rule
+from mock_server.domain.scenarios.engine import ScenarioEngine
+from mock_server.domain.stores import scripts
+from mock_server.domain.stores.records import draft, forced_fields, load_job
+from mock_server.domain.webhooks.journal import WebhookJournal
+from mock_server.services.stores.fleet import Fleet
+from mock_server.services.stores.outbox import RedisOutbox
+from mock_server.services.tasks import stop_task
+
+log = logging.getLogger("flux_mock.store")
+
+PREFIX = "fm:"
+FLUSH_BATCH = 500  # journal entries per write
+
+
+class StoreUnavailable(MockServerError):
+    """Raised when the Redis store cannot be reached at start-up (the message says how to fix it)."""
+
+
+def check_reachable(url: str, timeout: float = 3.0) -> None:
+    """Raise StoreUnavailable (saying how to fix it) unless Redis answers PING at `url`."""
+    import redis as sync_redis
+
+    client = sync_redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        client.ping()
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(_unreachable(url, exc)) from None
+    finally:
+        client.close()
+
+
+def _unreachable(url: str, exc: BaseException) -> str:
+    return (
+        f"Cannot reach the Redis store at {url}: {exc}. Start Redis (apt-get install -y redis-server; "
+        "redis-server --port 6379 --save '') or fix --store (FLUX_MOCK_STORE)."
+    )
+
+
+class RedisStore:
+    """State in Redis, shared by the fleet; this worker's replica is kept in step by published changes."""
+
+    name = "redis"
+    shared = True
+
+    def __init__(
+        self,
+        settings: Settings,
+        jobs: JobStore,
+        clock: Clock,
+        engine: ScenarioEngine,
+        credits: Credits,
+        limiter: RateLimiter,
+        journal: Journal,
+        webhook_journal: WebhookJournal,
+        *,
+        prefix: str = PREFIX,
+    ) -> None:
+        self.settings = settings
+        self.url = settings.store
+        self.jobs = jobs
+        self.clock = clock
+        self.engine = engine
+        self.credits = credits
+        self.limiter = limiter
+        self.journal = journal
+        self.webhook_journal = webhook_journal
+        self.prefix = prefix
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.client: aioredis.Redis = aioredis.from_url(self.url, decode_responses=True)
+        self.fleet = Fleet(self.client, prefix, self.worker, self._apply)
+        self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s)
+        self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
+        self._submit = self.client.register_script(scripts.SUBMIT)
+        self._append = self.client.register_script(scripts.APPEND)
+        self._hit = self.client.register_script(scripts.HIT)
+        self._charge = self.client.register_script(scripts.CHARGE)
+        self._queued: dict[str, list[tuple[float, bytes]]] = {"requests": [], "webhooks": []}
+        self._wanted: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._credits_used = settings.credits is not None
+        self._ttl_ms = max(1, int(min(settings.job_ttl, 10 * 365 * 86_400) * 1000))
+
+    def key(self, *parts: str) -> str:
+        """A key of this store's namespace."""
+        return self.prefix + ":".join(parts)
+
+    # --- start and stop ------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, load the fleet's clock, rules and credits into the local replica, and follow its changes."""
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(_unreachable(self.url, exc)) from None
+        clock = await self.client.hgetall(self.key("clock"))
+        if clock:
+            self.clock.restore(float(clock["offset"]), float(clock["frozen_at"]) if clock["frozen_at"] else None)
+        rules = await self.client.get(self.key("rules"))
+        if rules:
+            self.engine.replace_admin_rules(_rules_from(orjson.loads(rules)))
+        await self._load_scripts()
+        await self._count_file_rules(overwrite=False)
+        self._credits_used = self._credits_used or bool(await self.client.exists(self.key("credits")))
+        await self.fleet.start()
+        self._wanted = asyncio.Event()
+        self.journal.sink = lambda item: self._mirror("requests", self.journal.materialise(item))
+        self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
+        self._writer = asyncio.get_running_loop().create_task(self._write_journals(), name="flux-mock-journal")
+
+    async def _load_scripts(self) -> None:
+        await self.outbox.load()
+
+    async def aclose(self) -> None:
+        """Write what the journals still hold, stop following the fleet, disconnect."""
+        self.journal.sink = self.webhook_journal.sink = None
+        writer, self._writer = self._writer, None
+        await stop_task(writer)
+        with contextlib.suppress(RedisError, OSError):
+            await self._flush_journals()
+        await self.fleet.aclose()
+        with contextlib.suppress(Exception):
+            await self.client.aclose()
+
+    # --- jobs ------------------------------------------------------------------------------------------------
+
+    async def submit(
+        self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
+    ) -> Job:
+        """Create the job in one script (number, id, slot, record, indexes, eviction); its webhooks follow."""
+        now = self.clock.now()
+        run = run_length(timing.duration, timing.fail_at, timing.stall_at)
+        deadline = now + timeout if timing.honour_timeout else math.inf
+        record = draft(
+            created_at=now,
+            timing=timing,
+            progress_step=progress_step,
+            fields={"kind": kind, "account": account, "timeout": timeout, **fields},
+        )
+        keys = [self.key("ids"), self.key("slots", account), self.key("jobs"), self.key("jobs", "created")]
+        args: list[str | int | bytes] = [
+            *(repr(now), self.jobs.concurrency, repr(timing.queued_extra), _num(run), _num(deadline), self._ttl_ms),
+            *(self.jobs.ids.key, self.key("job", ""), record, self._ttl_ms, self.settings.max_jobs),
+            *(repr(now - self.settings.job_ttl), self.fleet.channel),
+        ]
+        n, slot_free, message_id = await self._submit(keys=keys, args=args)
+        job_plan = plan_job(now, float(slot_free), timeout, timing, progress_step)
+        job = Job(str(message_id), kind, account, job_plan, int(n), timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
+        self.jobs.adopt(job)
+        self.jobs.announce(job)  # the webhook service plans its deliveries into the outbox
+        if self.outbox.pending:
+            await self._write(lambda pipe: None)
+        return job
+
+    async def _write(self, write: Callable[[Any], None]) -> None:
+        """One transaction: `write`'s commands and the outbox writes planning queued."""
+        async with self.client.pipeline(transaction=True) as pipe:
+            write(pipe)
+            ops = list(self.outbox.pending)
+            self.outbox.flush_into(pipe)
+            try:
+                await pipe.execute()
+            except NoScriptError:  # Redis restarted and lost the scripts: load them and write again
+                await self._load_scripts()
+                self.outbox.pending[:0] = ops
+                await self._write(write)
+
+    async def find(self, message_id: str) -> Job | None:
+        """This worker's copy, else the shared record (kept here from then on)."""
+        job = self.jobs.find(message_id)
+        if job is not None:
+            return job
+        record: dict[str, str] = await self.client.hgetall(self.key("job", message_id))  # type: ignore[assignment]
+        job = load_job(message_id, record)
+        if job is None or job.plan.created_at + self.settings.job_ttl <= self.clock.now():
+            return None  # expired in mock time (Redis forgets it in real time)
+        self.jobs.adopt(job)
+        return job
+
+    async def job_changed(self, job: Job) -> None:
+        """Write the job's forced state (and re-planned webhooks); every worker drops its copy."""
+        key = self.key("job", job.message_id)
+        await self._write(lambda pipe: pipe.hset(key, mapping=forced_fields(job)))
+        await self.fleet.publish("job", messageId=job.message_id)
+
+    async def page(self, after: int = 0, limit: int = 100) -> JobPage:
+        """Live jobs after arrival number `after`, oldest first, from the shared index."""
+        index = self.key("jobs")
+        found_ids: list[Any] = await self.client.zrangebyscore(
+            index, f"({after}", "+inf", start=0, num=limit + 1, withscores=True
+        )
+        total = int(await self.client.zcard(index))
+        more = len(found_ids) > limit
+        ids: list[tuple[str, float]] = [(str(m), float(score)) for m, score in found_ids[:limit]]
+        async with self.client.pipeline(transaction=False) as pipe:
+            for mid, _ in ids:
+                pipe.hgetall(self.key("job", mid))
+            records = await pipe.execute() if ids else []
+        now = self.clock.now()
+        loaded = [load_job(mid, r) for (mid, _), r in zip(ids, records, strict=True)]
+        found = [j for j in loaded if j is not None and j.plan.created_at + self.settings.job_ttl > now]
+        return JobPage(found, int(ids[-1][1]) if more and ids else None, total)
+
+    # --- admin changes, published --------------------------------------------------------------------------
+
+    async def clock_changed(self) -> None:
+        """Write this worker's clock offset and freeze, and have every worker take them."""
+        offset, frozen_at = self.clock.state()
+        await self.client.hset(self.key("clock"), mapping={"offset": repr(offset), "frozen_at": _opt(frozen_at)})
+        await self.fleet.publish("clock", offset=offset, frozenAt=frozen_at)
+
+    async def rules_changed(self) -> None:
+        """Write this worker's armed rules and their counts, and have every worker take them."""
+        rules = [_rule_record(r) for r in self.engine.admin_rules()]
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self.key("rules"), orjson.dumps(rules))
+            for rule in rules:
+                if rule["count"] is not None:
+                    pipe.set(self.key("rule", str(rule["id"])), rule["count"], nx=True, ex=86_400)
+            await pipe.execute()
+        await self.fleet.publish("rules", rules=rules)
+
+    async def credits_changed(self, account: str) -> None:
+        """Write the balance set here (None: unlimited) and have every worker know balances are in use."""
+        balance = self.credits.balance(account)
+        await self.client.hset(self.key("credits"), account, "null" if balance is None else str(balance))
+        self._credits_used = True
+        await self.fleet.publish("credits")
+
+    async def reset(self) -> None:
+        """Empty the shared state, then have every worker reset its replica."""
+        keys = [k async for k in self.client.scan_iter(match=self.prefix + "*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await self.client.unlink(*keys[start : start + 1000])
+        await self._count_file_rules(overwrite=True)
+        self._credits_used = self.settings.credits is not None
+        await self.fleet.publish("reset")
+
+    async def _apply(self, change: dict[str, Any]) -> None:
+        kind = change.get("kind")
+        if kind == "clock":
+            self.clock.restore(float(change["offset"]), change.get("frozenAt"))
+        elif kind == "job":
+            self.jobs.discard(str(change["messageId"]))
+        elif kind == "evict":  # forgotten fleet-wide (TTL or --max-jobs): this worker's copies go too
+            for message_id in change.get("ids", []):
+                self.jobs.discard(str(message_id))
+        elif kind == "rules":
+            self.engine.replace_admin_rules(_rules_from(change["rules"]))
+        elif kind == "credits":
+            self._credits_used = True
+        elif kind == "reset":
+            self.on_reset()
+            self._credits_used = self.settings.credits is not None
+        elif kind == "flush":
+            await self._flush_journals()
+
+    async def _count_file_rules(self, *, overwrite: bool) -> None:
+        for rule in self.engine.rules:
+            if rule.source != "admin" and rule.remaining is not None:
+                await self.client.set(self.key("rule", str(rule.id)), rule.remaining, nx=not overwrite, ex=86_400)
+
+    # --- counted state, decided in Redis -------------------------------------------------------------------
+
+    async def take(self, rule: Rule) -> bool:
+        """Use one of the rule's matches fleet-wide."""
+        return int(await self.client.decr(self.key("rule", str(rule.id)))) >= 0
+
+    async def hit(self, key: str, bucket: str) -> int | None:
+        """The key's window in Redis (the rule of `ratelimit.RateLimiter`)."""
+        window = self.limiter.windows[bucket]
+        now = self.clock.now()
+        ttl = int(window.seconds * 1000) + 1000
+        args: list[str | int] = [repr(now), repr(window.seconds), window.limit, f"{now!r}:{uuid.uuid4().hex[:8]}", ttl]
+        oldest = await self._hit(keys=[self.key("rate", bucket, key)], args=args)
+        return None if oldest is None else retry_after(float(oldest), window, now)
+
+    async def charge(self, account: str, amount: int) -> int | None:
+        """The key's balance in Redis; skipped while no balance is set anywhere."""
+        if not self._credits_used:
+            return None
+        initial = "" if self.settings.credits is None else str(self.settings.credits)
+        left = await self._charge(keys=[self.key("credits")], args=[account, amount, initial])
+        if left == "short":
+            raise HttpError(401, INSUFFICIENT)
+        return None if left == "unlimited" else int(left)
+
+    async def balance(self, account: str) -> int | None:
+        """One key's balance (None: unlimited)."""
+        value = await self.client.hget(self.key("credits"), account)
+        if value is None:
+            return self.settings.credits
+        return None if value == "null" else int(value)
+
+    async def balances(self) -> dict[str, int | None]:
+        """Every key with an explicit balance."""
+        found = await self.client.hgetall(self.key("credits"))
+        return {str(k): None if v == "null" else int(v) for k, v in found.items()}
+
+    # --- journals ------------------------------------------------------------------------------------------
+
+    def _mirror(self, name: str, entry: Any) -> None:
+        self._queued[name].append((entry.at, orjson.dumps(entry.as_dict())))
+        if self._wanted is not None:
+            self._wanted.set()
+
+    async def _write_journals(self) -> None:
+        assert self._wanted is not None
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            try:
+                await self._flush_journals()
+            except (RedisError, OSError):
+                log.exception("could not write the journal to %s; retrying", self.url)
+                await asyncio.sleep(0.5)
+                self._wanted.set()
+
+    async def _flush_journals(self) -> None:
+        for name, queued in self._queued.items():
+            while queued:
+                batch, queued[:] = queued[:FLUSH_BATCH], queued[FLUSH_BATCH:]
+                args: list[Any] = [self.settings.journal_size]
+                for at, data in batch:
+                    args += [repr(at), data]
+                await self._append(keys=[self.key(name), self.key(name, "seq")], args=args)
+
+    async def _read_journal(self, name: str) -> list[dict[str, Any]]:
+        await self._flush_journals()
+        await self.fleet.publish("flush")  # every worker writes what it holds before the fleet's journal is read
+        entries = []
+        for member in await self.client.zrange(self.key(name), 0, -1):
+            seq, _, data = str(member).partition("|")
+            entry = orjson.loads(data)
+            entry["seq"] = int(seq)
+            entries.append(entry)
+        return entries
+
+    async def requests(self, *, message_id: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        """Every worker's requests, in arrival order."""
+        found = await self._read_journal("requests")
+        return [e for e in found if e["seq"] > since and (message_id is None or e.get("messageId") == message_id)]
+
+    async def webhook_attempts(
+        self, *, message_id: str | None = None, delivery_id: str | None = None, since: int = 0
+    ) -> list[dict[str, Any]]:
+        """Every worker's webhook attempts, in order."""
+        found = await self._read_journal("webhooks")
+        return [
+            e
+            for e in found
+            if e["seq"] > since
+            and (message_id is None or e.get("messageId") == message_id)
+            and (delivery_id is None or e.get("deliveryId") == delivery_id)
+        ]
+
+    def describe_error(self, exc: BaseException) -> str | None:
+        """What to tell a client when `exc` means Redis did not answer (the app answers 503), else None."""
+        if isinstance(exc, RedisError | OSError):
+            return f"flux-mock's shared store ({self.url}) did not answer ({exc}); check that Redis is running."
+        return None
+
+    async def counts(self) -> dict[str, int]:
+        """Jobs and journal entries of the whole fleet."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            for name in ("jobs", "requests", "webhooks"):
+                pipe.zcard(self.key(name))
+            jobs, requests, webhooks = await pipe.execute()
+        return {"jobs": int(jobs), "requests": int(requests), "webhooks": int(webhooks)}
+
+
+def _num(value: float) -> str:
+    return repr(value) if math.isfinite(value) else scripts.INF
+
+
+def _opt(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _rule_record(rule: Rule) -> dict[str, Any]:
+    regex = rule.prompt_regex.pattern if rule.prompt_regex is not None else None
+    scenario = ",".join(s.text for s in rule.scenarios)
+    return {"id": rule.id, "scenario": scenario, "count": rule.remaining, "promptRegex": regex}
+
+
+def _rules_from(records: list[dict[str, Any]]) -> list[Rule]:
+    return [
+        make_rule(int(r["id"]), str(r["scenario"]), count=r["count"], prompt_regex=r["promptRegex"]) for r in records
+    ]

@@ -1,0 +1,1 @@
+"""Sending webhooks: `service` (job changes → deliveries), `delivery` (the dispatcher) and `outbox`."""

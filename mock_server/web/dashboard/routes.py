@@ -1,0 +1,98 @@
+"""The dashboard's routes, relative to ``/__mock`` (mounted by `admin.admin_mount`, behind `AdminGuard`).
+
+``GET /ui``, ``/ui/{view}`` and ``/ui/jobs/{messageId}`` are the pages; ``/ui/assets/{name}`` the script and
+stylesheet; ``/ui/events`` the live feed (Server-Sent Events). The pages and assets are the "shell"
+(`is_shell`): they hold no state, so with ``--admin-token`` the guard serves them without the token and the
+page asks for it; the feed, like every admin route, needs it. Every control on the page calls the documented
+admin API (``admin_openapi.yaml``), nothing private.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Route
+
+from mock_server.contract.problems import HttpError
+from mock_server.contract.spec import ADMIN_PREFIX
+from mock_server.services.control import MockControl
+from mock_server.web.dashboard.page import VIEWS, render_page
+from mock_server.web.dashboard.stream import Feed
+from mock_server.web.dashboard.views import JobFilter
+
+ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+# The page loads only its own script and stylesheet; images may come from the mock's base URL, which can be
+# another origin (127.0.0.1 vs localhost). No framing: the controls must not be clickjacked.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' http: https: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _base(request: Request) -> str:
+    # The admin mount's own prefix as the client sees it (``/__mock``, under any ASGI root_path).
+    root: str = request.scope.get("root_path", "")
+    return root
+
+
+def _filter(request: Request) -> JobFilter:
+    try:
+        return JobFilter.from_query(dict(request.query_params))
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from None
+
+
+async def page(request: Request) -> Response:
+    """GET /__mock/ui and /__mock/ui/{view}: a dashboard page (jobs, requests, webhooks or health)."""
+    view = request.path_params.get("view", "jobs")
+    if view not in VIEWS:
+        known = ", ".join(f"{ADMIN_PREFIX}/ui/{v}" for v in VIEWS)
+        raise HttpError(404, f"No dashboard view {view!r}; the views are {known} and /__mock/ui/jobs/<messageId>.")
+    return HTMLResponse(render_page(_base(request), view, _filter(request)), headers=_PAGE_HEADERS)
+
+
+async def job_page(request: Request) -> Response:
+    """GET /__mock/ui/jobs/{messageId}: one job's page (a deep link; the feed says if no such job exists)."""
+    message_id = request.path_params["messageId"]
+    return HTMLResponse(render_page(_base(request), "job", JobFilter(), message_id), headers=_PAGE_HEADERS)
+
+
+async def asset(request: Request) -> Response:
+    """GET /__mock/ui/assets/{name}: the page's script or stylesheet, shipped in the package."""
+    name = request.path_params["name"]
+    if name not in ASSETS:
+        raise HttpError(404, f"No dashboard asset {name!r}; there are {', '.join(sorted(ASSETS))}.")
+    text = (resources.files("mock_server.web.dashboard") / "static" / name).read_bytes()
+    return Response(text, media_type=ASSETS[name], headers={"Cache-Control": "no-cache", **_PAGE_HEADERS})
+
+
+async def events(request: Request) -> Response:
+    """GET /__mock/ui/events[?job=<messageId>&key=&status=&messageId=]: the live feed, as Server-Sent Events."""
+    control: MockControl = request.app.state.control
+    job = request.query_params.get("job") or None
+    feed = Feed(control, _filter(request), job)
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(feed.events(), media_type="text/event-stream", headers=headers)
+
+
+def is_shell(path: str) -> bool:
+    """Whether `path` (relative to ``/__mock``) is a dashboard page or asset: served without the admin token."""
+    return (path == "/ui" or path.startswith("/ui/")) and path != "/ui/events"
+
+
+def dashboard_routes() -> list[BaseRoute]:
+    """The dashboard's routes, relative to ``/__mock`` (the feed before ``/ui/{view}``, which would match it)."""
+    return [
+        Route("/ui", page, methods=["GET"]),
+        Route("/ui/events", events, methods=["GET"]),
+        Route("/ui/assets/{name}", asset, methods=["GET"]),
+        Route("/ui/jobs/{messageId}", job_page, methods=["GET"]),
+        Route("/ui/{view}", page, methods=["GET"]),
+    ]

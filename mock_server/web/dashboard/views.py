@@ -1,0 +1,182 @@
+"""What the dashboard shows, as JSON-ready dicts: built from the services at one instant, never from HTML.
+
+Job state is computed from each job's plan at the given `now` (`Job.snapshot`, the same pure function a poll
+uses), so a job's progress moves with the clock between requests. Keys are shown as the journal shows them
+(`Services.shown_key`: masked unless ``--show-keys full``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.domain.clock import SystemClock
+from mock_server.domain.jobs import Job
+from mock_server.domain.lifecycle import JobStatus
+from mock_server.domain.messages import format_timestamp, image_urls
+from mock_server.domain.records.journal import RequestRecorded
+from mock_server.domain.webhooks.journal import WebhookAttempted
+from mock_server.services.container import Services
+from mock_server.services.control import MockControl
+from mock_server.version import __version__
+
+ROWS = 200  # at most this many rows per journal view: the newest ones
+JOB_ROWS = 100  # at most this many jobs per jobs view (the page says how many it left out)
+# A filtered jobs view looks at this many of the newest jobs (~1 µs each, on the event loop), so a flush stays
+# around a millisecond however big the store is; an exact messageId is looked up directly.
+SCAN = 2_000
+STATUSES = tuple(s.value for s in JobStatus)
+
+
+@dataclass(frozen=True, slots=True)
+class JobFilter:
+    """The jobs view's filters (query parameters ``key``, ``status``, ``messageId``); empty means any."""
+
+    key: str = ""
+    status: str = ""
+    message_id: str = ""
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> JobFilter:
+        """Read the filters from query parameters; an unknown status is a ValueError naming the allowed ones."""
+        status = query.get("status", "").strip().upper()
+        if status and status not in STATUSES:
+            raise ValueError(f"status has value {status!r}; it must be one of {', '.join(STATUSES)}, or empty.")
+        return cls(query.get("key", "").strip(), status, query.get("messageId", "").strip())
+
+    def matches(self, svc: Services, job: Job, status: str) -> bool:
+        """Whether `job` (now in `status`) passes every filter; ``key`` matches the raw or the shown key."""
+        if self.status and status != self.status:
+            return False
+        if self.message_id and self.message_id not in job.message_id:
+            return False
+        return not self.key or self.key in job.account or self.key in (svc.shown_key(job.account) or "")
+
+
+def _iso(svc: Services, epoch: float) -> str | None:
+    return format_timestamp(epoch, svc.settings.timestamp_format) if math.isfinite(epoch) else None
+
+
+def job_row(svc: Services, job: Job, now: float) -> dict[str, Any]:
+    """One line of the jobs view: status and progress at `now`, age, and seconds left to the timeout."""
+    snap = job.snapshot(now)
+    status = snap.status.value
+    if snap.status is JobStatus.QUEUED and job.timing is not None and job.timing.queued_status:
+        status = job.timing.queued_status  # what a poll shows (status-variant)
+    prompt = job.prompt or ""
+    return {
+        "messageId": job.message_id,
+        "kind": job.kind,
+        "account": svc.shown_key(job.account),
+        "prompt": prompt if len(prompt) <= 80 else prompt[:79] + "…",
+        "status": status,
+        "progress": snap.progress,
+        "scenario": job.scenario,
+        "forced": job.forced is not None,
+        "error": snap.error,
+        "age": round(now - job.plan.created_at, 1),
+        "deadlineIn": None if snap.status.terminal else round(job.plan.created_at + job.timeout - now, 1),
+    }
+
+
+def jobs_view(svc: Services, now: float, wanted: JobFilter) -> dict[str, Any]:
+    """The newest matching jobs (at most `JOB_ROWS`), newest first, and how many jobs there are in all."""
+    exact = svc.jobs.find(wanted.message_id) if wanted.message_id else None
+    # One copy of the store (it hands out a list) and the newest `SCAN` kept; filters run on the snapshot
+    # before a row is built, since building rows is what costs.
+    newest = [exact] if exact is not None else deque(svc.jobs, maxlen=SCAN)
+    rows: list[dict[str, Any]] = []
+    for job in reversed(newest):
+        snap = job.snapshot(now)
+        if wanted.status and snap.status.value != wanted.status:
+            continue
+        if wanted.matches(svc, job, wanted.status or snap.status.value):
+            rows.append(job_row(svc, job, now))
+            if len(rows) == JOB_ROWS:
+                break
+    return {"total": len(svc.jobs), "rows": rows, "limit": JOB_ROWS, "scanned": len(newest)}
+
+
+def job_detail(
+    control: MockControl,
+    message_id: str,
+    now: float,
+    requests: list[RequestRecorded],
+    attempts: list[WebhookAttempted],
+) -> dict[str, Any]:
+    """One job: its plan as a timeline, what a poll sees now, its requests, webhook attempts and images."""
+    svc = control.services
+    job = svc.jobs.find(message_id)
+    if job is None:
+        return {"messageId": message_id, "missing": True}
+    plan = job.plan
+    deadline = plan.created_at + job.timeout
+    row = job_row(svc, job, now)
+    ends = plan.outcome.value if math.isfinite(plan.ends_at) else "never ends (stall)"
+    timeline = [
+        {"step": "created", "at": _iso(svc, plan.created_at), "in": round(plan.created_at - now, 1)},
+        {"step": "QUEUED until", "at": _iso(svc, plan.starts_at), "in": round(plan.starts_at - now, 1)},
+        {"step": f"PROCESSING → {ends}", "at": _iso(svc, plan.ends_at), "in": _in(plan.ends_at, now)},
+        {"step": "timeout deadline", "at": _iso(svc, deadline), "in": round(deadline - now, 1)},
+    ]
+    done = job.snapshot(now).status is JobStatus.DONE
+    return row | {
+        "missing": False,
+        "n": job.n,
+        "timeout": job.timeout,
+        "ref": job.ref,
+        "webhookUrl": job.webhook_url,
+        "plan": {"outcome": plan.outcome.value, "error": plan.error, "progressCap": plan.progress_cap},
+        "timeline": timeline,
+        "message": control.message(message_id),
+        "images": image_urls(svc, job) if done else [],
+        "requests": [request_row(e) for e in requests[-ROWS:]],
+        "webhooks": [webhook_row(a) for a in attempts[-ROWS:]],
+    }
+
+
+def _in(epoch: float, now: float) -> float | None:
+    return round(epoch - now, 1) if math.isfinite(epoch) else None
+
+
+def request_row(entry: RequestRecorded) -> dict[str, Any]:
+    """One journal entry as the requests view shows it (the body left out: it can be long)."""
+    row = entry.as_dict()
+    del row["body"]
+    return row
+
+
+def webhook_row(attempt: WebhookAttempted) -> dict[str, Any]:
+    """One webhook attempt without the headers and payload sent (``GET /__mock/webhooks`` has them)."""
+    row = attempt.as_dict()
+    del row["headers"], row["payload"]
+    return row
+
+
+def health_view(control: MockControl, now: float) -> dict[str, Any]:
+    """Mock time, whether it is frozen, seed, counts, webhook queue and the rate-limit mode."""
+    svc = control.services
+    settings = svc.settings
+    dispatcher = svc.webhooks.dispatcher
+    return {
+        "version": __version__,
+        "now": _iso(svc, now),
+        "epoch": now,
+        "offset": round(float(getattr(svc.clock, "offset", 0.0)), 3),
+        "frozen": control.frozen,
+        "clock": "system" if isinstance(svc.clock, SystemClock) else "virtual",
+        "seed": settings.seed,
+        "jobs": len(svc.jobs),
+        "requests": len(svc.journal),
+        "webhookAttempts": len(svc.webhooks.journal),
+        "webhooksPending": dispatcher.pending,
+        "webhooksInFlight": dispatcher.in_flight,
+        "armed": [rule.as_dict() for rule in control.armed],
+        "rateLimit": {
+            "mode": settings.rate_limit,
+            "windows": {name: {"limit": w.limit, "seconds": w.seconds} for name, w in svc.limiter.windows.items()},
+        },
+        "anyKey": not settings.api_keys,
+    }

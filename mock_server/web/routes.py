@@ -1,0 +1,75 @@
+"""The route table, built from the contract's operations.
+
+Each documented operationId maps to one endpoint; a documented operation without a
+handler is a start-up error, so the spec and the mock cannot drift apart silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_server.contract.errors import SpecError
+from mock_server.contract.spec import Spec
+from mock_server.services.container import Services
+from mock_server.web import endpoints, queries
+from mock_server.web.middleware.auth import BearerAuthMiddleware
+
+# x-mock-kind role -> endpoint class; each is built once per operation, bound to that app's services. An
+# operation whose role has no handler here (or, for operationIds listed in HANDLERS, a handler of its own)
+# is a start-up error.
+ROLE_HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = {
+    "create": endpoints.CreateJob,
+    "poll": endpoints.FetchMessage,
+}
+HANDLERS: dict[str, Callable[[Services, str], ASGIApp]] = queries.HANDLERS  # operationId -> handler (`read` ones)
+
+
+def api_routes(spec: Spec, svc: Services) -> list[BaseRoute]:
+    """One Starlette route per documented operation, with Bearer auth applied after routing."""
+    missing = sorted(op.operation_id for op in spec.operations.values() if _handler(op.operation_id, spec) is None)
+    if missing:
+        raise SpecError(f"openapi.yaml documents operations the mock does not implement: {', '.join(missing)}.")
+    auth = [Middleware(BearerAuthMiddleware, keys=svc.settings.api_keys)]
+    by_path: dict[str, list[str]] = {}
+    for op in spec.operations.values():
+        by_path.setdefault(op.path, []).append(op.operation_id)
+    routes: list[BaseRoute] = []
+    for path, operation_ids in by_path.items():
+        # One route per path, dispatching on the method, so a 405's Allow header lists every documented method.
+        endpoints_by_method: dict[str, ASGIApp] = {}
+        for operation_id in operation_ids:
+            handler = _handler(operation_id, spec)
+            assert handler is not None  # checked above
+            endpoints_by_method[spec.operations[operation_id].method] = handler(svc, operation_id)
+        endpoint = (
+            next(iter(endpoints_by_method.values()))
+            if len(endpoints_by_method) == 1
+            else _ByMethod(endpoints_by_method)
+        )
+        name = operation_ids[0] if len(operation_ids) == 1 else "+".join(operation_ids)
+        routes.append(Route(path, endpoint, methods=list(endpoints_by_method), middleware=auth, name=name))
+    return routes
+
+
+class _ByMethod:
+    """The endpoints of one path, chosen by the request's method (the Route has already checked it)."""
+
+    def __init__(self, endpoints: dict[str, ASGIApp]) -> None:
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        await self.endpoints[method](scope, receive, send)
+
+
+def _handler(operation_id: str, spec: Spec) -> Callable[[Services, str], ASGIApp] | None:
+    return HANDLERS.get(operation_id) or ROLE_HANDLERS.get(spec.operations[operation_id].role)
+
+
+def image_routes(spec: Spec) -> list[BaseRoute]:
+    """Where finished images are downloaded (the mock's stand-in for ImaginePro's CDN; no auth, like a CDN)."""
+    return [Route(f"{spec.image_path}/{{name}}", endpoints.image, methods=["GET"], name="image")]

@@ -1,0 +1,84 @@
+"""The flux-mock command: flags generated from Settings, clear errors, the start-up banner."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from click.testing import CliRunner
+
+from mock_server import Settings
+from mock_server.run.cli import _FLAG_NAMES, main, settings_from_cli
+from mock_server.run.server import banner
+
+
+def test_serve_help_lists_every_setting_with_its_env_var() -> None:
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for f in dataclasses.fields(Settings):
+        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        assert flag in result.output
+        assert "FLUX_MOCK_" + f.name.upper() in result.output.replace("\n", "").replace(" ", "")
+
+
+def test_flags_override_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLUX_MOCK_SEED", "3")
+    monkeypatch.setenv("FLUX_MOCK_PORT", "9001")
+    settings = settings_from_cli({"seed": "4", "port": None, "api_keys": ("k1", "k2"), "job_seconds": "instant"})
+    assert (settings.seed, settings.port, settings.api_keys, settings.job_seconds) == (4, 9001, ("k1", "k2"), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["serve", "--port", "99999"], "0 to 65535"),
+        (["serve", "--job-seconds", "fast"], "--job-seconds has value 'fast'"),
+        (["serve", "--timestamp-format", "unix"], "'unix' is not one of"),
+    ],
+)
+def test_bad_flags_exit_2_or_1_with_message(args: list[str], needle: str) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code in (1, 2)
+    assert needle in result.output
+
+
+def test_port_in_use_is_a_clear_error() -> None:
+    from mock_server.run.server import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        result = CliRunner().invoke(main, ["serve", "--port", str(sock.getsockname()[1])])
+    finally:
+        sock.close()
+    assert result.exit_code == 1
+    assert "Pick another --port" in result.output
+
+
+def test_banner_tells_how_to_point_a_client() -> None:
+    text = banner(Settings(port=8123, api_keys=("sk-x",)))
+    assert "IMAGINEPRO_BASE_URL=http://127.0.0.1:8123" in text
+    assert "Bearer sk-x" in text
+    assert "/api/v1/flux/imagine" in text
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert "flux-mock" in result.output
+
+
+def test_python_dash_m_is_the_same_command() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert "--job-seconds" in result.stdout
+
+
+def test_bad_host_is_not_blamed_on_the_port() -> None:
+    result = CliRunner().invoke(main, ["serve", "--host", "10.255.255.1", "--port", "0"])
+    assert result.exit_code == 1
+    assert "Check --host" in result.output

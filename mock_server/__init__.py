@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mock_server.config.settings import Settings
+from mock_server.config.options import Option, option
+from mock_server.config.settings import Settings, setting_option
 from mock_server.contract.errors import (
     ConnectionDropped,
     JobNotFound,
@@ -19,7 +20,8 @@ from mock_server.domain.lifecycle import JobStatus
 from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, load_har
 from mock_server.domain.records.journal import Journal, RequestRecorded
 from mock_server.domain.webhooks.journal import WebhookAttempted
-from mock_server.run.cli import settings_from_cli, settings_options
+from mock_server.run.cli import settings_options
+from mock_server.run.options import cli_values, click_options
 from mock_server.run.proxy import serve_proxy
 from mock_server.run.receiver import ReceivedWebhook, WebhookReceiver, WebhookReply
 from mock_server.run.server import LiveServer
@@ -42,6 +44,7 @@ __all__ = [
     "LiveServer",
     "MockControl",
     "MockServerError",
+    "Option",
     "ProxiedExchange",
     "ProxyOptions",
     "ReceivedWebhook",
@@ -59,12 +62,15 @@ __all__ = [
     "WebhookReceiver",
     "WebhookReply",
     "__version__",
+    "cli_values",
+    "click_options",
     "create_app",
     "create_proxy_app",
     "load_har",
     "load_spec",
+    "option",
     "serve_proxy",
-    "settings_from_cli",
+    "setting_option",
     "settings_options",
     "spec_path",
 ]

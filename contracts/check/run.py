@@ -63,6 +63,7 @@ from contracts.core.budget import JobBudget
 from contracts.core.calls import Caller, RealTimer, Timer
 from contracts.core.reporting import CheckReport
 from contracts.core.schema import contract, is_loopback
+from mock_server import option
 
 if TYPE_CHECKING:
     from mock_server import WebhookReceiver
@@ -106,19 +107,68 @@ class CheckOptions:
         webhook_wait: seconds to wait for the webhook once a job has ended.
     """
 
-    base_url: str
-    token: str | None = None
-    max_jobs: int | None = None
-    seed: int | None = None
-    phases: frozenset[str] = field(default_factory=lambda: frozenset(ALL_PHASES))
-    max_examples: int = 25
-    job_timeout: int = 120
-    poll_interval: float = 1.0
-    request_timeout: float = 30.0
-    rate_limit: str | None = None
-    webhooks: bool = True
-    webhook_receiver_host: str | None = None
-    webhook_wait: float = 10.0
+    base_url: str = field(
+        metadata=option(
+            "The server to check, e.g. http://127.0.0.1:8080 (without /api/v1).",
+            metavar="URL",
+            env="IMAGINEPRO_BASE_URL",
+            required=True,
+        )
+    )
+    token: str | None = field(
+        default=None,
+        metadata=option(
+            "Bearer API key; required unless the URL is loopback.", metavar="KEY", env="IMAGINEPRO_API_KEY"
+        ),
+    )
+    max_jobs: int | None = field(
+        default=None,
+        metadata=option(
+            "Most jobs the run may create (default: 5 unless the URL is loopback, then no cap).", metavar="N", minimum=0
+        ),
+    )
+    seed: int | None = field(
+        default=None, metadata=option("Seed of every generated case (default: random, printed).", metavar="N")
+    )
+    phases: frozenset[str] = field(
+        default_factory=lambda: frozenset(ALL_PHASES),
+        metadata=option(
+            f"Comma-separated parts to run: {', '.join(ALL_PHASES)}.", metavar="LIST", separator=",", choices=ALL_PHASES
+        ),
+    )
+    max_examples: int = field(
+        default=25, metadata=option("Hypothesis examples per schemathesis operation and phase.", metavar="N", minimum=1)
+    )
+    job_timeout: int = field(
+        default=120,
+        metadata=option(
+            "The timeout sent with lifecycle jobs (in openapi.yaml's Timeout range); polling stops 15 s after it.",
+            metavar="SECONDS",
+        ),
+    )
+    poll_interval: float = field(
+        default=1.0,
+        metadata=option("Seconds between polls of a lifecycle job.", metavar="SECONDS", minimum=0, above=True),
+    )
+    request_timeout: float = field(
+        default=30.0, metadata=option("Seconds per request.", metavar="SECONDS", minimum=0, above=True)
+    )
+    rate_limit: str | None = field(default=None, metadata=option("schemathesis rate limit, e.g. 1/3s.", metavar="RATE"))
+    webhooks: bool = field(
+        default=True,
+        metadata=option("Exercise webhooks through a local receiver when the server can reach it."),
+    )
+    webhook_receiver_host: str | None = field(
+        default=None,
+        metadata=option(
+            "Host the server uses to reach this machine's receiver (default: only for a loopback server).",
+            metavar="HOST",
+        ),
+    )
+    webhook_wait: float = field(
+        default=10.0,
+        metadata=option("How long to wait for the webhook once a job has ended.", metavar="SECONDS", minimum=0),
+    )
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):

@@ -198,11 +198,16 @@ def junit_xml(report: CheckReport) -> ET.Element:
     return root
 
 
+def junit_text(report: CheckReport) -> str:
+    """The JUnit XML document as text, indented, with its XML declaration."""
+    root = junit_xml(report)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
 def write_junit(report: CheckReport, path: str | Path) -> Path:
     """Write the JUnit XML file (parent folders are created) and return its path."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tree = ET.ElementTree(junit_xml(report))
-    ET.indent(tree)
-    tree.write(target, encoding="utf-8", xml_declaration=True)
+    target.write_text(junit_text(report), encoding="utf-8")
     return target

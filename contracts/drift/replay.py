@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from contracts.core.schema import contract, schema_errors
-from mock_server import HarEntry, Settings, VirtualClock, create_app
+from mock_server import HarEntry, Settings, VirtualClock, create_app, option, setting_option
 
 KINDS: dict[str, str] = {
     "status": "error",
@@ -59,6 +59,34 @@ VOLATILE = frozenset(
     }
 )
 _COVERED = frozenset({"enum", "type", "required", "additionalProperties"})  # reported by their own kinds
+
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class DriftOptions:
+    """What ``flux-mock drift`` takes besides the recording."""
+
+    job_seconds: float = field(
+        default=3.0,
+        metadata=setting_option(
+            "job_seconds", "How long a job takes on the in-process mock the recording is replayed against."
+        ),
+    )
+    seed: int = field(default=0, metadata=setting_option("seed"))
+    as_json: bool = field(
+        default=False, metadata=option("Print the findings as JSON instead of a table.", flag="--json")
+    )
+    fail_on: frozenset[str] = field(
+        default=frozenset({"error", "warning"}),
+        metadata=option(
+            "Comma-separated severities (error, warning, info) that make the exit code 1.",
+            metavar="SEVERITIES",
+            separator=",",
+            choices=SEVERITIES,
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,12 @@ import json
 import re
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.core.schema import contract, is_poll_path, operation_ids
+from mock_server import option
 
 # Read once from openapi.yaml's x-mock-kind, so a new job-creating or progress operation is judged like the others.
 CREATE_OPERATIONS = operation_ids("create")
@@ -158,10 +159,29 @@ class ClientRules:
     """
 
     max_polls_per_second: float = 10.0
-    min_poll_interval: float = 1.0
-    min_backoff: float = 0.2
+    min_poll_interval: float = field(
+        default=1.0,
+        metadata=option(
+            "Courtesy gap between two polls of one job (0: off). The documented 10/s limit always applies.",
+            metavar="SECONDS",
+            minimum=0,
+        ),
+    )
+    min_backoff: float = field(
+        default=0.2,
+        metadata=option(
+            "Smallest wait before retrying after a 5xx, a dropped connection or a garbled answer.",
+            metavar="SECONDS",
+            minimum=0,
+        ),
+    )
     slack: float = 0.05
-    max_unchanged_polls: int = 60
+    max_unchanged_polls: int = field(
+        default=60,
+        metadata=option(
+            "Polls of a job that shows no progress before it counts as endless polling.", metavar="N", minimum=1
+        ),
+    )
     job_timeout_grace: float = 30.0
     documented: tuple[Route, ...] = ()
 

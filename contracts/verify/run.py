@@ -39,6 +39,7 @@ from contracts.verify.checks import (
     run_checks,
 )
 from contracts.verify.exchanges import AnswerRecorder, contract_routes, exchanges_from
+from mock_server import option, setting_option
 
 if TYPE_CHECKING:
     from mock_server import Clock, Settings
@@ -130,20 +131,71 @@ class VerifyOptions:
         webhook_allow_hosts: extra hosts the mock may send webhooks to (loopback always may).
     """
 
-    scenarios: tuple[str, ...] = DEFAULT_SCENARIOS
-    timeout: float = 60.0
-    job_seconds: float = 3.0
-    seed: int = 0
-    api_key: str = "sk-flux-mock-verify"
+    scenarios: tuple[str, ...] = field(
+        default=DEFAULT_SCENARIOS,
+        metadata=option(
+            "Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,"
+            "flaky:2), or a preset: resilience (adds stall, flaky:2, reject:429, reject:503, disconnect, garbage; "
+            "recommended for CI) or all.",
+            metavar="LIST",
+            separator=",",
+        ),
+    )
+    timeout: float = field(
+        default=60.0,
+        metadata=option(
+            "Kill the client (its whole process group) if one run takes longer, and report it.",
+            metavar="SECONDS",
+            minimum=0,
+            above=True,
+        ),
+    )
+    job_seconds: float = field(default=3.0, metadata=setting_option("job_seconds"))
+    seed: int = field(default=0, metadata=option("The mock's seed (same seed, same ids).", metavar="N"))
+    api_key: str = field(
+        default="sk-flux-mock-verify",
+        metadata=option("Exported as IMAGINEPRO_API_KEY; the mock accepts only this key.", metavar="KEY"),
+    )
     rules: ClientRules = field(default_factory=ClientRules)
-    expectations: Mapping[str, ExitRule] = field(default_factory=dict)
-    failure_pattern: str = DEFAULT_FAILURE_PATTERN
-    skip_checks: tuple[str, ...] = ()
+    expectations: Mapping[str, ExitRule] = field(
+        default_factory=dict,
+        metadata=option(
+            "Exit-code expectation: zero, nonzero, failure (non-zero or output matching --failure-pattern) or any. "
+            "Defaults: success=zero, fail=failure, timeout=failure, ... Repeatable.",
+            metavar="SCENARIO=RULE",
+            flag="--expect",
+        ),
+    )
+    failure_pattern: str = field(
+        default=DEFAULT_FAILURE_PATTERN,
+        metadata=option(
+            "Output that counts as the client reporting a failure (a regular expression).", metavar="REGEX"
+        ),
+    )
+    skip_checks: tuple[str, ...] = field(
+        default=(), metadata=option("Do not run this check (repeatable).", metavar="NAME", flag="--skip-check")
+    )
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str | None = None
-    rate_limit: str = "documented"
-    fast_forward: bool = True
-    webhook_allow_hosts: tuple[str, ...] = ()
+    rate_limit: str = field(
+        default="documented",
+        metadata=option(
+            "documented: the mock answers 429 + Retry-After past 1 request per 3 s (general) or 10/s (polls).",
+            choices=("documented", "off"),
+        ),
+    )
+    fast_forward: bool = field(
+        default=True,
+        metadata=option("In the timeout scenario, jump the mock clock to the job's deadline after --job-seconds."),
+    )
+    webhook_allow_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            "Let the mock send webhooks to this host too (repeatable; loopback always may; *.domain, *).",
+            metavar="HOST",
+            flag="--webhook-allow-host",
+        ),
+    )
 
     def expectation(self, scenario: str) -> ExitRule:
         """The exit rule for `scenario`: an exact override, then one by name, then the default table."""

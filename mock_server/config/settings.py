@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.config.options import Option, env_name, field_named, flag_name, option, option_of, parse_text
 from mock_server.config.rules import (
     KeyDisplay,
     RateLimit,
@@ -31,20 +32,8 @@ from mock_server.contract.errors import SettingsError, did_you_mean
 ENV_PREFIX = "FLUX_MOCK_"
 
 
-# Flags whose name is not the field's: a repeatable flag is singular, a file option is named for what it holds.
-FLAG_NAMES: dict[str, str] = {
-    "api_keys": "--api-key",
-    "scenarios_file": "--scenarios",
-    "webhook_allow_hosts": "--webhook-allow-host",
-    "banned_words": "--banned-word",
-}
-
-# Named pacings for --job-seconds, so "realistic" needs no magic number.
+# Named pacings for --job-seconds, so "realistic" needs no magic number (the same words on every command).
 JOB_SECONDS_PRESETS: dict[str, float] = {"instant": 0.0, "demo": 3.0, "realistic": 12.0}
-
-
-def _opt(help: str, *, metavar: str | None = None, choices: tuple[str, ...] = ()) -> Any:
-    return {"help": help, "metavar": metavar, "choices": choices}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,59 +45,62 @@ class Settings:
         app = create_app(settings)
     """
 
-    host: str = field(default="127.0.0.1", metadata=_opt("Interface to bind. Keep loopback unless you mean it."))
-    port: int = field(default=8080, metadata=_opt("TCP port to bind; 0 picks a free one.", metavar="PORT"))
+    host: str = field(default="127.0.0.1", metadata=option("Interface to bind. Keep loopback unless you mean it."))
+    port: int = field(default=8080, metadata=option("TCP port to bind; 0 picks a free one.", metavar="PORT"))
     public_url: str | None = field(
         default=None,
-        metadata=_opt("Base URL put into image URLs (default: http://HOST:PORT).", metavar="URL"),
+        metadata=option("Base URL put into image URLs (default: http://HOST:PORT).", metavar="URL"),
     )
     api_keys: tuple[str, ...] = field(
         default=(),
-        metadata=_opt(
-            "Accepted Bearer key (repeatable; env: comma-separated). Default: any non-empty key.", metavar="KEY"
+        metadata=option(
+            "Accepted Bearer key (repeatable; env: comma-separated). Default: any non-empty key.",
+            metavar="KEY",
+            flag="--api-key",
         ),
     )
     seed: int = field(
-        default=0, metadata=_opt("Seed for messageIds and images: the same seed replays the same run.", metavar="N")
+        default=0, metadata=option("Seed for messageIds and images: the same seed replays the same run.", metavar="N")
     )
     job_seconds: float = field(
         default=3.0,
-        metadata=_opt(
+        metadata=option(
             "Seconds one job takes to process, or a preset: instant (0), demo (3), realistic (12, like real Flux).",
             metavar="SECONDS|PRESET",
+            presets=tuple(JOB_SECONDS_PRESETS.items()),
         ),
     )
     concurrency: int = field(
         default=4,
-        metadata=_opt("Jobs processed at once per API key; later jobs wait in QUEUED (FIFO).", metavar="N"),
+        metadata=option("Jobs processed at once per API key; later jobs wait in QUEUED (FIFO).", metavar="N"),
     )
     timestamp_format: TimestampFormat = field(
         default="ms-z",
-        metadata=_opt(
+        metadata=option(
             "ms-z: 2023-08-01T14:03:01.817Z (docs); offset: 2026-02-22T07:43:37+00:00 (real capture).",
             choices=("ms-z", "offset"),
         ),
     )
     max_body_bytes: int = field(
-        default=1024 * 1024, metadata=_opt("Largest accepted request body (413 above).", metavar="BYTES")
+        default=1024 * 1024, metadata=option("Largest accepted request body (413 above).", metavar="BYTES")
     )
     max_json_depth: int = field(
         default=32,
-        metadata=_opt("Deepest nesting accepted in a request body (400 above, before validation).", metavar="LEVELS"),
+        metadata=option("Deepest nesting accepted in a request body (400 above, before validation).", metavar="LEVELS"),
     )
     show_keys: KeyDisplay = field(
         default="masked",
-        metadata=_opt(
+        metadata=option(
             "How API keys appear in the journal, /__mock/jobs and /__mock/credits: masked (sk-te…st) or full.",
             choices=("masked", "full"),
         ),
     )
     journal_size: int = field(
-        default=10_000, metadata=_opt("Request journal entries kept (oldest dropped first).", metavar="N")
+        default=10_000, metadata=option("Request journal entries kept (oldest dropped first).", metavar="N")
     )
     job_ttl: float = field(
         default=86_400.0,
-        metadata=_opt(
+        metadata=option(
             "A job is forgotten this many seconds (mock time) after its creation, then answers 404 like an unknown "
             "one (default a day: the history endpoint's window). Bounds memory in both stores.",
             metavar="SECONDS",
@@ -116,7 +108,7 @@ class Settings:
     )
     max_jobs: int = field(
         default=100_000,
-        metadata=_opt(
+        metadata=option(
             "Jobs kept at most; past this the oldest is forgotten (a hard cap beside --job-ttl).", metavar="N"
         ),
     )
@@ -124,7 +116,7 @@ class Settings:
     # --- shared state (README "Many workers and replicas") ---
     store: str = field(
         default="memory",
-        metadata=_opt(
+        metadata=option(
             "Where server state lives: memory (this process) or redis://HOST:PORT/DB (shared by every worker and "
             "replica that names the same database).",
             metavar="memory|redis://HOST:PORT/DB",
@@ -132,11 +124,11 @@ class Settings:
     )
     workers: int = field(
         default=1,
-        metadata=_opt("Worker processes serving one port; more than 1 needs --store redis://...", metavar="N"),
+        metadata=option("Worker processes serving one port; more than 1 needs --store redis://...", metavar="N"),
     )
     webhook_lease_s: float = field(
         default=10.0,
-        metadata=_opt(
+        metadata=option(
             "With a Redis store: how long a worker holds a webhook delivery without renewing it; a worker that "
             "dies (even SIGKILL) loses it after this, and another worker takes the delivery over.",
             metavar="SECONDS",
@@ -144,30 +136,33 @@ class Settings:
     )
     scenario: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Server-wide default scenario(s) when a request chooses none, e.g. 'fail' or 'latency:200,flaky:3'.",
             metavar="NAME[:ARG],...",
         ),
     )
     scenarios_file: str | None = field(
-        default=None, metadata=_opt("YAML file of standing scenario rules, validated at start.", metavar="FILE")
+        default=None,
+        metadata=option(
+            "YAML file of standing scenario rules, validated at start.", metavar="FILE", flag="--scenarios"
+        ),
     )
     rate_limit: RateLimit = field(
         default="off",
-        metadata=_opt(
+        metadata=option(
             "documented: 1 request per 3 s (general) and 10/s (message endpoint) per API key, 429 + Retry-After.",
             choices=("off", "documented"),
         ),
     )
     admin_token: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Require this token on /__mock (Bearer or X-Mock-Admin-Token); without it: loopback only.", metavar="TOKEN"
         ),
     )
     credits: int | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Starting credit balance of every API key (6 per Flux image, 2 per upscale, 10 per Midjourney grid, "
             "...; the README's table). Default: unlimited.",
             metavar="N",
@@ -175,75 +170,81 @@ class Settings:
     )
     plan_type: str = field(
         default="STARTER",
-        metadata=_opt(
+        metadata=option(
             "Plan shown by account-info; DIY (or DEDICATED) enables the DIY-plan endpoints (Discord tokens, commands).",
             metavar="PLAN",
         ),
     )
     account_email: str = field(
-        default="qa@flux-mock.test", metadata=_opt("E-mail shown by account-info.", metavar="EMAIL")
+        default="qa@flux-mock.test", metadata=option("E-mail shown by account-info.", metavar="EMAIL")
     )
     credits_quota: int = field(
-        default=1600, metadata=_opt("Plan allowance shown by account-info as creditsQuota.", metavar="N")
+        default=1600, metadata=option("Plan allowance shown by account-info as creditsQuota.", metavar="N")
     )
     banned_words: tuple[str, ...] = field(
         default=("gore", "nsfw", "naked", "corpse", "blood"),
-        metadata=_opt("Word the prompt check flags (repeatable; env: comma-separated).", metavar="WORD"),
+        metadata=option(
+            "Word the prompt check flags (repeatable; env: comma-separated).", metavar="WORD", flag="--banned-word"
+        ),
     )
     log_level: str = field(
         default="info",
-        metadata=_opt("uvicorn log level.", choices=("critical", "error", "warning", "info", "debug", "trace")),
+        metadata=option("uvicorn log level.", choices=("critical", "error", "warning", "info", "debug", "trace")),
     )
 
     # --- webhooks (README "Webhooks"; the contract's docs are silent on all of this, so each choice is a setting) ---
     webhook_url: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Default webhook URL for jobs without webhookOverride (stands for the one configured in your account).",
             metavar="URL",
         ),
     )
     webhook_events: WebhookEvents = field(
         default="final",
-        metadata=_opt(
+        metadata=option(
             "final: one webhook at DONE/FAIL; progress: also one on every status/progress change.",
             choices=("final", "progress"),
         ),
     )
     webhook_retries: int = field(
         default=5,
-        metadata=_opt("Maximum attempts per webhook delivery, the first included (1 = never retry).", metavar="N"),
+        metadata=option("Maximum attempts per webhook delivery, the first included (1 = never retry).", metavar="N"),
     )
     webhook_timeout_s: float = field(
-        default=5.0, metadata=_opt("Time limit of one delivery attempt, connect to last byte.", metavar="SECONDS")
+        default=5.0, metadata=option("Time limit of one delivery attempt, connect to last byte.", metavar="SECONDS")
     )
     webhook_backoff_s: float = field(
         default=1.0,
-        metadata=_opt("Base of the exponential retry backoff: base * 2^(n-1), jittered to 50-100%.", metavar="SECONDS"),
+        metadata=option(
+            "Base of the exponential retry backoff: base * 2^(n-1), jittered to 50-100%.", metavar="SECONDS"
+        ),
     )
     webhook_backoff_max_s: float = field(
-        default=60.0, metadata=_opt("Longest backoff between two attempts (before jitter).", metavar="SECONDS")
+        default=60.0, metadata=option("Longest backoff between two attempts (before jitter).", metavar="SECONDS")
     )
     webhook_concurrency: int = field(
-        default=8, metadata=_opt("Delivery attempts in flight at once per receiver (scheme, host, port).", metavar="N")
+        default=8,
+        metadata=option("Delivery attempts in flight at once per receiver (scheme, host, port).", metavar="N"),
     )
     webhook_secret: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Sign webhooks per Standard Webhooks with this whsec_<base64> secret (mock extension; off by default).",
             metavar="SECRET",
         ),
     )
     webhook_allow_hosts: tuple[str, ...] = field(
         default=("127.0.0.1", "localhost", "::1"),
-        metadata=_opt(
+        metadata=option(
             "Host webhooks may be sent to (repeatable; env: comma-separated; *.domain for subdomains, * for any).",
             metavar="HOST",
+            flag="--webhook-allow-host",
         ),
     )
     webhook_off_list: WebhookOffList = field(
         default="block",
-        metadata=_opt(
+        metadata=option(
             "A webhookOverride whose host is off the allow-list: block (accepted like the real API, never "
             "contacted, journalled as blocked) or refuse (400 at create time, to catch a typo early).",
             choices=("block", "refuse"),
@@ -251,7 +252,7 @@ class Settings:
     )
     webhook_fault: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Webhook fault for every job without an X-Mock-Webhook header: "
             "drop, delay=N, duplicate, out-of-order, early, corrupt (comma-separated).",
             metavar="FAULTS",
@@ -259,13 +260,13 @@ class Settings:
     )
     webhook_grace_s: float = field(
         default=5.0,
-        metadata=_opt(
+        metadata=option(
             "On shutdown, time to finish pending webhooks; the rest are journalled abandoned.", metavar="SECONDS"
         ),
     )
     webhook_spool: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "At shutdown, write every webhook not delivered (abandoned deliveries, unfinished jobs' webhooks) to "
             "this file as JSON lines (appended), so none is lost across a restart.",
             metavar="FILE",
@@ -273,7 +274,7 @@ class Settings:
     )
     webhook_transport: WebhookTransport = field(
         default="http",
-        metadata=_opt(
+        metadata=option(
             "http: send webhooks; record: journal them without sending (dry run, e.g. for fuzzing).",
             choices=("http", "record"),
         ),
@@ -282,16 +283,16 @@ class Settings:
     # --- connections and the admin guard (README "Limits and the admin guard"; mock_server/connections.py) ---
     max_header_bytes: int = field(
         default=64 * 1024,
-        metadata=_opt(
+        metadata=option(
             "Largest request head, request line and headers together (431 and closed above).", metavar="BYTES"
         ),
     )
     max_headers: int = field(
-        default=100, metadata=_opt("Most headers in one request (431 and closed above).", metavar="N")
+        default=100, metadata=option("Most headers in one request (431 and closed above).", metavar="N")
     )
     head_timeout_s: float = field(
         default=10.0,
-        metadata=_opt(
+        metadata=option(
             "Time to send a whole request head, from connect (or its first byte on a kept-alive connection); "
             "then 408 and closed.",
             metavar="SECONDS",
@@ -299,15 +300,15 @@ class Settings:
     )
     body_timeout_s: float = field(
         default=30.0,
-        metadata=_opt("Time to send a request body once its head is in; then 408 and closed.", metavar="SECONDS"),
+        metadata=option("Time to send a request body once its head is in; then 408 and closed.", metavar="SECONDS"),
     )
     max_connections: int = field(
         default=1000,
-        metadata=_opt("Open connections at most; one more is answered 503 and closed.", metavar="N"),
+        metadata=option("Open connections at most; one more is answered 503 and closed.", metavar="N"),
     )
     trust_proxy: tuple[str, ...] = field(
         default=(),
-        metadata=_opt(
+        metadata=option(
             "Proxy (IP, CIDR or *; repeatable) whose X-Forwarded-For/-Proto is believed. "
             "Default: none, the client is the socket's peer (FORWARDED_ALLOW_IPS is ignored).",
             metavar="ADDRESS",
@@ -315,7 +316,7 @@ class Settings:
     )
     admin_host: tuple[str, ...] = field(
         default=(),
-        metadata=_opt(
+        metadata=option(
             "Host name the admin API also answers and whose Origin it accepts (repeatable; "
             "localhost, 127.0.0.1 and [::1] always).",
             metavar="HOST",
@@ -325,13 +326,13 @@ class Settings:
     # --- replay (README "Recording and replaying traffic") ---
     replay: str | None = field(
         default=None,
-        metadata=_opt(
+        metadata=option(
             "Answer requests recorded in this HAR file with their recorded answers, in order.", metavar="FILE"
         ),
     )
     replay_miss: ReplayMiss = field(
         default="404",
-        metadata=_opt(
+        metadata=option(
             "What an unrecorded request gets with --replay: 404 (naming the file) or mock (the normal mock).",
             choices=("404", "mock"),
         ),
@@ -360,20 +361,21 @@ class Settings:
         and for an unknown ``FLUX_MOCK_*`` variable (a typo would otherwise be ignored).
         """
         env = os.environ if environ is None else environ
+        by_env = {str(env_name(f, ENV_PREFIX)): f for f in dataclasses.fields(cls)}
         names = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, Any] = {}
         for key, raw in env.items():
             if not key.startswith(ENV_PREFIX):
                 continue
-            name = key[len(ENV_PREFIX) :].lower()
-            if name not in names:
-                flag_style = {ENV_PREFIX + flag[2:].replace("-", "_").upper(): n for n, flag in FLAG_NAMES.items()}
-                if key in flag_style:  # named after the flag, e.g. FLUX_MOCK_SCENARIOS for --scenarios
-                    real = ENV_PREFIX + flag_style[key].upper()
+            found = by_env.get(key)
+            if found is None:
+                # Named after the flag, e.g. FLUX_MOCK_SCENARIOS for --scenarios: say which variable it is.
+                flag_style = {ENV_PREFIX + flag_name(f)[2:].replace("-", "_").upper(): f for f in by_env.values()}
+                if key in flag_style:
+                    real = env_name(flag_style[key], ENV_PREFIX)
                     raise SettingsError(f"Unknown environment variable {key}. Did you mean {real!r}?")
-                env_names = [ENV_PREFIX + n.upper() for n in names]
-                raise SettingsError(f"Unknown environment variable {key}.{did_you_mean(key, env_names)}")
-            values[name] = parse_value(name, raw, source=key)
+                raise SettingsError(f"Unknown environment variable {key}.{did_you_mean(key, by_env)}")
+            values[found.name] = parse_text(found, raw, source=key)
         unknown = set(overrides) - names
         if unknown:
             bad = sorted(unknown)[0]
@@ -381,29 +383,31 @@ class Settings:
         values.update(overrides)
         return cls(**values)
 
+    @classmethod
+    def from_cli(cls, values: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None) -> Settings:
+        """Settings from a command line: a command's own `defaults`, then ``FLUX_MOCK_*``, then the flags given.
 
-def field_type(name: str) -> str:
-    """The field's annotation as text (annotations are strings under PEP 563)."""
-    return str(Settings.__dataclass_fields__[name].type)
+        `values` maps field names to what the command line gave (text, parsed values, a tuple for a repeatable flag,
+        or None when not given).
+        """
+        overrides: dict[str, Any] = {}
+        for name, value in (defaults or {}).items():
+            if env_name(field_named(cls, name), ENV_PREFIX) not in os.environ:
+                overrides[name] = value
+        for name, value in values.items():
+            if value is None or value == ():
+                continue
+            spec = field_named(cls, name)
+            overrides[name] = parse_text(spec, value, source=flag_name(spec)) if isinstance(value, str) else value
+        return cls.from_env(**overrides)
 
 
-def parse_value(name: str, raw: str, *, source: str) -> Any:
-    """Parse one setting from text (environment or CLI), naming `source` on failure."""
-    kind = field_type(name).removesuffix(" | None")
-    try:
-        if name == "job_seconds":
-            return JOB_SECONDS_PRESETS[raw] if raw in JOB_SECONDS_PRESETS else float(raw)
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind.startswith("tuple"):
-            return tuple(part.strip() for part in raw.split(",") if part.strip())
-        if kind == "bool":
-            if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(raw)
-            return raw.lower() in {"1", "true", "yes", "on"}
-    except (ValueError, KeyError):
-        extra = f" or one of {', '.join(JOB_SECONDS_PRESETS)}" if name == "job_seconds" else ""
-        raise SettingsError(f"{source} has value {raw!r}, which is not a valid {kind}{extra}.") from None
-    return raw
+def setting_option(name: str, help: str | None = None) -> Mapping[str, Option]:
+    """A `Settings` field's option declaration, for another command's option of the same meaning.
+
+    The kit's ``verify`` takes ``--job-seconds`` this way, so it accepts the same words (``instant``, ``realistic``)
+    and the same checks as ``serve``; `help` replaces the help text only.
+    """
+    declared_option = option_of(field_named(Settings, name))
+    assert declared_option is not None, name
+    return {"option": dataclasses.replace(declared_option, help=help or declared_option.help)}

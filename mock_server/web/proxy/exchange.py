@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from mock_server.config.options import option
 from mock_server.contract.problems import Violation
 
 # Most bytes the optional violations header may carry (Prism's unbounded one overflows proxies: prism#2315).
@@ -65,12 +66,54 @@ class ProxyOptions:
         transport: an httpx transport, e.g. ``httpx.ASGITransport(upstream_app)`` in tests.
     """
 
-    upstream: str
-    strict: bool = False
-    violations_header: int = 0
-    record: str | None = None
-    redact: tuple[str, ...] = ()
-    timeout_s: float = 60.0
+    upstream: str = field(
+        metadata=option(
+            "The real API to forward to, e.g. https://api.imaginepro.ai.",
+            metavar="URL",
+            env="FLUX_MOCK_UPSTREAM",
+            required=True,
+        )
+    )
+    strict: bool = field(
+        default=False,
+        metadata=option(
+            "Answer an invalid request with the mock's 400/401 (never forwarded, no credits spent) and an invalid "
+            "upstream answer with a 502 that lists its violations."
+        ),
+    )
+    violations_header: int = field(
+        default=0,
+        metadata=option(
+            "Add X-Flux-Mock-Violations (pointer and rule of each violation) to answers, cut to BYTES; 0: off.",
+            metavar="BYTES",
+            minimum=0,
+            maximum=HEADER_LIMIT,
+        ),
+    )
+    record: str | None = field(
+        default=None,
+        metadata=option(
+            "Write every exchange to this HAR 1.2 file (Authorization redacted; complete when the proxy stops).",
+            metavar="FILE.har",
+        ),
+    )
+    redact: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            "JSON pointer replaced by [REDACTED] in recorded request and response bodies, e.g. /prompt (repeatable).",
+            metavar="POINTER",
+        ),
+    )
+    timeout_s: float = field(
+        default=60.0,
+        metadata=option(
+            "Seconds to wait for the upstream's answer before answering 502.",
+            metavar="SECONDS",
+            flag="--upstream-timeout",
+            minimum=0,
+            above=True,
+        ),
+    )
     transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -492,7 +492,7 @@ def test_in_process_mock_with_real_settings_keeps_its_clock() -> None:
 def test_bad_rate_limit_is_refused_before_anything_is_sent() -> None:
     from click.testing import CliRunner
 
-    from contracts.commands.kit import check
+    from contracts.commands.check import check
 
     result = CliRunner().invoke(check, ["--base-url", "http://127.0.0.1:9", "--rate-limit", "abc"])
     assert result.exit_code == 2

@@ -70,7 +70,7 @@ def test_reports_are_readable_json_and_junit() -> None:
 def test_the_drift_command_exits_1_on_findings_of_chosen_severities(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from contracts.commands.recording import drift as command
+    from contracts.commands.drift import drift as command
 
     clean, broken = recording(tmp_path, None), recording(tmp_path, "done-without-images")
     runner = CliRunner()
@@ -87,7 +87,7 @@ def test_the_drift_command_exits_1_on_findings_of_chosen_severities(tmp_path: Pa
 def test_the_proxy_command_has_help_and_refuses_a_bad_upstream() -> None:
     from click.testing import CliRunner
 
-    from contracts.commands.recording import proxy
+    from contracts.commands.proxy import proxy
 
     runner = CliRunner()
     assert "--upstream" in runner.invoke(proxy, ["--help"]).output

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from contracts.commands.kit import verify
+from contracts.commands.verify import verify
 from contracts.verify.checks import ClientRules
 from contracts.verify.exchanges import Answer, contract_routes, exchanges_from
 from contracts.verify.report import format_report
@@ -409,7 +409,7 @@ def test_exported_admin_variable_does_not_collide_with_settings() -> None:
     ],
 )
 def test_usage_errors_exit_2_before_any_run(args: list[str], needle: str) -> None:
-    from contracts.commands.kit import verify
+    from contracts.commands.verify import verify
 
     result = CliRunner().invoke(verify, args)
     assert result.exit_code == 2, result.output

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from mock_server import Settings, SettingsError
+from mock_server.config.options import option_of
 
 
 def test_frozen() -> None:
@@ -74,4 +75,6 @@ def test_base_url() -> None:
 
 def test_every_field_documented() -> None:
     for f in dataclasses.fields(Settings):
-        assert f.metadata.get("help"), f"{f.name} has no help text"
+        declared = option_of(f)
+        assert declared is not None, f"{f.name} declares no option"
+        assert declared.help, f"{f.name} has no help text"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from webhook_support import SECRET
 
 from mock_server import Settings, SettingsError
-from mock_server.run.cli import main, settings_from_cli
+from mock_server.run.cli import main
 
 
 def test_defaults_are_safe() -> None:
@@ -88,7 +88,7 @@ def test_cli_flags_exist_with_singular_repeatable_allow_host() -> None:
 def test_cli_values_become_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in [k for k in os.environ if k.startswith("FLUX_MOCK_")]:
         monkeypatch.delenv(key)
-    s = settings_from_cli(
+    s = Settings.from_cli(
         {"webhook_allow_hosts": ("localhost", "hooks.test"), "webhook_retries": "2", "webhook_fault": "drop"}
     )
     assert (s.webhook_allow_hosts, s.webhook_retries, s.webhook_fault) == (("localhost", "hooks.test"), 2, "drop")

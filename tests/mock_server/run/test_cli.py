@@ -8,7 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from mock_server import Settings
-from mock_server.run.cli import _FLAG_NAMES, main, settings_from_cli
+from mock_server.config.options import env_name, flag_name
+from mock_server.config.settings import ENV_PREFIX
+from mock_server.run.cli import main
 from mock_server.run.server import banner
 
 
@@ -16,15 +18,14 @@ def test_serve_help_lists_every_setting_with_its_env_var() -> None:
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert result.exit_code == 0
     for f in dataclasses.fields(Settings):
-        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
-        assert flag in result.output
-        assert "FLUX_MOCK_" + f.name.upper() in result.output.replace("\n", "").replace(" ", "")
+        assert flag_name(f) in result.output
+        assert str(env_name(f, ENV_PREFIX)) in result.output.replace("\n", "").replace(" ", "")
 
 
 def test_flags_override_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLUX_MOCK_SEED", "3")
     monkeypatch.setenv("FLUX_MOCK_PORT", "9001")
-    settings = settings_from_cli({"seed": "4", "port": None, "api_keys": ("k1", "k2"), "job_seconds": "instant"})
+    settings = Settings.from_cli({"seed": "4", "port": None, "api_keys": ("k1", "k2"), "job_seconds": "instant"})
     assert (settings.seed, settings.port, settings.api_keys, settings.job_seconds) == (4, 9001, ("k1", "k2"), 0.0)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from contracts.commands.recording import PROXY_DEFAULTS, drift, proxy
-from mock_server import settings_from_cli
+from contracts.commands.drift import drift
+from contracts.commands.proxy import PROXY_DEFAULTS, proxy
+from mock_server import Settings
 
 
 def test_the_proxys_settings_are_generated_with_their_env_var_and_its_own_port() -> None:
@@ -20,10 +21,10 @@ def test_the_proxys_settings_are_generated_with_their_env_var_and_its_own_port()
 
 
 def test_a_command_default_yields_to_the_environment_and_a_flag_to_both(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert settings_from_cli({"port": None}, defaults=PROXY_DEFAULTS).port == 8081
+    assert Settings.from_cli({"port": None}, defaults=PROXY_DEFAULTS).port == 8081
     monkeypatch.setenv("FLUX_MOCK_PORT", "9000")
-    assert settings_from_cli({"port": None}, defaults=PROXY_DEFAULTS).port == 9000
-    assert settings_from_cli({"port": "9100"}, defaults=PROXY_DEFAULTS).port == 9100
+    assert Settings.from_cli({"port": None}, defaults=PROXY_DEFAULTS).port == 9000
+    assert Settings.from_cli({"port": "9100"}, defaults=PROXY_DEFAULTS).port == 9100
 
 
 def test_drift_names_a_bad_setting_like_serve_does(tmp_path: Path) -> None:

@@ -1,0 +1,134 @@
+"""Click options generated from an options dataclass's declarations (`mock_server.config.options`).
+
+One generator for every command: ``serve`` (from `Settings`), and the kit's ``check``, ``verify``, ``proxy`` and
+``drift`` (from their own dataclasses, through the public `click_options` and `cli_values`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+
+from mock_server.config.options import (
+    Option,
+    annotation,
+    declared,
+    env_name,
+    field_named,
+    flag_name,
+    is_list,
+    option_of,
+    parse_text,
+)
+from mock_server.contract.errors import SettingsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def click_options(
+    cls: type,
+    *,
+    only: tuple[str, ...] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+    env_prefix: str | None = None,
+) -> Callable[[F], F]:
+    """A decorator adding one click option per declared field of `cls` (or per field named in `only`).
+
+    Values reach the command as text (or a tuple of texts for a repeatable flag, or None when not given); turn them
+    into keywords with `cli_values`, which parses them the way environment variables are parsed. `defaults`
+    shows a command's own defaults in the help; `env_prefix` names the variables the help mentions (``FLUX_MOCK_``
+    for `Settings`, read by ``Settings.from_env``). A variable an option declares itself (``env=``) is read here.
+    """
+
+    def decorate(func: F) -> F:
+        for spec in reversed(declared(cls, only)):
+            func = _option(spec, defaults or {}, env_prefix)(func)
+        return func
+
+    return decorate
+
+
+def cli_values(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Keywords for `cls` from what click gave: flags not given are left out; text is parsed and checked.
+
+    Raises:
+        click.BadParameter: naming the flag, for a value that does not parse (a usage error: exit 2).
+    """
+    found: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None or value == ():
+            continue
+        spec = field_named(cls, name)
+        try:
+            found[name] = _parsed(spec, value)
+        except SettingsError as exc:
+            raise click.BadParameter(str(exc), param_hint=flag_name(spec)) from None
+    return found
+
+
+def _parsed(spec: dataclasses.Field[Any], value: Any) -> Any:
+    source = flag_name(spec)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, tuple):
+        items = tuple(parse_text(spec, item, source=source) if not is_list(spec) else item for item in value)
+        return frozenset(items) if annotation(spec).startswith("frozenset") else items
+    return parse_text(spec, value, source=source)
+
+
+def _option(spec: dataclasses.Field[Any], defaults: Mapping[str, Any], env_prefix: str | None) -> Callable[[F], F]:
+    declared_option = option_of(spec)
+    assert declared_option is not None  # declared() keeps only fields with an option
+    flag = flag_name(spec)
+    env = env_name(spec, env_prefix)
+    default = defaults.get(spec.name, _default(spec))
+    help_text = f"{declared_option.help} [{_bracket(env, default, declared_option)}]"
+    names = [f"{flag}/--no-{flag[2:]}" if annotation(spec) == "bool" else flag]
+    if declared_option.short:
+        names.insert(0, declared_option.short)
+    kind: Any = click.Choice(declared_option.choices) if declared_option.choices else str
+    details: dict[str, Any] = {"default": None, "metavar": declared_option.metavar, "help": help_text}
+    if annotation(spec) == "bool":
+        details.pop("metavar")
+        kind = bool
+    if declared_option.env:
+        details["envvar"] = declared_option.env
+    multiple = is_list(spec) and declared_option.separator is None
+    return click.option(*names, spec.name, type=kind, multiple=multiple, required=declared_option.required, **details)
+
+
+def _default(spec: dataclasses.Field[Any]) -> Any:
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return None
+
+
+def _bracket(env: str | None, default: Any, declared_option: Option) -> str:
+    if isinstance(default, frozenset):  # shown in the order of the choices, so help reads the same every time
+        shown = ",".join(
+            sorted(
+                default,
+                key=lambda v: (
+                    v not in declared_option.choices,
+                    declared_option.choices.index(v) if v in declared_option.choices else 0,
+                    v,
+                ),
+            )
+        )
+    elif isinstance(default, tuple | list):
+        shown = ",".join(default)
+    elif isinstance(default, Mapping):
+        shown = ",".join(f"{k}={v}" for k, v in default.items())
+    elif isinstance(default, bool):
+        shown = "on" if default else "off"
+    else:
+        shown = default
+    parts = [f"env: {env}"] if env else []
+    if not declared_option.required:  # click itself says [required]
+        parts.append(f"default: {shown if shown not in (None, '') else 'none'}")
+    return "; ".join(parts)

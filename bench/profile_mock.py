@@ -152,7 +152,7 @@ def live(scenario: str, seconds: int, top: int) -> int:
     """Profile uvicorn + the mock in this process while wrk loads it."""
     import uvicorn
 
-    from mock_server.run.server import bind_socket
+    from mock_server.run.listener import bind_socket
 
     wrk = wrk_path()
     if wrk is None:

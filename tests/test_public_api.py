@@ -103,3 +103,19 @@ def test_contracts_use_only_the_public_mock_api() -> None:
                 assert node.module == "mock_server", f"{path}: imports internal {node.module}"
                 for alias in node.names:
                     assert alias.name in mock_server.__all__, f"{path}: {alias.name} is not public"
+
+
+@pytest.mark.parametrize("package", ["mock_server", "contracts"])
+def test_no_import_cycles_even_inside_functions(package: str) -> None:
+    # import-linter's layers forbid upward imports between folders; this also forbids cycles inside a folder,
+    # counting imports made inside functions (a lazy import hides a cycle, it does not remove it).
+    import grimp
+
+    graph = grimp.build_graph(package, exclude_type_checking_imports=True)
+    cycles = [
+        (a, b)
+        for a in graph.modules
+        for b in graph.find_modules_directly_imported_by(a)
+        if b.startswith(package) and b != a and graph.chain_exists(importer=b, imported=a)
+    ]
+    assert not cycles, f"import cycles in {package}: {sorted(cycles)[:5]}"

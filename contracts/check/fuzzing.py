@@ -52,6 +52,7 @@ class FuzzSettings:
         webhook_sink: where valid generated ``webhookOverride`` values are pointed instead.
         any_key: the server is a flux-mock that accepts any key: ``ignored_auth`` findings about invalid
             credentials are waived and reported as one skipped check (findings without credentials stay).
+        operations: only these operationIds (empty: every operation of the contract).
     """
 
     phases: frozenset[str]
@@ -63,6 +64,7 @@ class FuzzSettings:
     rate_limit: str | None = None
     webhook_sink: str = "http://127.0.0.1:9/flux-mock-check"
     any_key: AnyKeyMode | None = None
+    operations: frozenset[str] = frozenset()
 
 
 # schemathesis' ignored_auth scenarios (`AuthScenario`) that send credentials which are wrong on purpose.
@@ -205,6 +207,8 @@ def run_schemathesis(
     creating = job_creating_operations()
     fetching = {f"{op.method} {op.path}" for op in contract().by_role("poll")}
     schema = load_schema(base_url=base_url, app=app, config=_config(settings, creating.values()), reachable_only=True)
+    if settings.operations:
+        schema = schema.include(operation_id=sorted(settings.operations))
     run = _Run(budget, report, settings.seed, creating, fetching, settings.webhook_sink)
     schema.hook(_make_after_call(run))
     _ensure_hook()

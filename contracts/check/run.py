@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import random
 import re
 import time
@@ -136,6 +137,15 @@ class CheckOptions:
             f"Comma-separated parts to run: {', '.join(ALL_PHASES)}.", metavar="LIST", separator=",", choices=ALL_PHASES
         ),
     )
+    operations: frozenset[str] = field(
+        default=frozenset(),
+        metadata=option(
+            "Comma-separated operationIds schemathesis' phases cover (default: every operation of openapi.yaml); "
+            "the lifecycle jobs and probes still cover the whole contract.",
+            metavar="IDS",
+            separator=",",
+        ),
+    )
     max_examples: int = field(
         default=25, metadata=option("Hypothesis examples per schemathesis operation and phase.", metavar="N", minimum=1)
     )
@@ -176,6 +186,11 @@ class CheckOptions:
         unknown = sorted(self.phases - set(ALL_PHASES))
         if unknown:
             raise ValueError(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(ALL_PHASES)}")
+        known = set(contract().operations)
+        for name in sorted(self.operations - known):
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"unknown operation {name!r}{hint}; use operationIds of openapi.yaml")
         bounds = contract().timeout
         if not bounds.minimum <= self.job_timeout <= bounds.maximum:
             raise ValueError(
@@ -260,6 +275,7 @@ def run_check(
             options.rate_limit,
             LOOPBACK_SINK if options.loopback else REMOTE_SINK,
             any_key,
+            options.operations,
         )
         run_schemathesis(report, budget, fuzz, base_url=base if app is None else None, app=app)
     report.budget = budget.describe()

@@ -89,7 +89,9 @@ def _option(spec: dataclasses.Field[Any], defaults: Mapping[str, Any], env_prefi
     names = [f"{flag}/--no-{flag[2:]}" if annotation(spec) == "bool" else flag]
     if declared_option.short:
         names.insert(0, declared_option.short)
-    kind: Any = click.Choice(declared_option.choices) if declared_option.choices else str
+    # A list in one value (a,b) is checked item by item when parsed; click.Choice would judge the whole text.
+    listed = declared_option.separator is not None
+    kind: Any = click.Choice(declared_option.choices) if declared_option.choices and not listed else str
     details: dict[str, Any] = {"default": None, "metavar": declared_option.metavar, "help": help_text}
     if annotation(spec) == "bool":
         details.pop("metavar")

@@ -8,7 +8,7 @@ from typing import Any
 import uvicorn
 
 from mock_server.config.settings import Settings
-from mock_server.run.server import bind_socket, uvicorn_config
+from mock_server.run.listener import bind_socket, uvicorn_config
 from mock_server.web.proxy.app import create_proxy_app
 from mock_server.web.proxy.exchange import Observer, ProxyOptions
 

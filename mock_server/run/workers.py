@@ -39,7 +39,7 @@ def _worker(record: bytes) -> None:
     # Runs in a fresh (spawned) process: its own socket on the shared port, its app, its event loop.
     import uvicorn
 
-    from mock_server.run.server import bind_socket, uvicorn_config
+    from mock_server.run.listener import bind_socket, uvicorn_config
     from mock_server.web.app import create_app
 
     settings = settings_from_record(record)

@@ -14,7 +14,12 @@ def test_the_contract_check_passes_against_two_workers_on_redis(fleet: Fleet) ->
     (server,) = fleet.start(1, "--job-seconds", "0.5", "--api-key", API_KEY, workers=2)
     command = [sys.executable, "-m", "mock_server", "check", "--base-url", server.url, "--token", API_KEY]
     command += ["--seed", "1", "--phases", "lifecycle,probes,examples,stateful", "--max-examples", "5"]
-    command += ["--poll-interval", "0.2"]
+    command += [
+        "--poll-interval",
+        "0.2",
+        "--operations",
+        "fluxImagine,fetchMessage,fetchMessageLegacy,mjImagine,mjButton",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=clean_env(), timeout=300)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "PASSED" in done.stdout

@@ -55,6 +55,6 @@ def test_workers_without_a_shared_store_are_refused() -> None:
     args = ("--store", "memory", "--workers", "2", "--host", "127.0.0.1", "--port", str(free_port()))
     result = subprocess.run(serve_command(*args), capture_output=True, text=True, env=clean_env(), timeout=30)
     output = result.stdout + result.stderr
-    assert result.returncode == 1, output  # a bad setting, like every other: click's ClickException status
+    assert result.returncode == 2, output  # a bad setting is a usage error, like a bad flag (click's status 2)
     assert "--store redis://" in output, output
     assert "redis-server" in output, output

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.contract.spec import job_timeout
-from mock_server.domain.kinds import Fields, JobKind, common
+from mock_server.domain.kinds.base import Fields, JobKind, common
 
 
 def _imagine(body: Mapping[str, Any]) -> Fields:

@@ -8,7 +8,7 @@ from typing import Any
 
 from mock_server.contract.problems import HttpError
 from mock_server.domain import prompts
-from mock_server.domain.kinds import Fields, FollowUp, JobKind, common
+from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common
 from mock_server.domain.kinds.buttons import GRID_BUTTONS
 
 STEP = 15  # Midjourney shows progress in jumps (0, 15, 30, ...), not percent by percent

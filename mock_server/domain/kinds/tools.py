@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mock_server.domain.kinds import Fields, JobKind, common
+from mock_server.domain.kinds.base import Fields, JobKind, common
 
 
 def _text_of(body: Mapping[str, Any]) -> str | None:

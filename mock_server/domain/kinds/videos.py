@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.contract.problems import HttpError, Violation
-from mock_server.domain.kinds import Fields, FollowUp, JobKind, common
+from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common
 from mock_server.domain.lifecycle import JobStatus
 
 RESULTS = 4  # results per video job (the count is undocumented; Midjourney makes four)

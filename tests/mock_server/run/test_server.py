@@ -14,7 +14,8 @@ from PIL import Image
 
 from mock_server import Settings, create_app
 from mock_server.run.connections import LimitedHttpToolsProtocol
-from mock_server.run.server import LiveServer, uvicorn_config
+from mock_server.run.listener import uvicorn_config
+from mock_server.run.server import LiveServer
 
 
 def call(method: str, url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, str], bytes]:

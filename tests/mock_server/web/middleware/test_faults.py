@@ -15,7 +15,8 @@ from starlette.applications import Starlette
 from mock_server import MockControl, Settings, VirtualClock, create_app
 from mock_server.contract.problems import nest_body
 from mock_server.domain.records.journal import mask_key
-from mock_server.run.server import LiveServer, bind_socket
+from mock_server.run.listener import bind_socket
+from mock_server.run.server import LiveServer
 
 pytestmark = pytest.mark.anyio
 

@@ -55,7 +55,7 @@ def cli_values(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
     """Keywords for `cls` from what click gave: flags not given are left out; text is parsed and checked.
 
     Raises:
-        click.BadParameter: naming the flag, for a value that does not parse (a usage error: exit 2).
+        click.UsageError: naming the flag, for a value that does not parse (exit 2).
     """
     found: dict[str, Any] = {}
     for name, value in values.items():
@@ -65,7 +65,7 @@ def cli_values(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
         try:
             found[name] = _parsed(spec, value)
         except SettingsError as exc:
-            raise click.BadParameter(str(exc), param_hint=flag_name(spec)) from None
+            raise click.UsageError(str(exc)) from None
     return found
 
 

@@ -92,5 +92,5 @@ def test_the_proxy_command_has_help_and_refuses_a_bad_upstream() -> None:
     runner = CliRunner()
     assert "--upstream" in runner.invoke(proxy, ["--help"]).output
     bad = runner.invoke(proxy, ["--upstream", "ftp://x"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # a usage error
     assert "must be an http:// or https:// URL" in bad.output

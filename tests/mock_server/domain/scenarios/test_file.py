@@ -81,6 +81,6 @@ def test_serve_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
 
 def test_serve_reports_a_bad_default_scenario() -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "0", "--scenario", "latency"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert "Setting 'scenario' has value 'latency'" in result.output
     assert "needs an argument: latency:<ms>" in result.output

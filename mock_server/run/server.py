@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from mock_server.domain.clock import Clock
 from mock_server.run.connections import fd_problem
 from mock_server.run.listener import bind_socket, uvicorn_config
 from mock_server.run.workers import Workers
+from mock_server.web.admin.guard import is_loopback
 from mock_server.web.app import create_app
 
 
@@ -39,8 +41,53 @@ def banner(settings: Settings) -> str:
             f"  dashboard (live jobs, requests, webhooks, controls): {url}/__mock/ui",
             f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
             f"(admin API spec: {url}/__mock/openapi.yaml; {admin})",
+            *_exposed_notes(settings),
         ]
     )
+
+
+def _exposed_notes(settings: Settings) -> list[str]:
+    """What changes when the mock listens beyond loopback (``--host 0.0.0.0``, as in its container image).
+
+    Clients then come from other addresses (in a container, even the host's requests arrive from the bridge), so
+    the loopback-only admin API turns them away, and webhooks to loopback names stay inside the container.
+    """
+    if is_loopback(settings.host):
+        return []
+    notes: list[str] = []
+    if settings.public_url is None and _is_unspecified(settings.host):
+        notes.append(
+            f"  note: image URLs name {settings.base_url}, which clients cannot use; set --public-url to the URL "
+            f"they use (env FLUX_MOCK_PUBLIC_URL), e.g. http://127.0.0.1:{settings.port}"
+        )
+    if settings.admin_token is None:
+        notes.append(
+            f"  note: listening on {settings.host}, but the admin API and the dashboard answer loopback clients "
+            "only, and requests from other machines (or from a container's host) are not loopback; to reach them, "
+            "start with --admin-token TOKEN (env FLUX_MOCK_ADMIN_TOKEN) and send Authorization: Bearer TOKEN "
+            "(the dashboard asks for it once)"
+        )
+    elif not settings.admin_host:
+        notes.append(
+            f"  note: listening on {settings.host}: admin callers send the token, and one that reaches the mock "
+            "by a name or address other than localhost or 127.0.0.1 needs it listed: --admin-host NAME "
+            "(env FLUX_MOCK_ADMIN_HOST)"
+        )
+    if settings.webhook_allow_hosts and all(is_loopback(host) for host in settings.webhook_allow_hosts):
+        notes.append(
+            f"  note: webhooks go only to {', '.join(settings.webhook_allow_hosts)} (in a container: the container "
+            "itself); to send them to another machine or the container's host, allow its name, e.g. "
+            "--webhook-allow-host host.docker.internal (env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS)"
+        )
+    return notes
+
+
+def _is_unspecified(host: str) -> bool:
+    # 0.0.0.0 and ::, "every interface": fine to bind, meaningless in a URL.
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
 
 
 def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:

@@ -60,7 +60,7 @@ class AdminGuard:
                 return 401, "The admin API needs the --admin-token: send it as a Bearer token or X-Mock-Admin-Token."
         else:
             client = scope.get("client")
-            if not client or not _is_loopback(client[0]):
+            if not client or not is_loopback(client[0]):
                 peer = client[0] if client else "unknown"
                 return (
                     403,
@@ -71,7 +71,7 @@ class AdminGuard:
         if not host:
             return 403, "The admin API needs a Host header; send one, e.g. Host: 127.0.0.1:8080."
         name, port = _split_host(host)
-        if not _is_loopback(name) and name not in self.hosts:
+        if not is_loopback(name) and name not in self.hosts:
             return (
                 403,
                 f"The admin API answers requests for a loopback host only (localhost, 127.0.0.1, [::1]); this one "
@@ -118,7 +118,7 @@ class AdminGuard:
             return False  # "null" (sandboxed pages, file://) and anything unparsable: foreign
         name, port = _split_host(rest)
         port = port or ("443" if scheme == "https" else "80")
-        return name in self.hosts or (_is_loopback(name) and port == (host_port or "80"))
+        return name in self.hosts or (is_loopback(name) and port == (host_port or "80"))
 
 
 # Methods that change nothing: not checked for Origin or Content-Type (a browser cannot read the answers
@@ -167,7 +167,7 @@ def _token(headers: dict[bytes, str], scope: Scope) -> str | None:
     return bearer_token(scope)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     """127.0.0.0/8, ::1, their IPv4-mapped form (::ffff:127.0.0.1, a dual-stack bind's peer) or localhost."""
     try:
         address = ipaddress.ip_address(host)

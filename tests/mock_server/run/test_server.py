@@ -15,7 +15,7 @@ from PIL import Image
 from mock_server import Settings, create_app
 from mock_server.run.connections import LimitedHttpToolsProtocol
 from mock_server.run.listener import uvicorn_config
-from mock_server.run.server import LiveServer
+from mock_server.run.server import LiveServer, banner
 
 
 def call(method: str, url: str, body: dict[str, object] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -86,6 +86,7 @@ async def test_trust_proxy_believes_only_the_proxy_it_names(monkeypatch: pytest.
     assert (config.proxy_headers, config.forwarded_allow_ips) == (True, ["203.0.113.9"])
     assert await _admin_health_via(config, "203.0.113.9", "127.0.0.1") == 200  # the operator vouched for it
     assert await _admin_health_via(config, "198.51.100.4", "127.0.0.1") == 403  # any other peer: its own address
+    assert await _admin_health_via(config, "203.0.113.9", "198.51.100.4") == 403  # the proxy's remote client
 
 
 def test_live_server_uses_the_same_pinned_config(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -97,3 +98,47 @@ def test_live_server_uses_the_same_pinned_config(monkeypatch: pytest.MonkeyPatch
         assert server.config.http.limits.max_headers == 7  # type: ignore[union-attr]
     finally:
         server.stop()
+
+
+# --- the banner beyond loopback (--host 0.0.0.0, as in the container image) ---------------------------------
+
+
+def test_a_loopback_bind_has_no_notes() -> None:
+    assert "note:" not in banner(Settings(host="127.0.0.1"))
+    assert "note:" not in banner(Settings(host="::1", webhook_allow_hosts=("localhost",)))
+
+
+def test_a_wildcard_bind_says_how_to_reach_the_admin_api_webhooks_and_images() -> None:
+    text = banner(Settings(host="0.0.0.0", port=8080))
+    assert "the admin API and the dashboard answer loopback clients only" in text
+    assert "--admin-token TOKEN (env FLUX_MOCK_ADMIN_TOKEN)" in text
+    assert "--webhook-allow-host host.docker.internal (env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS)" in text
+    assert "image URLs name http://0.0.0.0:8080" in text
+    assert "--public-url" in text
+    assert "(env FLUX_MOCK_PUBLIC_URL), e.g. http://127.0.0.1:8080" in text
+
+
+def test_each_note_goes_once_its_setting_is_given() -> None:
+    text = banner(
+        Settings(
+            host="0.0.0.0",
+            public_url="http://127.0.0.1:8080",
+            admin_token="t",
+            admin_host=("mock.example",),
+            webhook_allow_hosts=("host.docker.internal",),
+        )
+    )
+    assert "note:" not in text
+    assert "IMAGINEPRO_BASE_URL=http://127.0.0.1:8080" in text
+
+
+def test_with_a_token_a_wildcard_bind_points_at_admin_host() -> None:
+    text = banner(Settings(host="::", admin_token="t"))
+    assert "loopback clients only" not in text
+    assert "--admin-host NAME (env FLUX_MOCK_ADMIN_HOST)" in text
+
+
+def test_a_specific_address_is_a_usable_url() -> None:
+    text = banner(Settings(host="192.0.2.10"))
+    assert "image URLs" not in text  # http://192.0.2.10:8080 is an address clients can use
+    assert "listening on 192.0.2.10" in text

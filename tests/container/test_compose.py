@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from mock_server import Settings
-from mock_server.run.cli import serve, settings_from_cli
+from mock_server.run.cli import serve
+from mock_server.run.options import cli_values
 from mock_server.run.server import banner
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "container"
@@ -38,7 +39,7 @@ def mock_settings(compose: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> S
         monkeypatch.setenv(name, _interpolated(str(value)))
     context = serve.make_context("serve", list(service["command"][1:]))
     assert service["command"][0] == "serve"
-    return settings_from_cli(context.params)
+    return Settings.from_cli(cli_values(Settings, context.params))
 
 
 def test_the_mock_service_builds_this_containerfile_twice_over_redis(compose: dict[str, Any]) -> None:

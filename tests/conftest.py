@@ -23,6 +23,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 API_KEY = "sk-test"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
+# Folders whose every test belongs to the slow tier (many processes on Redis; a container image built and run).
+SLOW_FOLDERS = ("fleet", "container")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow folders' tests `slow`: plain ``pytest`` leaves them to .ci/run's full tier."""
+    for item in items:
+        parts = item.path.parts
+        if "tests" in parts and parts[parts.index("tests") + 1] in SLOW_FOLDERS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def anyio_backend() -> str:

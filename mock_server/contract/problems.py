@@ -28,8 +28,17 @@ ECHO_CHARS = 200
 TEXT_CHARS = 1000
 
 
+# orjson writes integers from -2**63 to 2**64 - 1; a larger one sent in a path or query parameter is echoed as text.
+_INT_RANGE = range(-(2**63), 2**64)
+
+
 def bounded(value: Any, depth: int = ECHO_DEPTH) -> Any:
-    """`value` cut to at most `ECHO_DEPTH` levels, `ECHO_ITEMS` items per container and `ECHO_CHARS` per string."""
+    """`value` cut to at most `ECHO_DEPTH` levels, `ECHO_ITEMS` items per container and `ECHO_CHARS` per string.
+
+    Integers beyond 64 bits become their digits as text, so every echo serialises.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT_RANGE:
+        return bounded(str(value))
     if isinstance(value, str):
         return value if len(value) <= ECHO_CHARS else f"{value[:ECHO_CHARS]}... ({len(value)} characters)"
     if isinstance(value, list | tuple):

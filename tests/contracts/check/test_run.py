@@ -42,6 +42,7 @@ def jobs_in(app: Any) -> int:
     return len(app.state.services.jobs)
 
 
+@pytest.mark.slow  # the one whole-spec check (every part, every operation): ~45 s of CPU
 def test_check_passes_against_the_mock_with_every_part() -> None:
     from contracts.checks import SHAPES
     from contracts.core.schema import contract

@@ -5,11 +5,15 @@ Seeded and without the example database, so a failure replays. Zero failures is 
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 
 from mock_server import Settings, VirtualClock, create_app, spec_path
+
+# The whole spec, every phase, 40 examples an operation: minutes of CPU, so in the slow tier (.ci/run runs it).
+pytestmark = pytest.mark.slow
 
 CONFIG = schemathesis.Config.from_dict(
     {

@@ -203,3 +203,37 @@ def test_rate_limit_windows_are_bounded() -> None:
     for i in range(ratelimit.MAX_WINDOWS + 50):
         limiter.hit(f"key-{i}", "general")
     assert len(limiter._hits) == ratelimit.MAX_WINDOWS
+
+
+BEYOND_64_BITS = "177094832676310207332662911375813640192"  # what plain `st run` sent (seed 11)
+
+
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        (f"/api/v1/discord/token/{BEYOND_64_BITS}", "id"),
+        (f"/api/v1/nova/images?page={BEYOND_64_BITS}", "page"),
+        (f"/api/v1/nova/images?page=-{BEYOND_64_BITS}", "page"),
+        (f"/api/v1/midjourney/images?size={BEYOND_64_BITS}", "size"),
+    ],
+)
+async def test_an_integer_beyond_64_bits_is_a_400_naming_the_parameter_and_its_range(
+    api: httpx.AsyncClient, path: str, parameter: str
+) -> None:
+    # orjson writes integers of 64 bits at most: the echo of the sent value failed and the answer was a 500.
+    response = await api.get(path)
+    assert response.status_code == 400, response.text
+    [detail] = response.json()["details"]
+    assert detail["pointer"] == f"/{parameter}"
+    assert detail["rule"] in ("minimum", "maximum")
+    assert BEYOND_64_BITS in detail["value"]
+    assert "from" in detail["hint"]  # the allowed range
+    assert (await api.get("/__mock/requests")).status_code == 200  # the journal stays readable
+
+
+def test_bounded_writes_huge_integers_as_their_digits() -> None:
+    assert bounded(2**64) == str(2**64)
+    assert bounded(-(2**63) - 1) == str(-(2**63) - 1)
+    assert bounded(2**64 - 1) == 2**64 - 1
+    assert bounded(True) is True
+    orjson.dumps(bounded({"n": 10**40}))

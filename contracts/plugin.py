@@ -43,10 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("flux-mock", "flux-mock: the offline ImaginePro Flux API for your client's tests")
     group.addoption(
         "--flux-mock-job-seconds",
-        type=float,
+        type=_job_seconds,
         default=3.0,
-        metavar="SECONDS",
-        help="Processing time of a job on the flux_mock fixtures (default 3).",
+        metavar="SECONDS|PRESET",
+        help="Processing time of a job on the flux_mock fixtures, in seconds or a preset as for `flux-mock serve "
+        "--job-seconds`: instant (0), demo (3), realistic (12) (default 3).",
     )
     group.addoption(
         "--flux-mock-seed",
@@ -61,6 +62,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="KEY",
         help="The only API key the flux_mock fixtures accept (default sk-flux-mock-test).",
     )
+
+
+def _job_seconds(text: str) -> float:
+    """``--flux-mock-job-seconds`` takes the words ``serve --job-seconds`` takes (one declaration, in Settings)."""
+    import argparse
+
+    from mock_server import Settings, SettingsError
+
+    try:
+        return float(Settings.parse_option("job_seconds", text, source="--flux-mock-job-seconds"))
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -152,13 +165,13 @@ class _Handle:
         polls several times without an `advance` in between looks like a tight loop.
 
         Args:
-            rules: the limits (default: the documented 10 polls/s, no courtesy interval, openapi.yaml's routes).
+            rules: the limits (default: those of `flux-mock verify` with no flags, and openapi.yaml's routes).
             checks: check names to run (default: all), e.g. ``["request-schema", "poll-after-terminal"]``.
         """
         from contracts.verify.checks import ClientRules, run_checks
         from contracts.verify.exchanges import contract_routes
 
-        rules = rules or ClientRules(min_poll_interval=0.0, documented=contract_routes())
+        rules = rules or ClientRules(documented=contract_routes())
         return run_checks(self.exchanges(), rules, names=checks)
 
     def reset(self) -> None:

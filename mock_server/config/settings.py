@@ -384,6 +384,11 @@ class Settings:
         return cls(**values)
 
     @classmethod
+    def parse_option(cls, name: str, text: str, *, source: str) -> Any:
+        """One setting's value from text, as its flag and variable take it (presets, lists, ranges, choices)."""
+        return parse_text(field_named(cls, name), text, source=source)
+
+    @classmethod
     def from_cli(cls, values: Mapping[str, Any], *, defaults: Mapping[str, Any] | None = None) -> Settings:
         """Settings from a command line: a command's own `defaults`, then ``FLUX_MOCK_*``, then the flags given.
 

@@ -82,6 +82,16 @@ def test_client_violations_show_what_a_sloppy_client_got_wrong(flux_mock):
     assert "n must not be greater than 4" in flux_mock.violations[0]
 
 
+def test_a_half_second_poller_is_flagged_as_verify_flags_it(flux_mock):
+    # The plugin judges with `flux-mock verify`'s defaults (a 1 s courtesy gap between polls of one job).
+    with flux_mock.client() as api:
+        created = api.post("/api/v1/flux/imagine", json={"prompt": "a fox"}).json()
+        for _ in range(3):
+            api.get(f"/api/v1/message/fetch/{created['messageId']}")
+            flux_mock.advance(0.5)
+    assert "poll-interval" in [v.check for v in flux_mock.client_violations()]
+
+
 @pytest.mark.flux_mock(seed=7)
 def test_another_seed_gets_a_server_of_its_own(flux_mock):
     with flux_mock.client() as api:
@@ -113,8 +123,10 @@ async def test_in_process_on_virtual_time(flux_mock_asgi):
 
 
 def test_the_fixtures_as_a_user_sees_them(pytester: pytest.Pytester) -> None:
-    result = run_inner(pytester, "--flux-mock-seed", "0", test_fixtures=FIXTURE_TESTS)
-    result.assert_outcomes(passed=5, errors=1)
+    result = run_inner(
+        pytester, "--flux-mock-seed", "0", "--flux-mock-job-seconds", "demo", test_fixtures=FIXTURE_TESTS
+    )
+    result.assert_outcomes(passed=6, errors=1)
     result.stdout.fnmatch_lines(["*test_a_marker_typo_is_an_error*ERROR*", "*takes only scenario= and seed=*"])
 
 

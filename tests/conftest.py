@@ -27,6 +27,7 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 SLOW_FOLDERS = ("fleet", "container")
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the slow folders' tests `slow`: plain ``pytest`` leaves them to .ci/run's full tier."""
     for item in items:

@@ -88,3 +88,19 @@ def test_load_schema_in_process_and_with_webhooks_as_paths() -> None:
     assert loaded.app is app
     labels = {op.ok().label for op in loaded.get_all_operations()}
     assert "POST /__webhooks__/messageUpdate" in labels
+
+
+def test_the_fuzzing_copy_drops_patterns_of_very_long_strings_only() -> None:
+    document = schema.document()
+    removed = schema.drop_costly_patterns(document)
+    assert removed == ["#/components/schemas/ButtonRequest/properties/mask/pattern"]
+    mask = document["components"]["schemas"]["ButtonRequest"]["properties"]["mask"]
+    assert mask["maxLength"] == 700_000  # the length bound stays for schemathesis
+    assert "pattern" in schema.document()["components"]["schemas"]["ButtonRequest"]["properties"]["mask"]
+
+
+def test_the_kit_still_probes_the_dropped_pattern() -> None:
+    # What fuzzing leaves out, a probe still sends: one body that breaks exactly the mask's pattern.
+    from contracts.core.rules import rules
+
+    assert "mask.pattern" in rules("mjButton")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from contracts.core.failures import ContractFailure, ContractViolation, raise_for
     from contracts.core.reporting import CheckReport, Outcome, render_summary, write_junit
     from contracts.core.schema import contract, load_schema, schema_errors, validator_for
-    from contracts.plugin import FluxMock, FluxMockASGI
+    from contracts.plugin import FluxMock, FluxMockASGI, ReceiverCheck
     from contracts.receiver.run import (
         ReceiverError,
         ReceiverOptions,
@@ -70,6 +70,7 @@ _EXPORTS: dict[str, str] = {
     "Exchange": "verify.checks",
     "FluxMock": "plugin",
     "FluxMockASGI": "plugin",
+    "ReceiverCheck": "plugin",
     "ReceiverError": "receiver.run",
     "ReceiverOptions": "receiver.run",
     "ReceiverReport": "receiver.run",
@@ -131,6 +132,7 @@ __all__ = [
     "FluxMockASGI",
     "Outcome",
     "RealTimer",
+    "ReceiverCheck",
     "ReceiverError",
     "ReceiverOptions",
     "ReceiverReport",

@@ -80,6 +80,16 @@ def test_the_secret_can_come_from_the_environment(receivers: str) -> None:
     assert "5 of 5 scenario(s) passed" in result.output
 
 
+def test_a_failing_receiver_in_process_exits_1_with_the_report(receivers: str, tmp_path: Path) -> None:
+    junit = tmp_path / "receiver.xml"
+    args = [f"{receivers}/bad/hook", "--secret", SECRET, "--scenarios", "done,tampered-body", "--junit", str(junit)]
+    result = CliRunner().invoke(verify_receiver, args)
+    assert result.exit_code == 1, result.output
+    assert "tampered-body  FAIL    1     200" in result.output
+    assert f"JUnit report written to {junit}" in result.output
+    assert ET.parse(junit).getroot().find("./testsuite").get("failures") == "1"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

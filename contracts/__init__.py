@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     from contracts.core.failures import ContractFailure, ContractViolation, raise_for
     from contracts.core.reporting import CheckReport, Outcome, render_summary, write_junit
     from contracts.core.schema import contract, load_schema, schema_errors, validator_for
-    from contracts.plugin import FluxMock, FluxMockASGI
+    from contracts.plugin import FluxMock, FluxMockASGI, ReceiverCheck
+    from contracts.receiver.run import (
+        ReceiverError,
+        ReceiverOptions,
+        ReceiverReport,
+        ReceiverResult,
+        verify_receiver,
+        verify_receiver_async,
+    )
+    from contracts.receiver.verdicts import ReceiverViolation
     from contracts.strategies import (
         invalid_requests,
         messages,
@@ -61,6 +70,14 @@ _EXPORTS: dict[str, str] = {
     "Exchange": "verify.checks",
     "FluxMock": "plugin",
     "FluxMockASGI": "plugin",
+    "ReceiverCheck": "plugin",
+    "ReceiverError": "receiver.run",
+    "ReceiverOptions": "receiver.run",
+    "ReceiverReport": "receiver.run",
+    "ReceiverResult": "receiver.run",
+    "ReceiverViolation": "receiver.verdicts",
+    "verify_receiver": "receiver.run",
+    "verify_receiver_async": "receiver.run",
     "ScenarioResult": "verify.run",
     "VerifyError": "verify.run",
     "VerifyOptions": "verify.run",
@@ -115,6 +132,12 @@ __all__ = [
     "FluxMockASGI",
     "Outcome",
     "RealTimer",
+    "ReceiverCheck",
+    "ReceiverError",
+    "ReceiverOptions",
+    "ReceiverReport",
+    "ReceiverResult",
+    "ReceiverViolation",
     "ScenarioResult",
     "VerifyError",
     "VerifyOptions",
@@ -138,6 +161,8 @@ __all__ = [
     "schema_errors",
     "validator_for",
     "verify_client",
+    "verify_receiver",
+    "verify_receiver_async",
     "webhook_payloads",
     "write_junit",
 ]

@@ -3,7 +3,10 @@
 Fixtures:
     flux_mock         a real server on 127.0.0.1:<free port> for the whole session, reset before each test;
     flux_mock_asgi    the same app in process, on a virtual clock (fast; async httpx clients only);
-    webhook_receiver  a recording webhook receiver on 127.0.0.1:<free port>.
+    webhook_receiver  a recording webhook receiver on 127.0.0.1:<free port>;
+    flux_mock_receiver_check
+                      holds your own webhook receiver (an ASGI/WSGI app, or a loopback URL) to the delivery
+                      contract with the scenarios of ``flux-mock verify-receiver``.
 
 Marker:
     @pytest.mark.flux_mock(scenario="fail", seed=7)   applies to either mock fixture in that test.
@@ -31,6 +34,7 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
+    from contracts.receiver.run import ReceiverReport
     from contracts.verify.checks import ClientRules, ClientViolation, Exchange
     from contracts.verify.exchanges import AnswerRecorder
     from mock_server import LiveServer, MockControl, RequestRecorded, Settings, WebhookAttempted, WebhookReceiver
@@ -315,3 +319,63 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
 
     with WebhookReceiver() as receiver:
         yield receiver
+
+
+class ReceiverCheck:
+    """The `flux_mock_receiver_check` fixture: call it with your receiver; it raises when the receiver breaks
+    the delivery contract, and returns the `ReceiverReport` otherwise."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def __call__(
+        self,
+        target: Any,
+        *,
+        path: str = "/",
+        secret: str | None = None,
+        scenarios: Iterable[str] = ("default",),
+        ack_timeout_s: float = 10.0,
+        allow_hosts: Iterable[str] = (),
+    ) -> ReceiverReport:
+        """Send `target` the deliveries of `scenarios` and judge every answer (``flux-mock verify-receiver``).
+
+        Args:
+            target: your receiver: an ASGI app (Starlette, FastAPI) or a WSGI app (Flask, Django), called in
+                process, or the URL of one that is running (loopback, or a host in `allow_hosts`).
+            path: where deliveries are posted in an app (ignored for a URL).
+            secret: the Standard Webhooks secret your receiver verifies with; also runs the signature scenarios.
+            scenarios: names or presets (``default``, ``signature``, ``all``), e.g. ``["all"]``.
+            ack_timeout_s: how long each answer may take.
+            allow_hosts: hosts besides loopback a URL may name.
+
+        Raises:
+            ContractViolation: one failure per broken rule, each with a curl line of what was sent.
+            ReceiverError: nothing could be judged (an unknown scenario, a bad secret, nothing listening).
+        """
+        from contracts.core.failures import raise_for
+        from contracts.receiver.run import ReceiverOptions, verify_receiver
+
+        options = ReceiverOptions(
+            secret=secret,
+            scenarios=tuple(scenarios),
+            ack_timeout_s=ack_timeout_s,
+            seed=self.seed,
+            allow_hosts=tuple(allow_hosts),
+        )
+        report = verify_receiver(target, options, path=path)
+        raise_for(report.failures())
+        return report
+
+
+@pytest.fixture
+def flux_mock_receiver_check(request: pytest.FixtureRequest) -> ReceiverCheck:
+    """Check your webhook receiver against the delivery contract, in process, in a few lines.
+
+    Example:
+        def test_my_receiver(flux_mock_receiver_check):
+            flux_mock_receiver_check(my_app, path="/hooks/imaginepro", secret=SECRET, scenarios=["all"])
+
+    The deliveries are the ones ``flux-mock verify-receiver`` sends (seeded by ``--flux-mock-seed``).
+    """
+    return ReceiverCheck(request.config.getoption("--flux-mock-seed"))

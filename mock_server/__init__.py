@@ -20,6 +20,8 @@ from mock_server.domain.lifecycle import JobStatus
 from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, load_har
 from mock_server.domain.records.journal import Journal, RequestRecorded
 from mock_server.domain.webhooks.journal import WebhookAttempted
+from mock_server.domain.webhooks.signing import Signer as WebhookSigner
+from mock_server.domain.webhooks.targets import refusal as webhook_refusal
 from mock_server.run.cli import settings_options
 from mock_server.run.options import cli_values, click_options
 from mock_server.run.proxy import serve_proxy
@@ -61,6 +63,7 @@ __all__ = [
     "WebhookAttempted",
     "WebhookReceiver",
     "WebhookReply",
+    "WebhookSigner",
     "__version__",
     "cli_values",
     "click_options",
@@ -73,4 +76,5 @@ __all__ = [
     "setting_option",
     "settings_options",
     "spec_path",
+    "webhook_refusal",
 ]

@@ -181,7 +181,9 @@ def _check_range(declared_option: Option, value: float, source: str) -> None:
     too_high = high is not None and value > high
     if too_low or too_high:
         if low is not None and high is not None:
-            wanted = f"from {low:g} to {high:g}"
+            wanted = (
+                f"greater than {low:g} and at most {high:g}" if declared_option.above else f"from {low:g} to {high:g}"
+            )
         elif low is not None:
             wanted = f"greater than {low:g}" if declared_option.above else f"at least {low:g}"
         else:

@@ -180,11 +180,75 @@ def generate(prompt, *, base_url, api_key):
 """
 
 
-def test_the_scenario_marker_and_the_readme_example(pytester: pytest.Pytester) -> None:
-    [readme_test] = re.findall(r"```python\n(# test_my_client\.py.*?)```", README.read_text(encoding="utf-8"), re.S)
-    files = {"test_scenarios": SCENARIO_TESTS, "my_client": MY_CLIENT, "test_my_client": readme_test}
+MY_RECEIVER = """
+import json
+
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+seen, finished = set(), set()
+
+
+async def hook(request):
+    body = await request.body()
+    try:
+        message = Webhook(SECRET).verify(body, dict(request.headers))
+    except (WebhookVerificationError, ValueError):
+        return JSONResponse({"error": "not signed by our sender"}, 401)
+    if not isinstance(message, dict) or not isinstance(message.get("progress"), int) or "updatedAt" not in message:
+        return JSONResponse({"error": "not a Message"}, 400)
+    if request.headers["webhook-id"] in seen or message["messageId"] in finished:
+        return JSONResponse({"ok": True})
+    seen.add(request.headers["webhook-id"])
+    if message["status"] in ("DONE", "FAIL"):
+        finished.add(message["messageId"])
+    return JSONResponse({"ok": True})
+
+
+app = Starlette(routes=[Route("/hooks/imaginepro", hook, methods=["POST"])])
+"""
+RECEIVER_FAILURES = """
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def crashes_on_progress(request):
+    message = await request.json()
+    return JSONResponse({"ok": True}, 200 if message["status"] in ("DONE", "FAIL") else 500)
+
+
+def test_a_broken_receiver_fails_with_what_was_sent(flux_mock_receiver_check):
+    app = Starlette(routes=[Route("/", crashes_on_progress, methods=["POST"])])
+    with pytest.raises(AssertionError) as failed:
+        flux_mock_receiver_check(app, scenarios=["progress"])
+    text = str(failed.value)
+    assert text.startswith("4 contract failures:")
+    assert "[progress] POST http://receiver.invalid/: progress events of one job" in text
+    assert "curl -sS -i -X POST http://receiver.invalid/ -H 'Content-Type: application/json'" in text
+"""
+
+
+def test_the_scenario_marker_and_the_readme_examples(pytester: pytest.Pytester) -> None:
+    # One inner session for the README's client and receiver examples (each session costs an interpreter start).
+    readme = README.read_text(encoding="utf-8")
+    [client_test] = re.findall(r"```python\n(# test_my_client\.py.*?)```", readme, re.S)
+    [receiver_test] = re.findall(r"```python\n(# test_my_receiver\.py.*?)```", readme, re.S)
+    files = {
+        "test_scenarios": SCENARIO_TESTS,
+        "my_client": MY_CLIENT,
+        "test_my_client": client_test,
+        "my_receiver": MY_RECEIVER,
+        "test_my_receiver": receiver_test,
+        "test_receiver_failures": RECEIVER_FAILURES,
+    }
     result = run_inner(pytester, "--flux-mock-job-seconds", "0", **files)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=7)
 
 
 WEBHOOK_TEST = """

@@ -13,8 +13,10 @@ from contracts.commands.check import check
 from contracts.commands.drift import drift
 from contracts.commands.options import ReportOptions
 from contracts.commands.proxy import proxy
+from contracts.commands.receiver import verify_receiver
 from contracts.commands.verify import RULE_OPTIONS, verify
 from contracts.drift.replay import DriftOptions
+from contracts.receiver.run import ReceiverOptions
 from contracts.verify.checks import ClientRules
 from contracts.verify.run import VerifyOptions
 from mock_server import ProxyOptions
@@ -26,6 +28,7 @@ COMMANDS: list[tuple[click.Command, list[tuple[type, tuple[str, ...] | None]]]] 
     (verify, [(VerifyOptions, None), (ClientRules, RULE_OPTIONS), (ReportOptions, None)]),
     (drift, [(DriftOptions, None), (ReportOptions, None)]),
     (proxy, [(ProxyOptions, None)]),
+    (verify_receiver, [(ReceiverOptions, None), (ReportOptions, None)]),
 ]
 
 
@@ -46,7 +49,7 @@ def test_every_declared_field_is_an_option_of_its_command(
 def test_every_reporting_command_has_the_one_junit_option() -> None:
     # One declaration (ReportOptions), so the flag, its help and its metavar are the same everywhere.
     helps = set()
-    for command in (check, verify, drift):
+    for command in (check, verify, drift, verify_receiver):
         [param] = [p for p in command.params if "--junit" in p.opts]
         assert isinstance(param, click.Option)
         helps.add((param.help, param.metavar))

@@ -17,7 +17,7 @@ from mock_server.contract.problems import Violation
 from mock_server.contract.spec import ADMIN_PREFIX, Spec, load_spec, spec_path
 from mock_server.domain.clock import Clock, SystemClock, VirtualClock
 from mock_server.domain.lifecycle import JobStatus
-from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, load_har
+from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, Recording, load_har, read_recording
 from mock_server.domain.records.journal import Journal, RequestRecorded
 from mock_server.domain.webhooks.journal import WebhookAttempted
 from mock_server.run.cli import settings_options
@@ -48,6 +48,7 @@ __all__ = [
     "ProxiedExchange",
     "ProxyOptions",
     "ReceivedWebhook",
+    "Recording",
     "RequestRecorded",
     "ScenarioError",
     "Settings",
@@ -69,6 +70,7 @@ __all__ = [
     "load_har",
     "load_spec",
     "option",
+    "read_recording",
     "serve_proxy",
     "setting_option",
     "settings_options",

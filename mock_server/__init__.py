@@ -17,7 +17,10 @@ from mock_server.contract.problems import Violation
 from mock_server.contract.spec import ADMIN_PREFIX, Spec, load_spec, spec_path
 from mock_server.domain.clock import Clock, SystemClock, VirtualClock
 from mock_server.domain.lifecycle import JobStatus
-from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, load_har
+from mock_server.domain.operations import Operations
+from mock_server.domain.pacing import JobPace, KindPace, Pacing, Spread
+from mock_server.domain.records.har import HarEntry, HarError, HarRecorder, Recording, load_har, read_recording
+from mock_server.domain.records.history import RecordedJob, RecordedPoll, recorded_jobs
 from mock_server.domain.records.journal import Journal, RequestRecorded
 from mock_server.domain.webhooks.journal import WebhookAttempted
 from mock_server.domain.webhooks.signing import Signer as WebhookSigner
@@ -41,21 +44,29 @@ __all__ = [
     "HarError",
     "HarRecorder",
     "JobNotFound",
+    "JobPace",
     "JobStatus",
     "Journal",
+    "KindPace",
     "LiveServer",
     "MockControl",
     "MockServerError",
+    "Operations",
     "Option",
+    "Pacing",
     "ProxiedExchange",
     "ProxyOptions",
     "ReceivedWebhook",
+    "RecordedJob",
+    "RecordedPoll",
+    "Recording",
     "RequestRecorded",
     "ScenarioError",
     "Settings",
     "SettingsError",
     "Spec",
     "SpecError",
+    "Spread",
     "SystemClock",
     "UnknownScenario",
     "Violation",
@@ -72,6 +83,8 @@ __all__ = [
     "load_har",
     "load_spec",
     "option",
+    "read_recording",
+    "recorded_jobs",
     "serve_proxy",
     "setting_option",
     "settings_options",

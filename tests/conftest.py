@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -12,6 +13,9 @@ from redis_support import flushall, running_redis
 from starlette.applications import Starlette
 
 from mock_server import Settings, VirtualClock, create_app
+
+if TYPE_CHECKING:
+    from recordings import Recordings
 
 # Hermetic, replayable property tests: derandomized and without the example database in CI.
 settings.register_profile(
@@ -81,3 +85,14 @@ def redis_url(redis_server: str) -> str:
     """The session's Redis, emptied (FLUSHALL) for this test."""
     flushall(redis_server)
     return redis_server
+
+
+# --- recordings (flux-mock proxy --record, for drift and --pace-from) -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def recordings(tmp_path_factory: pytest.TempPathFactory) -> Recordings:
+    """HAR recordings through the proxy in front of the mock or a mutant, each made once a session."""
+    from recordings import Recordings  # here: it loads the contract kit, which most tests never need
+
+    return Recordings(tmp_path_factory.mktemp("recordings"))

@@ -94,10 +94,13 @@ def validator_for(name: str, path: str | None = None) -> Draft202012Validator:
     known = schema_names(path)
     if name not in known:
         raise ValueError(f"Unknown schema {name!r}; the contract has: {', '.join(known)}.")
+    return _validator_at(schema_pointer(name), path)
+
+
+@functools.cache
+def _validator_at(pointer: str, path: str | None = None) -> Draft202012Validator:
     return Draft202012Validator(
-        {"$ref": _URN + schema_pointer(name)},
-        registry=_registry(path),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
+        {"$ref": _URN + pointer}, registry=_registry(path), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
 
 
@@ -117,7 +120,16 @@ def _pointer(parts: Any) -> str:
 
 def schema_errors(name: str, instance: Any, path: str | None = None) -> list[SchemaError]:
     """Every violation of schema `name` by `instance`, in document order; empty when valid."""
-    errors = validator_for(name, path).iter_errors(instance)
+    return _errors(validator_for(name, path), instance)
+
+
+def schema_errors_at(pointer: str, instance: Any, path: str | None = None) -> list[SchemaError]:
+    """Every violation of the schema at a JSON pointer into the document (``#/paths/...``, inline schemas too)."""
+    return _errors(_validator_at("#" + pointer.removeprefix("#"), path), instance)
+
+
+def _errors(validator: Draft202012Validator, instance: Any) -> list[SchemaError]:
+    errors = validator.iter_errors(instance)
     found = [SchemaError(_pointer(e.absolute_path), str(e.validator), e.message, e.instance) for e in errors]
     return sorted(found, key=lambda e: (e.pointer, e.keyword))
 

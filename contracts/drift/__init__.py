@@ -1,1 +1,2 @@
-"""``flux-mock drift``: a recording compared with the mock (`replay`)."""
+"""``flux-mock drift``: a recording judged on its own, compared with the mock (`replay`) or an older one
+(`baseline`)."""

@@ -1,1 +1,1 @@
-"""What ``flux-mock proxy`` applies to live traffic: `watch` (`LifecycleWatch`)."""
+"""What ``flux-mock proxy`` applies to live traffic: `watch` (`LifecycleWatch`, over `contracts.checks.traffic`)."""

@@ -337,6 +337,16 @@ class Settings:
             choices=("404", "mock"),
         ),
     )
+    pace_from: tuple[str, ...] = field(
+        default=(),
+        metadata=option(
+            "Pace new jobs of each kind this HAR recording holds (flux-mock proxy --record) like its jobs: queue and "
+            "run time of one recorded job, drawn under --seed; other kinds keep --job-seconds (repeatable; env: "
+            "comma-separated).",
+            metavar="FILE.har",
+            flag="--pace-from",
+        ),
+    )
 
     def __post_init__(self) -> None:
         check_settings(self)

@@ -33,5 +33,7 @@ def serve_proxy(
     echo(f"  point your client at it: IMAGINEPRO_BASE_URL={url}; its API key goes to the upstream untouched")
     echo(f"  violations: printed here, and at {url}/__mock/violations; requests at {url}/__mock/requests")
     if options.record:
-        echo(f"  recording to {options.record} (HAR 1.2; Authorization redacted; complete on Ctrl+C)")
+        echo(
+            f"  recording to {options.record} (HAR 1.2; Authorization redacted; each exchange written as it completes)"
+        )
     uvicorn.Server(uvicorn_config(app, settings, log_level=settings.log_level)).run(sockets=[sock])

@@ -16,7 +16,11 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mock_server.config.settings import Settings
+from mock_server.contract.spec import load_spec
 from mock_server.domain.clock import Clock
+from mock_server.domain.kinds import KINDS
+from mock_server.domain.operations import Operations
+from mock_server.domain.pacing import Pacing, load_pacing
 from mock_server.run.connections import fd_problem
 from mock_server.run.listener import bind_socket, uvicorn_config
 from mock_server.run.workers import Workers
@@ -24,11 +28,12 @@ from mock_server.web.admin.guard import is_loopback
 from mock_server.web.app import create_app
 
 
-def banner(settings: Settings) -> str:
-    """The start-up text: where the mock is and how to point a client at it."""
+def banner(settings: Settings, pacing: Pacing | None = None) -> str:
+    """The start-up text: where the mock is, how to point a client at it, and what ``--pace-from`` paces."""
     url = settings.base_url
     key = settings.api_keys[0] if settings.api_keys else "sk-anything"
     admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
+    paced = "; recorded kinds as recorded, below" if pacing is not None and pacing.sources else ""
     return "\n".join(
         [
             f"flux-mock serving the ImaginePro API (Flux, Midjourney, tools, video) at {url}",
@@ -36,7 +41,8 @@ def banner(settings: Settings) -> str:
             f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
             "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
             f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
-            f"  jobs take {settings.job_seconds:g} s (--job-seconds); seed {settings.seed}; Ctrl+C stops.",
+            f"  jobs take {settings.job_seconds:g} s (--job-seconds{paced}); seed {settings.seed}; Ctrl+C stops.",
+            *(pacing.describe(KINDS, settings.job_seconds) if pacing is not None else []),
             f"  state: {settings.store}" + (f", {settings.workers} workers" if settings.workers > 1 else ""),
             f"  dashboard (live jobs, requests, webhooks, controls): {url}/__mock/ui",
             f"  QA switchboard: {url}/__mock/health, scenarios at {url}/__mock/scenarios "
@@ -90,6 +96,12 @@ def _is_unspecified(host: str) -> bool:
         return False
 
 
+def _pacing(settings: Settings) -> Pacing | None:
+    if not settings.pace_from:
+        return None
+    return load_pacing(settings.pace_from, Operations(load_spec()), seed=settings.seed)
+
+
 def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
     """Serve until interrupted (what ``flux-mock serve`` does); returns the exit status."""
     if settings.store != "memory":
@@ -103,11 +115,13 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
     settings = settings.replace(port=sock.getsockname()[1])
     try:
         app = create_app(settings) if not many else None  # each worker builds its own
+        # Each worker learns the pacing itself; read here too, so a bad --pace-from file stops the start-up at once.
+        pacing = app.state.services.pacing if app is not None else _pacing(settings)
     except BaseException:
         sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
         raise
     say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
-    say(banner(settings))
+    say(banner(settings, pacing))
     problem = fd_problem(settings.max_connections)
     if problem:
         say(problem)

@@ -15,6 +15,7 @@ from mock_server.domain.media.images import ImageCache
 from mock_server.domain.media.video import VideoCache
 from mock_server.domain.messages import render_message
 from mock_server.domain.operations import Operations
+from mock_server.domain.pacing import Pacing, load_pacing
 from mock_server.domain.ratelimit import RateLimiter
 from mock_server.domain.records.journal import Journal, mask_key
 from mock_server.domain.scenarios.engine import ScenarioEngine
@@ -45,6 +46,7 @@ class Services:
     webhooks: WebhookService
     operations: Operations  # what each request is, from the spec's x-mock-kind
     tokens: DiscordTokens  # the DIY plan's linked Discord tokens
+    pacing: Pacing = field(default_factory=Pacing)  # --pace-from: recorded queue and run times per job kind
     validators: dict[str, SchemaValidator] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)  # room for services added by later layers
 
@@ -78,6 +80,8 @@ class Services:
             default=settings.scenario,
             file_rules=load_rules(settings.scenarios_file) if settings.scenarios_file else None,
         )
+        operations = Operations(spec)
+        pacing = load_pacing(settings.pace_from, operations, seed=settings.seed) if settings.pace_from else Pacing()
         store: Store
         if settings.store == "memory":
             store = MemoryStore(jobs, credits, limiter, journal, webhooks.journal)
@@ -100,8 +104,9 @@ class Services:
             limiter=limiter,
             scheduler=scheduler,
             webhooks=webhooks,
-            operations=Operations(spec),
+            operations=operations,
             tokens=DiscordTokens(),
+            pacing=pacing,
             validators=validators,
         )
         return svc

@@ -109,7 +109,8 @@ class CreateJob:
         asked = headers.get(_WEBHOOK_FAULT_KEY)
         fault = svc.webhooks.check_request(fields["webhook_url"], None if asked is None else asked.decode("latin-1"))
         # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
-        base = Timing(duration=svc.settings.job_seconds * self.kind.pace(fields))
+        # --pace-from: a recorded job of this kind lends its queue and run time; otherwise --job-seconds.
+        base = svc.pacing.timing(self.kind.name, Timing(duration=svc.settings.job_seconds * self.kind.pace(fields)))
         fields, timing = admit(svc.scenarios, scope, fields, base)
         await svc.store.charge(state["account"], self.kind.cost(fields))
         if fault is not None:

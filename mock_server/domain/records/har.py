@@ -3,6 +3,10 @@
 Writing goes through `harfile` (the streaming HAR writer schemathesis uses), reading is plain JSON. A HAR file is
 what browsers' devtools, Charles and mitmproxy open, so a recorded session can be inspected with any of them.
 
+Each exchange is written and flushed as it completes, so a proxy killed mid-session (SIGKILL, a crash) leaves a
+file that holds every exchange before the kill and lacks only the closing brackets: `read_recording` reads such a
+file (dropping a partly written last entry) and says it was cut short; a clean stop writes a valid HAR.
+
 Secrets never reach the file: credential headers (``Authorization`` and friends) keep only their scheme, and the
 ``--redact`` JSON pointers are replaced in request and response JSON bodies. Arrival times are kept to the
 millisecond (``startedDateTime``), so a poll sequence and its pacing are visible.
@@ -12,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -151,7 +157,9 @@ def _content(raw: bytes, mime: str) -> harfile.Content:
 
 
 class HarRecorder:
-    """Append exchanges to a HAR 1.2 file, redacted; the file is complete once `close` is called.
+    """Append exchanges to a HAR 1.2 file, redacted, each flushed as it is added; `close` finishes the file.
+
+    Before `close` (or after a crash) the file lacks its closing brackets; `read_recording` reads it all the same.
 
     Example:
         recorder = HarRecorder("session.har", redact=("/prompt",))
@@ -240,17 +248,88 @@ def _entry(source: str, index: int, raw: Any) -> HarEntry:
         ) from None
 
 
-def load_har(path: str | Path) -> list[HarEntry]:
-    """Every entry of a HAR file, oldest first (sorted by ``startedDateTime``, ties in file order)."""
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A HAR file as read: its entries, and whether the file was finished (a proxy killed mid-session is not).
+
+    Attributes:
+        entries: every complete entry, oldest first.
+        complete: False when the closing brackets are missing (the recorder never got to `close`); the entries
+            written before the end are read and a partly written last one is dropped.
+        dropped: bytes at the end of a cut-short file that were not a complete entry (0 when complete).
+    """
+
+    source: str
+    entries: list[HarEntry]
+    complete: bool = True
+    dropped: int = 0
+
+    @property
+    def note(self) -> str | None:
+        """What a reader should be told about the file (None for a finished one)."""
+        if self.complete:
+            return None
+        tail = f"; the last {self.dropped} bytes (a partly written exchange) were dropped" if self.dropped else ""
+        return (
+            f"{self.source} was cut short (no closing brackets: the recording proxy did not stop cleanly): "
+            f"{len(self.entries)} complete exchange(s) read{tail}."
+        )
+
+
+_ENTRIES = re.compile(rb'"entries"\s*:\s*\[')
+
+
+def _salvage(source: str, raw: bytes) -> tuple[list[Any], int] | None:
+    """The complete entries of a HAR whose writer was killed (entries flushed one by one, no closing brackets),
+    and how many bytes at the end were not one; None when the text is not the start of a HAR file."""
+    head = _ENTRIES.search(raw, 0, 64 * 1024)
+    if head is None or not raw.lstrip().startswith(b"{"):
+        return None
+    text = raw[head.end() :].decode("utf-8", "replace")
+    decoder = json.JSONDecoder()
+    found: list[Any] = []
+    at = 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        if at >= len(text) or text[at] == "]":
+            return found, 0
+        try:
+            entry, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            return found, len(text[at:].encode("utf-8"))
+        found.append(entry)
+
+
+def read_recording(path: str | Path) -> Recording:
+    """Read a HAR file (`load_har` keeps only the entries), finished or cut short by a crash.
+
+    A recording the proxy could not finish (killed, power cut after the flush) holds every exchange written
+    before the end: they are read, and `Recording.note` says the file was cut short.
+    """
     source = str(path)
     try:
-        document = orjson.loads(Path(path).read_bytes())
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise HarError(f"Cannot read the recording {source}: {exc.strerror or exc}.") from None
+    complete, dropped = True, 0
+    try:
+        document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise HarError(f"{source} is not JSON ({exc}); a HAR file is a JSON document with log.entries.") from None
+        salvaged = _salvage(source, raw) if raw.strip() else ([], 0)
+        if salvaged is None:
+            raise HarError(f"{source} is not JSON ({exc}); a HAR file is a JSON document with log.entries.") from None
+        document, dropped, complete = {"log": {"entries": salvaged[0]}}, salvaged[1], False
     entries = document.get("log", {}).get("entries") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise HarError(f"{source} has no log.entries list; is it a HAR file (devtools, Charles, flux-mock --record)?")
-    found = [_entry(source, i, raw) for i, raw in enumerate(entries)]
-    return sorted(found, key=lambda e: e.started)
+    found = [_entry(source, i, raw_entry) for i, raw_entry in enumerate(entries)]
+    return Recording(source, sorted(found, key=lambda e: e.started), complete, dropped)
+
+
+def load_har(path: str | Path) -> list[HarEntry]:
+    """Every entry of a HAR file, oldest first (sorted by ``startedDateTime``, ties in file order).
+
+    A file cut short by a crash is read too (`read_recording` says so).
+    """
+    return read_recording(path).entries

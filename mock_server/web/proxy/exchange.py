@@ -93,7 +93,8 @@ class ProxyOptions:
     record: str | None = field(
         default=None,
         metadata=option(
-            "Write every exchange to this HAR 1.2 file (Authorization redacted; complete when the proxy stops).",
+            "Write every exchange to this HAR 1.2 file as it completes (Authorization redacted); a clean stop finishes "
+            "the file, and one cut short by a crash is still read by drift, serve --replay and --pace-from.",
             metavar="FILE.har",
         ),
     )

@@ -1,96 +1,88 @@
-"""``flux-mock drift``: a recording of the mock shows no drift; a recording of a mutant names its mutation."""
+"""``flux-mock drift FILE.har`` against the mock: like with like, the recording judged on its own, pacing as info."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import httpx
 import pytest
-from mutants import MUTANTS
-from proxy_session import proxy_app, session, upstream
+from recordings import Recordings
 
-from contracts.drift.replay import Finding, as_json, drift, junit_xml, render_table
-from mock_server import VirtualClock, load_har
+from contracts.drift.findings import KINDS
+from contracts.drift.replay import drift
+from contracts.drift.report import render_table
+from mock_server import load_har
 
-
-def recording(tmp_path: Path, mutant: str | None) -> Path:
-    import asyncio
-
-    target = tmp_path / f"{mutant or 'faithful'}.har"
-
-    async def run() -> None:
-        clock = VirtualClock()
-        chosen = next(m for m in MUTANTS if m.name == mutant) if mutant else None
-        app = proxy_app(upstream(chosen, clock), clock, record=str(target))
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://127.0.0.1") as client:
-            await session(client, clock)
-        app.state.recorder.close()
-
-    asyncio.run(run())
-    return target
+FIELD_KINDS = {k for k, severity in KINDS.items() if severity == "warning"} | {"status"}
 
 
-def test_a_recording_of_the_mock_shows_no_drift(tmp_path: Path) -> None:
-    findings = drift(load_har(recording(tmp_path, None)), seed=7)  # the mutants' seed: the same job pacing
-    assert findings == [], render_table(findings)
-    assert render_table(findings).startswith("No drift")
+def test_a_faithful_recording_paced_unlike_the_mock_shows_only_pacing(recordings: Recordings) -> None:
+    # Flux n=2, a Midjourney grid and U1 on it, from an upstream paced 6 s per job; the mock paces 3 s.
+    report = drift(load_har(recordings.get()), seed=7)
+    table = render_table(report)
+    assert {f.kind for f in report.findings} == {"pacing"}, table
+    assert not report.fails(frozenset({"error"}))
+    paced = {f.request: f for f in report.findings}
+    assert set(paced) == {"kind imagine", "kind mj-imagine", "kind button"}
+    assert all(f.severity == "info" and f.inferred for f in paced.values())
+    assert "DONE after 6.0 s" in paced["kind imagine"].recorded
+    assert "DONE after 3.0 s" in paced["kind imagine"].reference
+    assert "--pace-from" in paced["kind imagine"].message
+
+
+def test_the_same_recording_against_a_mock_paced_alike_shows_no_drift(recordings: Recordings) -> None:
+    report = drift(load_har(recordings.get()), job_seconds=6.0, seed=7)
+    assert report.findings == [], render_table(report)
+    assert "No drift" in render_table(report)
 
 
 @pytest.mark.parametrize(
-    ("mutant", "kind", "pointer", "rule", "inferred"),
+    ("mutant", "kind", "rule", "pointer"),
     [
-        ("done-without-images", "field-removed", "/images", "#/components/schemas/Message/properties/images", True),
-        ("status-outside-enum", "enum-not-in-spec", "/status", "#/components/schemas/Message/properties/status/enum",
-         False),
-        ("progress-101", "rule-broken", "/progress", "#/components/schemas/Message/properties/progress/maximum", False),
-        ("express-error-shape", "field-removed", "/statusCode", "#/components/schemas/Error/properties/statusCode",
-         False),
-        ("500-on-valid-body", "status", "", "#/paths/~1api~1v1~1flux~1imagine/post/responses/500", False),
-        ("never-finishes", "lifecycle", "/statuses", "#/components/schemas/Message/properties/status", False),
+        ("done-without-images", "contract", "done_has_images", "/images"),
+        ("lowercase-statuses", "enum-not-in-spec", "#/components/schemas/Message/properties/status/enum", "/status"),
+        ("progress-backwards", "contract", "progress_never_decreases", "/progress"),
+    ],
+)
+def test_a_broken_recording_is_an_error_naming_the_rule_whatever_the_mock_does(
+    recordings: Recordings, mutant: str, kind: str, rule: str, pointer: str
+) -> None:
+    report = drift(load_har(recordings.get(mutant)), job_seconds=6.0, seed=7)
+    table = render_table(report)
+    broken = [f for f in report.findings if (f.kind, f.rule, f.pointer) == (kind, rule, pointer)]
+    assert broken, table
+    assert all(f.severity == "error" and f.request.startswith("#") for f in broken)
+    assert report.fails(frozenset({"error"}))
+    # A state is compared with the same state: lowercase "done" is DONE, so the fields match.
+    if mutant != "done-without-images":
+        assert not [f for f in report.findings if f.kind in FIELD_KINDS], table
+
+
+@pytest.mark.parametrize(
+    ("mutant", "kind", "pointer", "rule"),
+    [
+        ("express-error-shape", "rule-broken", "", "#/components/schemas/Error/required"),
+        ("express-error-shape", "contract", "/message", "error_has_nestjs_shape"),
+        ("500-on-valid-body", "status", "", "#/paths/~1api~1v1~1flux~1imagine/post/responses/500"),
+        ("500-on-valid-body", "contract", "", "not_a_server_error"),
+        ("never-finishes", "contract", "/status", "finishes_within_timeout"),
+        ("progress-101", "rule-broken", "/progress", "#/components/schemas/Message/properties/progress/maximum"),
     ],
 )  # fmt: skip
-def test_a_mutant_recording_names_the_field_the_rule_and_whether_it_is_inferred(
-    tmp_path: Path, mutant: str, kind: str, pointer: str, rule: str, inferred: bool
+def test_the_scripted_proxy_session_of_a_mutant_names_the_field_and_the_rule(
+    recordings: Recordings, mutant: str, kind: str, pointer: str, rule: str
 ) -> None:
-    findings = drift(load_har(recording(tmp_path, mutant)), seed=7)
-    wanted = [f for f in findings if (f.kind, f.pointer, f.rule) == (kind, pointer, rule)]
-    assert wanted, render_table(findings)
-    assert {f.inferred for f in wanted} == {inferred}
+    report = drift(load_har(recordings.get(mutant, job_seconds=3.0, probes=True)), seed=7)
+    assert [f for f in report.findings if (f.kind, f.pointer, f.rule) == (kind, pointer, rule)], render_table(report)
 
 
-def test_reports_are_readable_json_and_junit() -> None:
-    finding = Finding("field-removed", "error", "#3 GET /x", "/images", None, ["u"], "#/a", True, "left out")
-    assert "field-removed" in render_table([finding])
-    assert "yes" in render_table([finding]).splitlines()[1]
-    assert '"inferred": true' in as_json([finding])
-    assert 'failures="1"' in junit_xml([finding])
-    assert 'failures="0"' in junit_xml([])
+def test_the_faithful_scripted_session_with_its_error_probes_shows_no_drift(recordings: Recordings) -> None:
+    # An early button press (409 naming each side's own messageId), unknown jobs, no key and invalid bodies.
+    report = drift(load_har(recordings.get(job_seconds=3.0, probes=True)), seed=7)
+    assert report.findings == [], render_table(report)
 
 
-def test_the_drift_command_exits_1_on_findings_of_chosen_severities(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from contracts.commands.drift import drift as command
-
-    clean, broken = recording(tmp_path, None), recording(tmp_path, "done-without-images")
-    runner = CliRunner()
-    assert runner.invoke(command, [str(clean), "--seed", "7"]).exit_code == 0
-    failed = runner.invoke(command, [str(broken), "--seed", "7", "--junit", str(tmp_path / "r.xml")])
-    assert failed.exit_code == 1
-    assert "#/components/schemas/Message/properties/images" in failed.output
-    assert (tmp_path / "r.xml").read_text().count("<failure") >= 1
-    assert runner.invoke(command, [str(broken), "--seed", "7", "--fail-on", "info"]).exit_code == 0
-    assert runner.invoke(command, [str(broken), "--fail-on", "fatal"]).exit_code == 2
-    assert runner.invoke(command, ["--help"]).exit_code == 0
-
-
-def test_the_proxy_command_has_help_and_refuses_a_bad_upstream() -> None:
-    from click.testing import CliRunner
-
-    from contracts.commands.proxy import proxy
-
-    runner = CliRunner()
-    assert "--upstream" in runner.invoke(proxy, ["--help"]).output
-    bad = runner.invoke(proxy, ["--upstream", "ftp://x"])
-    assert bad.exit_code == 2  # a usage error
-    assert "must be an http:// or https:// URL" in bad.output
+def test_a_field_the_mock_lacks_is_a_warning_on_the_same_state(recordings: Recordings) -> None:
+    # The upstream's DONE lacks images: against the mock's DONE (not whatever the mock shows then) that is a
+    # field-removed warning, beside the contract error.
+    report = drift(load_har(recordings.get("done-without-images")), seed=7)
+    removed = [f for f in report.findings if f.kind == "field-removed"]
+    assert {f.pointer for f in removed} == {"/images"}
+    assert all(f.severity == "warning" and f.exchanges == 3 and f.inferred for f in removed)

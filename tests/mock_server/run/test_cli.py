@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -84,3 +85,10 @@ def test_bad_host_is_not_blamed_on_the_port() -> None:
     result = CliRunner().invoke(main, ["serve", "--host", "10.255.255.1", "--port", "0"])
     assert result.exit_code == 1
     assert "Check --host" in result.output
+
+
+def test_a_pace_from_file_that_cannot_pace_stops_the_start_up_naming_it(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--port", "0", "--pace-from", str(tmp_path / "missing.har")])
+    assert result.exit_code == 1
+    assert "Cannot read the recording" in result.output
+    assert "missing.har" in result.output

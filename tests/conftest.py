@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
@@ -27,17 +28,33 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 API_KEY = "sk-test"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
-# Folders whose every test belongs to the slow tier (many processes on Redis; a container image built and run).
+# Folders whose every test belongs to the slow tier (many processes on Redis; a container image built and run), and
+# slow modules whose collection alone costs seconds (schemathesis builds a test per operation when imported).
 SLOW_FOLDERS = ("fleet", "container")
+SLOW_MODULES = ("mock_server/web/test_contract.py",)
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The fast tier (plain ``pytest``: ``-m "not slow"``) does not even import the slow tier's modules."""
+    if config.getoption("markexpr", "") == "not slow" and _in_slow_tier(collection_path):
+        return True
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the slow folders' tests `slow`: plain ``pytest`` leaves them to .ci/run's full tier."""
     for item in items:
-        parts = item.path.parts
-        if "tests" in parts and parts[parts.index("tests") + 1] in SLOW_FOLDERS:
+        if _in_slow_tier(item.path):
             item.add_marker(pytest.mark.slow)
+
+
+def _in_slow_tier(path: Path) -> bool:
+    if not path.is_relative_to(TESTS):
+        return False
+    relative = path.relative_to(TESTS).as_posix()
+    return relative.split("/")[0] in SLOW_FOLDERS or relative in SLOW_MODULES
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@
 
     python docs/gen_samples.py           # serve a mock, run every session in order, rewrite the sample outputs
     python docs/gen_samples.py --check   # the same run, exit 1 when an output's shape differs from its sample
+    python docs/gen_samples.py --fast    # (with or without --check) leave out the slow sessions
 
-A session is a fenced ``console`` block placed right after a ``<!-- run -->`` line (and a blank line). Its lines
+A session is a fenced ``console`` block placed right after a ``<!-- run -->`` line (and a blank line);
+``<!-- run: slow -->`` marks one that takes minutes (``flux-mock check``, ``verify``), run by the slow tier. Its lines
 starting with ``$ `` are commands (a line ending in a backslash continues on the next); the lines under a
 command are its sample output. Sessions run in order, README.md first and then the pages of mkdocs.yml's nav,
-as one bash script (``set -euo pipefail``) in a scratch folder, so shell variables (``$ID``, ``$GRID``) carry ids
+as one bash script (``set -euo pipefail``) in a scratch folder that links the checkout's ``examples`` and
+``tests``, so shell variables (``$ID``, ``$GRID``) carry ids
 from one command to the next. The mock is ``flux-mock serve`` with its defaults (seed 0, jobs take 3 s) on a
 free loopback port; ``http://127.0.0.1:8080`` in a command is that port's address.
 
@@ -36,6 +39,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "<!-- run -->"
+SLOW_MARK = "<!-- run: slow -->"
+LINKED = ("examples", "tests")  # what commands name by a path relative to the checkout
 READER_BASE = "http://127.0.0.1:8080"
 SHOWN_VALUES = ("success", "status", "statusCode", "error")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -52,6 +57,7 @@ class Command:
     text: str  # the command as bash reads it (continuation lines included)
     length: int  # lines the command takes
     sample: list[str] = field(default_factory=list)
+    slow: bool = False
 
 
 def pages() -> list[Path]:
@@ -78,9 +84,10 @@ def commands(page: Path) -> list[Command]:
     found: list[Command] = []
     i = 0
     while i < len(lines):
-        if lines[i].strip() != MARK:
+        if lines[i].strip() not in {MARK, SLOW_MARK}:
             i += 1
             continue
+        slow = lines[i].strip() == SLOW_MARK
         j = i + 1
         while j < len(lines) and not lines[j].strip():
             j += 1
@@ -95,7 +102,7 @@ def commands(page: Path) -> list[Command]:
                 while text[-1].endswith("\\"):
                     j += 1
                     text.append(lines[j])
-                current = Command(page, start, "\n".join(text), j - start + 1)
+                current = Command(page, start, "\n".join(text), j - start + 1, slow=slow)
                 found.append(current)
             elif current is None:
                 raise ValueError(f"{page.name}:{j + 1}: output before any $ command")
@@ -106,8 +113,9 @@ def commands(page: Path) -> list[Command]:
     return found
 
 
-def every_command() -> list[Command]:
-    return [c for page in pages() for c in commands(page)]
+def every_command(*, slow: bool = True) -> list[Command]:
+    """Every command of every page, in order (without the slow sessions' when `slow` is false)."""
+    return [c for page in pages() for c in commands(page) if slow or not c.slow]
 
 
 # --- running -----------------------------------------------------------------------------------------------
@@ -152,6 +160,8 @@ def run(cmds: Sequence[Command], base: str, workdir: Path) -> list[str]:
     """Run the commands in order as one bash script in `workdir`; each command's output, as a reader sees it."""
     outputs = workdir / "outputs"
     outputs.mkdir()
+    for name in LINKED:
+        (workdir / name).symlink_to(ROOT / name, target_is_directory=True)
     script = ["set -euo pipefail"]
     for n, c in enumerate(cmds):
         script.append(f"echo {n} > {outputs}/at")
@@ -161,7 +171,7 @@ def run(cmds: Sequence[Command], base: str, workdir: Path) -> list[str]:
         cwd=workdir,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         env={**os.environ, "LC_ALL": "C.UTF-8"},
         check=False,
     )
@@ -231,7 +241,7 @@ def write(cmds: Sequence[Command], outputs: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    cmds = every_command()
+    cmds = every_command(slow="--fast" not in argv)
     outputs = run_all(cmds)
     if "--check" in argv:
         found = differences(cmds, outputs)

@@ -13,8 +13,17 @@ gen_samples = load("gen_samples")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def test_every_session_runs_and_its_outputs_have_the_samples_shape() -> None:
+def test_every_quick_session_runs_and_its_outputs_have_the_samples_shape() -> None:
+    commands = gen_samples.every_command(slow=False)
+    outputs = gen_samples.run_all(commands)
+    assert gen_samples.differences(commands, outputs) == []
+
+
+@pytest.mark.slow
+def test_every_session_with_the_slow_ones_runs_and_keeps_the_samples_shape() -> None:
+    # flux-mock check and verify take a minute or more: the slow tier (.ci/run) runs them, in page order.
     commands = gen_samples.every_command()
+    assert any(c.slow for c in commands)
     outputs = gen_samples.run_all(commands)
     assert gen_samples.differences(commands, outputs) == []
 
@@ -23,6 +32,8 @@ def test_the_readme_and_the_walk_through_are_sessions_that_carry_ids_in_variable
     commands = gen_samples.every_command()
     pages = {c.page.relative_to(ROOT).as_posix() for c in commands}
     assert {"README.md", "docs/client/walkthrough.md", "docs/qa/scenarios.md", "docs/qa/admin-api.md"} <= pages
+    slow_pages = {c.page.relative_to(ROOT).as_posix() for c in commands if c.slow}
+    assert {"docs/ci/check.md", "docs/client/verify.md"} <= slow_pages
     for c in commands:
         assert not UUID.search(c.text), f"{c.page.name}:{c.line + 1}: a literal id in `{c.text}`; use a variable"
         assert c.sample or "=" in c.text.split()[0], f"{c.page.name}:{c.line + 1}: `{c.text}` shows no output"

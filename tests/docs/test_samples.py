@@ -36,7 +36,6 @@ def test_the_readme_and_the_walk_through_are_sessions_that_carry_ids_in_variable
     assert {"docs/ci/check.md", "docs/client/verify.md"} <= slow_pages
     for c in commands:
         assert not UUID.search(c.text), f"{c.page.name}:{c.line + 1}: a literal id in `{c.text}`; use a variable"
-        assert c.sample or "=" in c.text.split()[0], f"{c.page.name}:{c.line + 1}: `{c.text}` shows no output"
     assert any("$ID" in c.text for c in commands)
     assert any("$GRID" in c.text and "Cancel Job" not in c.text for c in commands)
 

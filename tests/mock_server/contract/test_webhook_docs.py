@@ -1,4 +1,4 @@
-"""The contract documents (openapi.yaml, the webhooks page of docs/) describe what the code does: headers, faults, settings."""
+"""The contract documents (openapi.yaml, docs/client/webhooks.md) describe what the code does: headers, faults."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def shown_default(value: Any) -> str:
 def settings_page() -> str:
     from mock_server import Settings
     from mock_server.config.options import env_name, flag_name, option_of
-    from mock_server.run.cli import ENV_PREFIX
+    from mock_server.config.settings import ENV_PREFIX
 
     rows = []
     for spec in dataclasses.fields(Settings):

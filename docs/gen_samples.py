@@ -11,12 +11,13 @@ command are its sample output. Sessions run in order, README.md first and then t
 as one bash script (``set -euo pipefail``) in a scratch folder that links the checkout's ``examples`` and
 ``tests``, so shell variables (``$ID``, ``$GRID``) carry ids
 from one command to the next. The mock is ``flux-mock serve`` with its defaults (seed 0, jobs take 3 s) on a
-free loopback port; ``http://127.0.0.1:8080`` in a command is that port's address, and port 8081 (where a
-session starts a server of its own, such as the proxy) is another free port.
+free loopback port; ``http://127.0.0.1:8080`` in a command is that port's address, and ports 8081 and 8000
+(where a session starts a server of its own: the proxy, a webhook receiver) are other free ports.
 
 Outputs are compared by shape, never by value: a JSON line by its keys and its ``success``, ``status``,
 ``statusCode`` and ``error`` values (a list of
-objects item by item); any other line with ids, timestamps and numbers blanked out.
+objects item by item); any other line with ids, timestamps and numbers blanked out and its spaces collapsed
+(columns padded to a figure's width move with it).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ MARK = "<!-- run -->"
 SLOW_MARK = "<!-- run: slow -->"
 LINKED = ("examples", "tests")  # what commands name by a path relative to the checkout
 READER_BASE = "http://127.0.0.1:8080"
-READER_SECOND_PORT = re.compile(r"\b8081\b")  # a second server a session starts itself (the proxy): a free port
+READER_PORTS = ("8081", "8000")  # servers a session starts itself (the proxy, a receiver): each on a free port
 SHOWN_VALUES = ("success", "status", "statusCode", "error")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)")
@@ -164,10 +165,12 @@ def run(cmds: Sequence[Command], base: str, workdir: Path) -> list[str]:
     outputs.mkdir()
     for name in LINKED:
         (workdir / name).symlink_to(ROOT / name, target_is_directory=True)
-    second = str(free_port())
+    ports = {reader: str(free_port()) for reader in READER_PORTS}
     script = ["set -euo pipefail"]
     for n, c in enumerate(cmds):
-        text = READER_SECOND_PORT.sub(second, c.text.replace(READER_BASE, base))
+        text = c.text.replace(READER_BASE, base)
+        for reader, port in ports.items():
+            text = re.sub(rf"\b{reader}\b", port, text)
         script.append(f"echo {n} > {outputs}/at")
         script.append("{\n" + text + "\n} > " + f"{outputs}/{n}")
     done = subprocess.run(
@@ -188,7 +191,9 @@ def run(cmds: Sequence[Command], base: str, workdir: Path) -> list[str]:
     results = []
     for n in range(len(cmds)):
         text = (outputs / f"{n}").read_text(encoding="utf-8").replace(base, READER_BASE)
-        results.append(re.sub(rf"\b{second}\b", "8081", text).rstrip("\n"))
+        for reader, port in ports.items():
+            text = re.sub(rf"\b{port}\b", reader, text)
+        results.append(text.rstrip("\n"))
     return results
 
 
@@ -213,7 +218,7 @@ def shape(text: str) -> list[Any]:
         elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
             out.append([_json_shape(item) for item in value])
         else:
-            out.append(_NUMBER.sub("N", _TIME.sub("TIME", _UUID.sub("ID", line))).rstrip())
+            out.append(" ".join(_NUMBER.sub("N", _TIME.sub("TIME", _UUID.sub("ID", line))).split()))
     return out
 
 

@@ -48,6 +48,7 @@ def test_a_changed_output_is_a_difference_and_ids_or_times_are_not() -> None:
     assert "curl x" in found
     assert gen_samples.differences([command], ['{"success":true}']) != []
     assert gen_samples.shape("200 image/webp at 2026-12-07T04:30:48.685Z") == ["N image/webp at TIME"]
+    assert gen_samples.shape("done  pass  113 ms  0") == gen_samples.shape("done  pass  65 ms   0")
 
 
 def test_a_mark_without_a_console_block_is_refused(tmp_path: Path) -> None:

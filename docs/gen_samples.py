@@ -11,8 +11,8 @@ command are its sample output. Sessions run in order, README.md first and then t
 as one bash script (``set -euo pipefail``) in a scratch folder that links the checkout's ``examples`` and
 ``tests``, so shell variables (``$ID``, ``$GRID``) carry ids
 from one command to the next. The mock is ``flux-mock serve`` with its defaults (seed 0, jobs take 3 s) on a
-free loopback port; ``http://127.0.0.1:8080`` in a command is that port's address, and ports 8081 and 8000
-(where a session starts a server of its own: the proxy, a webhook receiver) are other free ports.
+free loopback port; ``http://127.0.0.1:8080`` in a command is that port's address, and ports 8081, 8000 and
+8001 (where a session starts a server of its own: the proxy, webhook receivers) are other free ports.
 
 Outputs are compared by shape, never by value: a JSON line by its keys and its ``success``, ``status``,
 ``statusCode`` and ``error`` values (a list of
@@ -44,7 +44,7 @@ MARK = "<!-- run -->"
 SLOW_MARK = "<!-- run: slow -->"
 LINKED = ("examples", "tests")  # what commands name by a path relative to the checkout
 READER_BASE = "http://127.0.0.1:8080"
-READER_PORTS = ("8081", "8000")  # servers a session starts itself (the proxy, a receiver): each on a free port
+READER_PORTS = ("8081", "8000", "8001")  # servers a session starts itself (proxy, receivers): free ports
 SHOWN_VALUES = ("success", "status", "statusCode", "error")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(Z|[+-]\d\d:\d\d)")

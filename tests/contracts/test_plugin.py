@@ -18,7 +18,8 @@ pytest_plugins = ["pytester"]
 
 # The inner sessions need only this plugin (and anyio's); the others cost a second of start-up each.
 INNER = ("-p", "flux_mock", "-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:pytest_cov", "-W", "error")
-README = Path(__file__).resolve().parents[2] / "README.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "client"
+EXAMPLE_PAGES = (DOCS / "pytest-plugin.md", DOCS / "verify-receiver.md")
 
 
 def run_inner(pytester: pytest.Pytester, *args: str, **files: str) -> pytest.RunResult:
@@ -234,9 +235,9 @@ def test_a_broken_receiver_fails_with_what_was_sent(flux_mock_receiver_check):
 """
 
 
-def test_the_scenario_marker_and_the_readme_examples(pytester: pytest.Pytester) -> None:
-    # One inner session for the README's client and receiver examples (each session costs an interpreter start).
-    readme = README.read_text(encoding="utf-8")
+def test_the_scenario_marker_and_the_documented_examples(pytester: pytest.Pytester) -> None:
+    # One inner session for the docs' client and receiver examples (each session costs an interpreter start).
+    readme = "".join(page.read_text(encoding="utf-8") for page in EXAMPLE_PAGES)
     [client_test] = re.findall(r"```python\n(# test_my_client\.py.*?)```", readme, re.S)
     [receiver_test] = re.findall(r"```python\n(# test_my_receiver\.py.*?)```", readme, re.S)
     files = {

@@ -1,7 +1,8 @@
 """The rules each setting obeys: `Settings` runs `check_settings` on creation.
 
-Every refusal names the setting, the value given and the rule (``Setting 'port' has value 70000; it must be an
-integer from 0 to 65535.``). Scenario, fault, secret and allow-list values are checked with the domain's own
+Every refusal names the setting as a user gives it (the flag, the environment variable and the keyword), the value
+given and the rule (``--port (env FLUX_MOCK_PORT, keyword port) has value 70000; it must be an integer from 0 to
+65535.``). Scenario, fault, secret and allow-list values are checked with the domain's own
 parsers.
 """
 
@@ -86,7 +87,7 @@ def _check_webhooks(s: Settings) -> None:
     try:
         parse_faults(s.webhook_fault)
     except ValueError as exc:
-        raise SettingsError(f"Setting 'webhook_fault' has value {s.webhook_fault!r}; {exc}.") from None
+        raise SettingsError(f"{setting_label('webhook_fault')} has value {s.webhook_fault!r}; {exc}.") from None
 
 
 def _check_store(s: Settings) -> None:
@@ -97,13 +98,13 @@ def _check_store(s: Settings) -> None:
             url = urlsplit(s.store)
             port, db = url.port, (url.path or "/0").lstrip("/") or "0"
         except ValueError as exc:
-            raise SettingsError(f"Setting 'store' has value {s.store!r}; {exc}.") from None
+            raise SettingsError(f"{setting_label('store')} has value {s.store!r}; {exc}.") from None
         ok = url.scheme in ("redis", "rediss", "unix") and (url.scheme == "unix" or bool(url.hostname)) and db.isdigit()
         _check(ok and (port is None or 1 <= port <= 65535), "store", s.store, "memory or redis://HOST:PORT/DB")
     if s.workers > 1 and s.store == "memory":
         raise SettingsError(
-            f"Setting 'workers' has value {s.workers}, but the memory store lives in one process: workers would not "
-            "see each other's jobs. Give them a shared store: start Redis (apt-get install -y redis-server; "
+            f"{setting_label('workers')} has value {s.workers}, but the memory store lives in one process: workers "
+            "would not see each other's jobs. Give them a shared store: start Redis (apt-get install -y redis-server; "
             "redis-server --port 6379 --save '') and add --store redis://127.0.0.1:6379/0."
         )
 
@@ -130,13 +131,22 @@ def _is_network(text: str) -> bool:
     return True
 
 
+def setting_label(name: str) -> str:
+    """A setting as a user types it: ``--port (env FLUX_MOCK_PORT, keyword port)``."""
+    from mock_server.config.options import env_name, field_named, flag_name
+    from mock_server.config.settings import ENV_PREFIX, Settings  # at call time: settings imports this module
+
+    spec = field_named(Settings, name)
+    return f"{flag_name(spec)} (env {env_name(spec, ENV_PREFIX)}, keyword {name})"
+
+
 def _check(ok: bool, name: str, value: object, rule: str) -> None:
     if not ok:
-        raise SettingsError(f"Setting {name!r} has value {value!r}; it must be {rule}.")
+        raise SettingsError(f"{setting_label(name)} has value {value!r}; it must be {rule}.")
 
 
 def _check_scenario(value: str) -> None:
     try:
         parse_list(value)
     except MockServerError as exc:
-        raise SettingsError(f"Setting 'scenario' has value {value!r}; {exc}") from None
+        raise SettingsError(f"{setting_label('scenario')} has value {value!r}; {exc}") from None

@@ -335,6 +335,7 @@ class Settings:
         metadata=option(
             "What an unrecorded request gets with --replay: 404 (naming the file) or mock (the normal mock).",
             choices=("404", "mock"),
+            needs="replay",
         ),
     )
     pace_from: tuple[str, ...] = field(

@@ -67,7 +67,7 @@ def serve(**values: Any) -> None:
     from mock_server.run.server import run
 
     try:
-        settings = Settings.from_cli(cli_values(Settings, values))
+        settings = Settings.from_cli(cli_values(Settings, values, env_prefix=ENV_PREFIX))
     except SettingsError as exc:  # a value no flag or variable may have: a usage error, as click's own (exit 2)
         raise click.UsageError(str(exc)) from None
     try:

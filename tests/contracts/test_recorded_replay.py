@@ -83,7 +83,7 @@ def test_a_broken_recording_or_setting_says_what_is_wrong(tmp_path: Path) -> Non
         create_app(Settings(replay=str(bad)))
     with pytest.raises(HarError, match="Cannot read the recording"):
         load_har(tmp_path / "missing.har")
-    with pytest.raises(SettingsError, match="replay_miss"):
+    with pytest.raises(SettingsError, match="--replay-miss"):
         Settings(replay_miss="maybe")  # type: ignore[arg-type]
 
 

@@ -45,6 +45,9 @@ def test_flags_override_env(monkeypatch: pytest.MonkeyPatch) -> None:
         (["serve", "--rate-limit", "documentd"], "Did you mean 'documented'?"),
         # An option that only applies with another says so, naming both.
         (["serve", "--replay-miss", "mock"], "--replay-miss only applies with --replay (or FLUX_MOCK_REPLAY)"),
+        # A recording that cannot be read is a usage error naming its flag, like a bad value.
+        (["serve", "--replay", "/nonexistent.har"], "--replay /nonexistent.har: Cannot read the recording"),
+        (["serve", "--pace-from", "/nonexistent.har"], "--pace-from /nonexistent.har: Cannot read the recording"),
     ],
 )
 def test_bad_flags_are_usage_errors_exit_2_with_message(args: list[str], needle: str) -> None:
@@ -97,7 +100,7 @@ def test_bad_host_is_not_blamed_on_the_port() -> None:
 
 def test_a_pace_from_file_that_cannot_pace_stops_the_start_up_naming_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "0", "--pace-from", str(tmp_path / "missing.har")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a file that cannot be read is a usage error, like a bad value
     assert "Cannot read the recording" in result.output
     assert "missing.har" in result.output
 

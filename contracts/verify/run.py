@@ -100,8 +100,10 @@ def _check_names(scenario: str) -> None:
         try:
             Settings(scenario=text)
         except SettingsError as exc:
-            cause = exc.__context__
-            if not isinstance(cause, UnknownScenario):
+            cause: BaseException | None = exc
+            while cause is not None and not isinstance(cause, UnknownScenario):
+                cause = cause.__context__  # the registry's refusal, under the settings' own
+            if cause is None:
                 continue  # a bad argument: the settings say what is wrong
             close = difflib.get_close_matches(cause.name.lower(), [*cause.known, *PRESETS], n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""

@@ -52,6 +52,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -78,6 +79,8 @@ REMOTE_MAX_JOBS = 5
 # against flux-mock creates about 150-250 jobs at the default --max-examples).
 FULL_FUZZING_MIN_JOBS = 1000
 LOOPBACK_TOKEN = "sk-flux-mock-check"
+API_PREFIX = "/api/v1"
+PROBE_PATH = API_PREFIX + "/message/fetch/00000000-0000-4000-8000-000000000000"  # an unknown job: creates nothing
 # Where schemathesis' valid webhookOverride values point instead of random hosts: the discard port on the
 # server's own loopback (flux-mock allows loopback hosts), or a reserved domain (RFC 2606) for a remote server.
 LOOPBACK_SINK = "http://127.0.0.1:9/flux-mock-check"
@@ -182,30 +185,37 @@ class CheckOptions:
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
-            raise ValueError(f"base URL {self.base_url!r} must start with http:// or https://")
+            raise ValueError(f"--base-url {self.base_url!r} must start with http:// or https://")
+        path = urlsplit(self.base_url).path.rstrip("/")
+        if path.endswith(API_PREFIX):
+            root = self.base_url.rstrip("/").removesuffix(API_PREFIX)
+            raise ValueError(
+                f"--base-url {self.base_url!r} ends in {API_PREFIX}, but the contract's paths already start with it "
+                f"(requests would go to {API_PREFIX}{API_PREFIX}/...): drop it, --base-url {root}"
+            )
         unknown = sorted(self.phases - set(ALL_PHASES))
         if unknown:
-            raise ValueError(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(ALL_PHASES)}")
+            raise ValueError(f"--phases: unknown phase(s) {', '.join(unknown)}; choose from {', '.join(ALL_PHASES)}")
         known = set(contract().operations)
         for name in sorted(self.operations - known):
             close = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown operation {name!r}{hint}; use operationIds of openapi.yaml")
+            raise ValueError(f"--operations: unknown operation {name!r}{hint}; use operationIds of openapi.yaml")
         bounds = contract().timeout
         if not bounds.minimum <= self.job_timeout <= bounds.maximum:
             raise ValueError(
-                f"job timeout {self.job_timeout} must be from {bounds.minimum} to {bounds.maximum} seconds "
+                f"--job-timeout {self.job_timeout} must be from {bounds.minimum} to {bounds.maximum} seconds "
                 "(the contract's range)"
             )
         if self.max_examples < 1 or self.poll_interval <= 0 or self.request_timeout <= 0:
-            raise ValueError("max examples must be >= 1, poll interval and request timeout > 0")
+            raise ValueError("--max-examples must be >= 1, --poll-interval and --request-timeout > 0")
         if self.token is None and not self.loopback:
             raise ValueError(f"{self.base_url} is not loopback: pass the API key with --token (or IMAGINEPRO_API_KEY)")
         if self.max_jobs is not None and self.max_jobs < 0:
-            raise ValueError(f"max jobs must be 0 or more, got {self.max_jobs}")
+            raise ValueError(f"--max-jobs must be 0 or more, got {self.max_jobs}")
         if self.rate_limit is not None and not _RATE_LIMIT.match(self.rate_limit):
             # Checked here, before any request: schemathesis would only refuse it after jobs were spent.
-            raise ValueError(f"rate limit {self.rate_limit!r} must look like 10/s, 1/3s or 100/m")
+            raise ValueError(f"--rate-limit {self.rate_limit!r} must look like 10/s, 1/3s or 100/m")
 
     @property
     def loopback(self) -> bool:
@@ -247,6 +257,7 @@ def run_check(
     if app is None and not _reachable(options, report):
         report.seconds = time.perf_counter() - started
         return report
+    report.diagnosis = asyncio.run(_diagnose(options, app, token, report))
     any_key = asyncio.run(_auth_mode(options, app))
     if any_key is not None:
         report.notes.append(
@@ -293,8 +304,58 @@ def _reachable(options: CheckOptions, report: CheckReport) -> bool:
         outcome = Outcome("connection", options.base_url)
         outcome.escalate("error", f"cannot reach the server: {type(exc).__name__}: {exc}")
         report.outcomes.append(outcome)
+        port = urlsplit(options.base_url).port
+        report.diagnosis = (
+            f"cannot connect to {options.base_url} ({type(exc).__name__}): is the server running, on port {port}? "
+            "(flux-mock serve listens on http://127.0.0.1:8080; --base-url is its root, without /api/v1)"
+        )
         return False
     return True
+
+
+async def _diagnose(options: CheckOptions, app: Any, token: str, report: CheckReport) -> str:
+    """One poll of an unknown job before the run (it can create nothing), so a wrong key or URL is named once.
+
+    Every later answer would otherwise fail the same way (hundreds of 401s, or 404s on every path) with nothing
+    saying why. A faithful server answers the contract's 404 (a JSON error body); a refusal of the key, or a 404
+    that is not the API's (no JSON error, or NestJS' ``Cannot GET`` for a route it does not have), is diagnosed.
+    """
+    transport = httpx.ASGITransport(app=app) if app is not None else None
+    url = options.base_url.rstrip("/") + PROBE_PATH
+    async with httpx.AsyncClient(transport=transport, timeout=options.request_timeout) as client:
+        try:
+            answer = await client.get(url, headers={"Authorization": f"Bearer {token}"})
+        except httpx.TransportError:
+            return ""  # reachable a moment ago: the run itself reports what happens
+    report.cost("preflight").add(requests=1)
+    if answer.status_code in (401, 403):
+        if options.token is None:
+            return (
+                f"the server answered {answer.status_code} to GET {url} without --token (a placeholder key was "
+                "sent), so most answers below are that refusal: pass --token KEY (env IMAGINEPRO_API_KEY) with a "
+                "key the server accepts (flux-mock serve --api-key KEY)"
+            )
+        return (
+            f"the server answered {answer.status_code} to GET {url} with the --token given, so most answers below "
+            "are that refusal: check the key (--token, env IMAGINEPRO_API_KEY)"
+        )
+    if answer.status_code == 405 or (answer.status_code == 404 and not _api_not_found(answer)):
+        return (
+            f"the server answered {answer.status_code} to GET {url} without the API's error body (no such route), "
+            "so most answers below will be that too: --base-url must be the API's root (e.g. "
+            f"http://127.0.0.1:8080), without {API_PREFIX} or another path, on a server that serves the ImaginePro API"
+        )
+    return ""
+
+
+def _api_not_found(answer: httpx.Response) -> bool:
+    # The contract's 404 for an unknown job is a JSON error; a missing route is not, or is NestJS' "Cannot GET".
+    try:
+        body = answer.json()
+    except ValueError:
+        return False
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    return bool(message) and not message.startswith("Cannot ")
 
 
 async def _auth_mode(options: CheckOptions, app: Any) -> AnyKeyMode | None:

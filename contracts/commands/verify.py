@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,8 +51,10 @@ def verify(junit: str | None, show_output: bool, command: tuple[str, ...], **val
     known = {*CLIENT_CHECKS, "exit-code", "client-timeout"}
     for name in given.get("skip_checks", ()):
         if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise click.BadParameter(
-                f"{name!r} is not a check; checks: {', '.join(sorted(known))}.", param_hint="--skip-check"
+                f"{name!r} is not a check.{hint} Checks: {', '.join(sorted(known))}.", param_hint="--skip-check"
             )
     pattern = given.get("failure_pattern", defaults.failure_pattern)
     try:

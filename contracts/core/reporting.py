@@ -77,6 +77,7 @@ class CheckReport:
     budget: str = ""
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    diagnosis: str = ""  # one line on why most answers failed (a refused key, a wrong URL, no server), if known
 
     @property
     def failures(self) -> list[ContractFailure]:
@@ -108,14 +109,25 @@ _MARK = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip", "error": "ERR "}
 def render_summary(report: CheckReport, *, verbose: bool = False) -> str:
     """The readable summary ``flux-mock check`` prints."""
     lines = [f"flux-mock check {report.base_url}  (seed {report.seed})", ""]
+    if report.diagnosis:
+        lines[1:1] = [f"diagnosis: {report.diagnosis}"]
     for suite in dict.fromkeys(o.suite for o in report.outcomes):
         lines.append(f"{suite}:")
+        # schemathesis skips its examples phase for each operation whose schema has none: one line, not one each.
+        no_examples = [o for o in report.outcomes if o.suite == suite and _no_examples(o)]
         for outcome in (o for o in report.outcomes if o.suite == suite):
-            if outcome.status == "passed" and not verbose:
+            if (outcome.status == "passed" and not verbose) or outcome in no_examples:
                 continue
             extra = f"  ({outcome.detail})" if outcome.detail else ""
             count = f"  {len(outcome.failures)} failure(s)" if outcome.failures else ""
             lines.append(f"  {_MARK[outcome.status]} {outcome.name}{count}{extra}")
+        if no_examples:
+            lines.append(
+                f"  {_MARK['skipped']} examples: {len(no_examples)} operation(s) have no examples in openapi.yaml "
+                "(nothing to replay; the coverage and fuzzing phases cover them; names in --junit, or -v)"
+            )
+            if verbose:
+                lines += [f"       {o.name.removeprefix('examples: ')}" for o in no_examples]
         passed = sum(1 for o in report.outcomes if o.suite == suite and o.status == "passed")
         lines.append(f"  {passed} passed")
     lines += ["", "cost (requests sent, jobs created):"]
@@ -148,6 +160,10 @@ def render_summary(report: CheckReport, *, verbose: bool = False) -> str:
         f"{report.count('error')} errors, {report.count('skipped')} skipped in {report.seconds:.1f} s"
     )
     return "\n".join(lines)
+
+
+def _no_examples(outcome: Outcome) -> bool:
+    return outcome.status == "skipped" and "no examples in schema" in outcome.detail.lower()
 
 
 def junit_xml(report: CheckReport) -> ET.Element:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import os
 import re
 import signal
@@ -89,6 +90,27 @@ PRESETS["all"] = (
     "reject:500",
     "reject:502",
 )
+
+
+def _check_names(scenario: str) -> None:
+    """Refuse an unknown scenario name with a did-you-mean over the registered scenarios and the presets."""
+    from mock_server import Settings, SettingsError, UnknownScenario
+
+    for text in scenario.split(","):
+        try:
+            Settings(scenario=text)
+        except SettingsError as exc:
+            cause: BaseException | None = exc
+            while cause is not None and not isinstance(cause, UnknownScenario):
+                cause = cause.__context__  # the registry's refusal, under the settings' own
+            if cause is None:
+                continue  # a bad argument: the settings say what is wrong
+            close = difflib.get_close_matches(cause.name.lower(), [*cause.known, *PRESETS], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise VerifyError(
+                f"--scenarios: unknown scenario or preset {cause.name!r}.{hint} Scenarios: {', '.join(cause.known)}; "
+                f"presets: {', '.join(PRESETS)} (see flux-mock verify --help)."
+            ) from None
 
 
 def expand_scenarios(names: Sequence[str]) -> tuple[str, ...]:
@@ -332,11 +354,12 @@ def mock_settings(scenario: str, options: VerifyOptions) -> Settings:
     }
     if options.webhook_allow_hosts:
         values["webhook_allow_hosts"] = (*Settings().webhook_allow_hosts, *options.webhook_allow_hosts)
+    _check_names(scenario)
     try:
         return Settings(**values)
     except MockServerError as exc:
         message = str(exc)
-        if message.startswith("Setting 'scenario'"):  # the settings wrapper only repeats the value
+        if message.startswith("--scenario ("):  # the settings wrapper only repeats the value
             message = message.partition("; ")[2] or message
         raise VerifyError(f"--scenarios: {message}") from None
 

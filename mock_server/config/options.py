@@ -45,6 +45,8 @@ class Option:
         above: `minimum` itself is refused.
         required: the command line must give it.
         cli: False for a field no command line sets (set by code only).
+        needs: the field of the option this one only makes sense with (``redact`` needs ``record``): giving it
+            without that one is a usage error naming both flags.
     """
 
     help: str
@@ -60,6 +62,7 @@ class Option:
     above: bool = False
     required: bool = False
     cli: bool = True
+    needs: str | None = None
 
 
 def option(help: str, **details: Any) -> Mapping[str, Option]:

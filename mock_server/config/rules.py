@@ -1,7 +1,8 @@
 """The rules each setting obeys: `Settings` runs `check_settings` on creation.
 
-Every refusal names the setting, the value given and the rule (``Setting 'port' has value 70000; it must be an
-integer from 0 to 65535.``). Scenario, fault, secret and allow-list values are checked with the domain's own
+Every refusal names the setting as a user gives it (the flag, the environment variable and the keyword), the value
+given and the rule (``--port (env FLUX_MOCK_PORT, keyword port) has value 70000; it must be an integer from 0 to
+65535.``). Scenario, fault, secret and allow-list values are checked with the domain's own
 parsers.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, get_args
 
+from mock_server.config.options import env_name, field_named, flag_name
 from mock_server.contract.errors import MockServerError, SettingsError
 from mock_server.domain.scenarios.registry import parse_list
 
@@ -24,8 +26,32 @@ KeyDisplay = Literal["masked", "full"]
 ReplayMiss = Literal["404", "mock"]
 
 
+ENV_PREFIX = "FLUX_MOCK_"  # the settings' environment variables (re-exported by `settings`)
+
+
+class _Broken(Exception):
+    """A rule broken by one setting: its field name, the value and the rest of the sentence."""
+
+    def __init__(self, name: str, value: object, tail: str) -> None:
+        super().__init__(name)
+        self.name, self.value, self.tail = name, value, tail
+
+
+def setting_label(cls: type, name: str) -> str:
+    """A setting as a user types it: ``--port (env FLUX_MOCK_PORT, keyword port)``."""
+    spec = field_named(cls, name)
+    return f"{flag_name(spec)} (env {env_name(spec, ENV_PREFIX)}, keyword {name})"
+
+
 def check_settings(s: Settings) -> None:
-    """Raise SettingsError for the first setting of `s` that breaks its rule."""
+    """Raise SettingsError for the first setting of `s` that breaks its rule, naming its flag, variable and keyword."""
+    try:
+        _check_all(s)
+    except _Broken as broken:
+        raise SettingsError(f"{setting_label(type(s), broken.name)} has value {broken.value!r}{broken.tail}") from None
+
+
+def _check_all(s: Settings) -> None:
     _check(0 <= s.port <= 65535, "port", s.port, "an integer from 0 to 65535")
     _check(s.concurrency >= 1, "concurrency", s.concurrency, "an integer >= 1")
     _check(0 <= s.job_seconds <= 86_400, "job_seconds", s.job_seconds, "0..86400 seconds or a preset")
@@ -86,7 +112,7 @@ def _check_webhooks(s: Settings) -> None:
     try:
         parse_faults(s.webhook_fault)
     except ValueError as exc:
-        raise SettingsError(f"Setting 'webhook_fault' has value {s.webhook_fault!r}; {exc}.") from None
+        raise _Broken("webhook_fault", s.webhook_fault, f"; {exc}.") from None
 
 
 def _check_store(s: Settings) -> None:
@@ -97,14 +123,16 @@ def _check_store(s: Settings) -> None:
             url = urlsplit(s.store)
             port, db = url.port, (url.path or "/0").lstrip("/") or "0"
         except ValueError as exc:
-            raise SettingsError(f"Setting 'store' has value {s.store!r}; {exc}.") from None
+            raise _Broken("store", s.store, f"; {exc}.") from None
         ok = url.scheme in ("redis", "rediss", "unix") and (url.scheme == "unix" or bool(url.hostname)) and db.isdigit()
         _check(ok and (port is None or 1 <= port <= 65535), "store", s.store, "memory or redis://HOST:PORT/DB")
     if s.workers > 1 and s.store == "memory":
-        raise SettingsError(
-            f"Setting 'workers' has value {s.workers}, but the memory store lives in one process: workers would not "
-            "see each other's jobs. Give them a shared store: start Redis (apt-get install -y redis-server; "
-            "redis-server --port 6379 --save '') and add --store redis://127.0.0.1:6379/0."
+        raise _Broken(
+            "workers",
+            s.workers,
+            ", but the memory store lives in one process: workers would not see each other's jobs. Give them a "
+            "shared store: start Redis (apt-get install -y redis-server; redis-server --port 6379 --save '') "
+            "and add --store redis://127.0.0.1:6379/0.",
         )
 
 
@@ -132,11 +160,11 @@ def _is_network(text: str) -> bool:
 
 def _check(ok: bool, name: str, value: object, rule: str) -> None:
     if not ok:
-        raise SettingsError(f"Setting {name!r} has value {value!r}; it must be {rule}.")
+        raise _Broken(name, value, f"; it must be {rule}.")
 
 
 def _check_scenario(value: str) -> None:
     try:
         parse_list(value)
     except MockServerError as exc:
-        raise SettingsError(f"Setting 'scenario' has value {value!r}; {exc}") from None
+        raise _Broken("scenario", value, f"; {exc}") from None

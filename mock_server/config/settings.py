@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.config.options import Option, env_name, field_named, flag_name, option, option_of, parse_text
+from mock_server.config.rules import ENV_PREFIX as ENV_PREFIX  # where the settings' users look for it
 from mock_server.config.rules import (
     KeyDisplay,
     RateLimit,
@@ -28,9 +29,6 @@ from mock_server.config.rules import (
     check_settings,
 )
 from mock_server.contract.errors import SettingsError, did_you_mean
-
-ENV_PREFIX = "FLUX_MOCK_"
-
 
 # Named pacings for --job-seconds, so "realistic" needs no magic number (the same words on every command).
 JOB_SECONDS_PRESETS: dict[str, float] = {"instant": 0.0, "demo": 3.0, "realistic": 12.0}
@@ -335,6 +333,7 @@ class Settings:
         metadata=option(
             "What an unrecorded request gets with --replay: 404 (naming the file) or mock (the normal mock).",
             choices=("404", "mock"),
+            needs="replay",
         ),
     )
     pace_from: tuple[str, ...] = field(

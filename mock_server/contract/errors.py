@@ -30,7 +30,12 @@ class SettingsError(MockServerError, ValueError):
 
 
 class UnknownScenario(MockServerError, LookupError):
-    """Raised when a scenario name is not registered."""
+    """Raised when a scenario name is not registered; `name` is the name given, `known` the registered ones."""
+
+    def __init__(self, message: str, name: str = "", known: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.name = name
+        self.known = known
 
 
 class ScenarioError(MockServerError, ValueError):

@@ -67,12 +67,25 @@ def serve(**values: Any) -> None:
     from mock_server.run.server import run
 
     try:
-        settings = Settings.from_cli(cli_values(Settings, values))
+        settings = Settings.from_cli(cli_values(Settings, values, env_prefix=ENV_PREFIX))
     except SettingsError as exc:  # a value no flag or variable may have: a usage error, as click's own (exit 2)
         raise click.UsageError(str(exc)) from None
+    _check_recordings(settings)
     try:
         status = run(settings, echo=lambda text: click.echo(text, err=True))
     except (MockServerError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
     if status:
         raise SystemExit(status)
+
+
+def _check_recordings(settings: Settings) -> None:
+    """A --replay or --pace-from file that cannot be read: a usage error naming the flag (exit 2), like a bad value."""
+    from mock_server.domain.records.har import HarError, read_recording
+
+    given = [("--replay", settings.replay)] if settings.replay else []
+    for flag, path in [*given, *(("--pace-from", p) for p in settings.pace_from)]:
+        try:
+            read_recording(path)
+        except HarError as exc:
+            raise click.UsageError(f"{flag} {path}: {exc}") from None

@@ -7,6 +7,7 @@ One generator for every command: ``serve`` (from `Settings`), and the kit's ``ch
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -23,7 +24,7 @@ from mock_server.config.options import (
     option_of,
     parse_text,
 )
-from mock_server.contract.errors import SettingsError
+from mock_server.contract.errors import SettingsError, did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,11 +52,17 @@ def click_options(
     return decorate
 
 
-def cli_values(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
+def cli_values(
+    cls: type, values: Mapping[str, Any], *, env_prefix: str | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Keywords for `cls` from what click gave: flags not given are left out; text is parsed and checked.
 
+    An option declared with ``needs=`` must come with the option it needs (its flag, or its environment variable
+    under `env_prefix`, read from `environ`, default ``os.environ``).
+
     Raises:
-        click.UsageError: naming the flag, for a value that does not parse (exit 2).
+        click.UsageError: naming the flag, for a value that does not parse or an option given without the one it
+            needs (exit 2).
     """
     found: dict[str, Any] = {}
     for name, value in values.items():
@@ -66,7 +73,25 @@ def cli_values(cls: type, values: Mapping[str, Any]) -> dict[str, Any]:
             found[name] = _parsed(spec, value)
         except SettingsError as exc:
             raise click.UsageError(str(exc)) from None
+    _check_needs(cls, found, env_prefix, os.environ if environ is None else environ)
     return found
+
+
+def _check_needs(cls: type, found: Mapping[str, Any], env_prefix: str | None, environ: Mapping[str, str]) -> None:
+    for name in found:
+        spec = field_named(cls, name)
+        needs = (option_of(spec) or Option("")).needs
+        if needs is None or needs in found:
+            continue
+        needed = field_named(cls, needs)
+        env = env_name(needed, env_prefix)
+        if env is not None and environ.get(env):
+            continue
+        via = f" (or {env})" if env else ""
+        raise click.UsageError(
+            f"{flag_name(spec)} only applies with {flag_name(needed)}{via}, which was not given: add "
+            f"{flag_name(needed)}, or drop {flag_name(spec)} (it would be ignored)."
+        )
 
 
 def _parsed(spec: dataclasses.Field[Any], value: Any) -> Any:
@@ -91,7 +116,7 @@ def _option(spec: dataclasses.Field[Any], defaults: Mapping[str, Any], env_prefi
         names.insert(0, declared_option.short)
     # A list in one value (a,b) is checked item by item when parsed; click.Choice would judge the whole text.
     listed = declared_option.separator is not None
-    kind: Any = click.Choice(declared_option.choices) if declared_option.choices and not listed else str
+    kind: Any = _Choice(declared_option.choices) if declared_option.choices and not listed else str
     details: dict[str, Any] = {"default": None, "metavar": declared_option.metavar, "help": help_text}
     if annotation(spec) == "bool":
         details.pop("metavar")
@@ -100,6 +125,17 @@ def _option(spec: dataclasses.Field[Any], defaults: Mapping[str, Any], env_prefi
         details["envvar"] = declared_option.env
     multiple = is_list(spec) and declared_option.separator is None
     return click.option(*names, spec.name, type=kind, multiple=multiple, required=declared_option.required, **details)
+
+
+class _Choice(click.Choice):  # type: ignore[type-arg]
+    """click's choice, whose refusal also says which choice was probably meant."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            hint = did_you_mean(str(value), [str(c) for c in self.choices])
+            raise click.BadParameter(f"{exc.message}{hint}", ctx=ctx, param=param) from None
 
 
 def _default(spec: dataclasses.Field[Any]) -> Any:

@@ -16,11 +16,12 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mock_server.config.settings import Settings
-from mock_server.contract.spec import load_spec
+from mock_server.contract.spec import ADMIN_PREFIX, load_spec
 from mock_server.domain.clock import Clock
 from mock_server.domain.kinds import KINDS
 from mock_server.domain.operations import Operations
 from mock_server.domain.pacing import Pacing, load_pacing
+from mock_server.domain.records.har import load_har
 from mock_server.run.connections import fd_problem
 from mock_server.run.listener import bind_socket, uvicorn_config
 from mock_server.run.workers import Workers
@@ -34,13 +35,20 @@ def banner(settings: Settings, pacing: Pacing | None = None) -> str:
     key = settings.api_keys[0] if settings.api_keys else "sk-anything"
     admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
     paced = "; recorded kinds as recorded, below" if pacing is not None and pacing.sources else ""
+    try_lines = (
+        _replay_lines(settings, key)
+        if settings.replay
+        else [
+            f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
+            "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
+            f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
+        ]
+    )
     return "\n".join(
         [
             f"flux-mock serving the ImaginePro API (Flux, Midjourney, tools, video) at {url}",
             f"  point your client at it: IMAGINEPRO_BASE_URL={url}  (API key: {key})",
-            f"  try: curl -s -X POST {url}/api/v1/flux/imagine -H 'Authorization: Bearer {key}' "
-            "-H 'Content-Type: application/json' -d '{\"prompt\": \"a red fox\"}'",
-            f"  then: curl -s {url}/api/v1/message/fetch/<messageId> -H 'Authorization: Bearer {key}'",
+            *try_lines,
             f"  jobs take {settings.job_seconds:g} s (--job-seconds{paced}); seed {settings.seed}; Ctrl+C stops.",
             *(pacing.describe(KINDS, settings.job_seconds) if pacing is not None else []),
             f"  state: {settings.store}" + (f", {settings.workers} workers" if settings.workers > 1 else ""),
@@ -50,6 +58,39 @@ def banner(settings: Settings, pacing: Pacing | None = None) -> str:
             *_exposed_notes(settings),
         ]
     )
+
+
+def _replay_lines(settings: Settings, key: str) -> list[str]:
+    """What ``--replay`` answers: the recording, its entry count, what a miss gets, and a recorded request to try.
+
+    The try-line is a recorded request that was answered with success (a create first), so it works as shown.
+    """
+    assert settings.replay is not None
+    entries = load_har(settings.replay)
+    url = settings.base_url
+    miss = (
+        "the mock's answer (--replay-miss mock)"
+        if settings.replay_miss == "mock"
+        else "a 404 naming the closest recorded request (--replay-miss 404; --replay-miss mock for the mock's answer)"
+    )
+    lines = [
+        f"  REPLAYING {len(entries)} recorded exchange(s) from {settings.replay}: a recorded request (same method, "
+        "path, query and body) gets its recorded answers in order",
+        f"  a request not in the recording gets {miss}",
+    ]
+    worked = [e for e in entries if 200 <= e.status < 300 and not e.path.startswith(ADMIN_PREFIX)]
+    if not worked:
+        lines.append("  note: no recorded request was answered with a 2xx; every replayed answer is an error")
+        return lines
+    entry = next((e for e in worked if e.method == "POST"), worked[0])
+    target = url + entry.path + (f"?{entry.query}" if entry.query else "")
+    parts = [f"curl -s -X {entry.method} '{target}' -H 'Authorization: Bearer {key}'"]
+    if entry.request_body:
+        body = entry.request_body.decode("utf-8", "replace").replace("'", "'\\''")
+        kind = entry.request_header("content-type") or "application/json"
+        parts.append(f"-H 'Content-Type: {kind}' -d '{body}'")
+    lines.append(f"  try (recorded, answered {entry.status}): {' '.join(parts)}")
+    return lines
 
 
 def _exposed_notes(settings: Settings) -> list[str]:

@@ -195,7 +195,9 @@ def parse(text: str) -> Scenario:
         known = ", ".join(sorted(REGISTRY))
         shown = name or text.strip()
         raise UnknownScenario(
-            f"Unknown scenario {shown!r}.{did_you_mean(name, REGISTRY)} Registered scenarios: {known}."
+            f"Unknown scenario {shown!r}.{did_you_mean(name, REGISTRY)} Registered scenarios: {known}.",
+            shown,
+            tuple(sorted(REGISTRY)),
         )
     if definition.arg is None:
         if sep:

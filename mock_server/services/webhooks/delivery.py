@@ -153,12 +153,16 @@ class Dispatcher:
 
     def block(self, delivery: Delivery, reason: str) -> None:
         """Journal a delivery the mock will not send (its host is off the allow-list); say so once per host."""
-        self._record(delivery, None, "blocked", error=f"not sent: {reason}")
         host = _host_of(delivery.url)
+        fix = (
+            f"allow it with --webhook-allow-host {host} (env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS)"
+            if "allow-list" in reason
+            else "fix the URL"
+        )
+        self._record(delivery, None, "blocked", error=f"not sent: {reason}; {fix}")
         seen = self.blocked_hosts.get(host)
         if seen is None:
             self.blocked_hosts[host] = BlockedHost(host, reason, 1)
-            fix = f"allow it with --webhook-allow-host {host}" if "allow-list" in reason else "fix the URL"
             log.warning(
                 "webhooks to %s are not sent: %s; %s. Every blocked delivery is in GET /__mock/webhooks "
                 "(outcome blocked).",

@@ -12,6 +12,9 @@ from mock_server.contract.problems import error_body
 from mock_server.web.answers import send_json
 from mock_server.web.middleware.auth import bearer_token
 
+# Set in the scope of a shell request served without the admin token: the page then carries no rows.
+SHELL_ONLY = "flux_mock.shell_only"
+
 
 class AdminGuard:
     """Who may use ``/__mock``. It fails closed: a request passes only if every check says yes.
@@ -58,6 +61,8 @@ class AdminGuard:
             wrong = sent is None or not hmac.compare_digest(sent.encode(), self.token.encode())
             if wrong and not self._is_shell(scope):
                 return 401, "The admin API needs the --admin-token: send it as a Bearer token or X-Mock-Admin-Token."
+            if wrong:
+                scope[SHELL_ONLY] = True  # served as a shell: no state of the mock in it
         else:
             client = scope.get("client")
             if not client or not is_loopback(client[0]):

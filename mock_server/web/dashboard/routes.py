@@ -1,9 +1,10 @@
 """The dashboard's routes, relative to ``/__mock`` (mounted by `admin.admin_mount`, behind `AdminGuard`).
 
-``GET /ui``, ``/ui/{view}`` and ``/ui/jobs/{messageId}`` are the pages; ``/ui/assets/{name}`` the script and
-stylesheet; ``/ui/events`` the live feed (Server-Sent Events). The pages and assets are the "shell"
-(`is_shell`): they hold no state, so with ``--admin-token`` the guard serves them without the token and the
-page asks for it; the feed, like every admin route, needs it. Every control on the page calls the documented
+``GET /ui``, ``/ui/{view}`` and ``/ui/jobs/{messageId}`` are the pages, each carrying its current rows
+(`first_paint`); ``/ui/assets/{name}`` the script and stylesheet; ``/ui/events`` the live feed (Server-Sent
+Events), which only updates the rows. The pages and assets are the "shell" (`is_shell`): with
+``--admin-token`` the guard serves them without the token, but then with no rows (the page asks for the token);
+the feed, like every admin route, needs it. Every control on the page calls the documented
 admin API (``admin_openapi.yaml``), nothing private.
 """
 
@@ -18,9 +19,19 @@ from starlette.routing import BaseRoute, Route
 from mock_server.contract.problems import HttpError
 from mock_server.contract.spec import ADMIN_PREFIX
 from mock_server.services.control import MockControl
-from mock_server.web.dashboard.page import VIEWS, render_page
+from mock_server.web.admin.guard import SHELL_ONLY
+from mock_server.web.dashboard import rows
+from mock_server.web.dashboard.page import VIEWS, FirstPaint, render_page
 from mock_server.web.dashboard.stream import Feed
-from mock_server.web.dashboard.views import JobFilter
+from mock_server.web.dashboard.views import (
+    ROWS,
+    JobFilter,
+    health_view,
+    job_detail,
+    jobs_view,
+    request_row,
+    webhook_row,
+)
 
 ASSETS = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 # The page loads only its own script and stylesheet; images may come from the mock's base URL, which can be
@@ -49,19 +60,56 @@ def _filter(request: Request) -> JobFilter:
         raise HttpError(400, str(exc)) from None
 
 
+def first_paint(request: Request, view: str, wanted: JobFilter, message_id: str = "") -> FirstPaint | None:
+    """The current rows of `view`, for the page's first answer; None for a shell served without the admin token."""
+    if request.scope.get(SHELL_ONLY):
+        return None
+    control: MockControl = request.app.state.control
+    svc, now, base = control.services, control.now, _base(request)
+    health = health_view(control, now)
+    common = {"clock": rows.clock_pill(health), "armed": rows.armed_items(health)}
+    if view == "jobs":
+        jobs = jobs_view(svc, now, wanted)
+        return FirstPaint(**common, jobs=rows.job_rows(base, jobs), jobs_count=rows.jobs_count(jobs))
+    if view == "requests":
+        entries = reversed([request_row(e) for e in svc.journal.tail(ROWS)])
+        return FirstPaint(**common, requests=rows.request_rows(base, entries))
+    if view == "webhooks":
+        attempts = reversed([webhook_row(a) for a in svc.webhooks.journal.tail(ROWS)])
+        return FirstPaint(**common, webhooks=rows.webhook_rows(base, attempts))
+    if view == "health":
+        return FirstPaint(**common, health=rows.health_facts(health))
+    requests = svc.journal.entries(message_id=message_id)[-ROWS:]
+    attempts = svc.webhooks.journal.entries(message_id=message_id)[-ROWS:]
+    job = job_detail(control, message_id, now, requests, attempts)
+    if job["missing"]:
+        return FirstPaint(**common, job_summary=rows.job_summary(job))
+    return FirstPaint(
+        **common,
+        job_summary=rows.job_summary(job),
+        timeline=rows.timeline(job),
+        images=rows.images(job),
+        requests=rows.request_rows(base, reversed(job["requests"])),
+        webhooks=rows.webhook_rows(base, reversed(job["webhooks"])),
+    )
+
+
 async def page(request: Request) -> Response:
-    """GET /__mock/ui and /__mock/ui/{view}: a dashboard page (jobs, requests, webhooks or health)."""
+    """GET /__mock/ui and /__mock/ui/{view}: a dashboard page (jobs, requests, webhooks or health), rows included."""
     view = request.path_params.get("view", "jobs")
     if view not in VIEWS:
         known = ", ".join(f"{ADMIN_PREFIX}/ui/{v}" for v in VIEWS)
         raise HttpError(404, f"No dashboard view {view!r}; the views are {known} and /__mock/ui/jobs/<messageId>.")
-    return HTMLResponse(render_page(_base(request), view, _filter(request)), headers=_PAGE_HEADERS)
+    wanted = _filter(request)
+    first = first_paint(request, view, wanted)
+    return HTMLResponse(render_page(_base(request), view, wanted, first=first), headers=_PAGE_HEADERS)
 
 
 async def job_page(request: Request) -> Response:
-    """GET /__mock/ui/jobs/{messageId}: one job's page (a deep link; the feed says if no such job exists)."""
+    """GET /__mock/ui/jobs/{messageId}: one job's page (a deep link; it says if no such job exists)."""
     message_id = request.path_params["messageId"]
-    return HTMLResponse(render_page(_base(request), "job", JobFilter(), message_id), headers=_PAGE_HEADERS)
+    first = first_paint(request, "job", JobFilter(), message_id)
+    return HTMLResponse(render_page(_base(request), "job", JobFilter(), message_id, first), headers=_PAGE_HEADERS)
 
 
 async def asset(request: Request) -> Response:

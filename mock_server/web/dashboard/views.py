@@ -115,9 +115,10 @@ def job_detail(
     deadline = plan.created_at + job.timeout
     row = job_row(svc, job, now)
     ends = plan.outcome.value if math.isfinite(plan.ends_at) else "never ends (stall)"
+    queued = plan.starts_at > plan.created_at  # a job that starts at once was never QUEUED: no such step
     timeline = [
         {"step": "created", "at": _iso(svc, plan.created_at), "in": round(plan.created_at - now, 1)},
-        {"step": "QUEUED until", "at": _iso(svc, plan.starts_at), "in": round(plan.starts_at - now, 1)},
+        *([{"step": "QUEUED until", "at": _iso(svc, plan.starts_at), "in": round(plan.starts_at - now, 1)}] * queued),
         {"step": f"PROCESSING → {ends}", "at": _iso(svc, plan.ends_at), "in": _in(plan.ends_at, now)},
         {"step": "timeout deadline", "at": _iso(svc, deadline), "in": round(deadline - now, 1)},
     ]
@@ -149,9 +150,14 @@ def request_row(entry: RequestRecorded) -> dict[str, Any]:
 
 
 def webhook_row(attempt: WebhookAttempted) -> dict[str, Any]:
-    """One webhook attempt without the headers and payload sent (``GET /__mock/webhooks`` has them)."""
+    """One webhook attempt without the headers and payload sent (``GET /__mock/webhooks`` has them).
+
+    ``attempt`` is None for a delivery never tried (blocked, recorded by a dry run): the page says "not sent".
+    """
     row = attempt.as_dict()
     del row["headers"], row["payload"]
+    if not attempt.attempt:  # blocked, recorded (dry run) or dropped before any try: "Attempt 0" misleads
+        row["attempt"] = None
     return row
 
 

@@ -101,8 +101,10 @@ class ProxyOptions:
     redact: tuple[str, ...] = field(
         default=(),
         metadata=option(
-            "JSON pointer replaced by [REDACTED] in recorded request and response bodies, e.g. /prompt (repeatable).",
+            "JSON pointer replaced by [REDACTED] in recorded request and response bodies, e.g. /prompt (repeatable; "
+            "with --record).",
             metavar="POINTER",
+            needs="record",
         ),
     )
     timeout_s: float = field(

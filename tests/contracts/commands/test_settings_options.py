@@ -33,3 +33,9 @@ def test_drift_names_a_bad_setting_like_serve_does(tmp_path: Path) -> None:
     done = CliRunner().invoke(drift, [str(recording), "--job-seconds", "fast"])
     assert done.exit_code != 0
     assert "--job-seconds has value 'fast'" in done.output
+
+
+def test_redact_without_record_is_a_usage_error_naming_record() -> None:
+    result = CliRunner().invoke(proxy, ["--upstream", "http://127.0.0.1:9", "--redact", "/prompt"])
+    assert result.exit_code == 2
+    assert "--redact only applies with --record, which was not given: add --record" in " ".join(result.output.split())

@@ -95,3 +95,24 @@ def test_junit_file(tmp_path: Path) -> None:
     assert "curl -X GET x" in failure.text
     assert suites["schemathesis"].find("testcase/skipped") is not None
     assert suites["schemathesis"].find("testcase/error") is not None
+
+
+def test_no_examples_skips_fold_into_one_line_and_a_diagnosis_opens_the_summary() -> None:
+    skipped = [
+        Outcome("schemathesis", f"examples: POST /api/v1/{name}", status="skipped", detail="No examples in schema")
+        for name in ("flux/imagine", "flux/upscale", "video/create")
+    ]
+    other = Outcome("schemathesis", "stateful: (phase)", status="skipped", detail="phase skipped: not_applicable")
+    report = CheckReport("http://x", 1, outcomes=[*skipped, other], diagnosis="every answer was 401: pass --token")
+    lines = render_summary(report).splitlines()
+    assert lines[1] == "diagnosis: every answer was 401: pass --token"
+    folded = [line for line in lines if "no examples" in line.lower()]
+    assert folded == [
+        "  skip examples: 3 operation(s) have no examples in openapi.yaml (nothing to replay; the coverage and "
+        "fuzzing phases cover them; names in --junit, or -v)"
+    ]
+    assert any("stateful: (phase)" in line for line in lines)  # other skips are still listed
+    assert "3 skipped" not in lines[-1]  # the verdict still counts every outcome
+    assert "4 skipped" in lines[-1]
+    verbose = render_summary(report, verbose=True)
+    assert "       POST /api/v1/video/create" in verbose

@@ -208,7 +208,7 @@ def test_a_missing_command_is_a_verify_error() -> None:
 
 
 def test_an_unknown_scenario_stops_verify_before_any_run() -> None:
-    with pytest.raises(VerifyError, match=r"Unknown scenario 'fial'.*Did you mean 'fail'"):
+    with pytest.raises(VerifyError, match=r"unknown scenario or preset 'fial'.*Did you mean 'fail'"):
         verify_client(["false"], VerifyOptions(scenarios=("success", "fial")))
 
 
@@ -368,7 +368,7 @@ def test_verify_command_exits_1_and_names_the_violation() -> None:
         ([], "Missing argument"),
         (["--expect", "fail", "--", "true"], "SCENARIO=RULE"),
         (["--expect", "fail=maybe", "--", "true"], "zero, nonzero, failure, any"),
-        (["--skip-check", "poll-rat", "--", "true"], "'poll-rat' is not a check"),
+        (["--skip-check", "poll-rat", "--", "true"], "'poll-rat' is not a check. Did you mean 'poll-rate'?"),
         (["--failure-pattern", "(", "--", "true"], "not a regular expression"),
     ],
 )
@@ -395,7 +395,14 @@ def test_verify_command_rejects_out_of_range_limits(bad: str, needle: str) -> No
 def test_verify_command_names_an_unknown_scenario_before_running_anything() -> None:
     result = CliRunner().invoke(verify, ["--scenarios", "success,fial", "--", "/nonexistent/client"])
     assert result.exit_code == 2  # a usage error, distinct from "the client broke the contract" (1)
-    assert "--scenarios: Unknown scenario 'fial'. Did you mean 'fail'?" in result.output
+    assert "--scenarios: unknown scenario or preset 'fial'. Did you mean 'fail'?" in result.output
+
+
+def test_a_misspelt_preset_gets_a_did_you_mean_and_the_list_names_the_presets() -> None:
+    result = CliRunner().invoke(verify, ["--scenarios", "resillience", "--", "/nonexistent/client"])
+    assert result.exit_code == 2
+    assert "unknown scenario or preset 'resillience'. Did you mean 'resilience'?" in result.output
+    assert "presets: default, resilience, all" in " ".join(result.output.split())
 
 
 def test_exported_admin_variable_does_not_collide_with_settings() -> None:

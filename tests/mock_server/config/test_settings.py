@@ -78,3 +78,13 @@ def test_every_field_documented() -> None:
         declared = option_of(f)
         assert declared is not None, f"{f.name} declares no option"
         assert declared.help, f"{f.name} has no help text"
+
+
+def test_a_broken_rule_names_the_flag_the_variable_and_the_keyword() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings(concurrency=0)
+    assert str(info.value) == (
+        "--concurrency (env FLUX_MOCK_CONCURRENCY, keyword concurrency) has value 0; it must be an integer >= 1."
+    )
+    with pytest.raises(SettingsError, match=r"^--webhook-allow-host \(env FLUX_MOCK_WEBHOOK_ALLOW_HOSTS, keyword"):
+        Settings(webhook_allow_hosts=("http://x",))

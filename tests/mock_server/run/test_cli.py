@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -37,6 +38,16 @@ def test_flags_override_env(monkeypatch: pytest.MonkeyPatch) -> None:
         (["serve", "--job-seconds", "fast"], "--job-seconds has value 'fast'"),
         (["serve", "--timestamp-format", "unix"], "'unix' is not one of"),
         (["serve", "--port", "abc"], "--port has value 'abc', which is not a whole number"),
+        # A rule of the settings names the flag and the variable the user typed, not the field.
+        (["serve", "--concurrency", "0"], "--concurrency (env FLUX_MOCK_CONCURRENCY, keyword concurrency) has value 0"),
+        (["serve", "--scenario", "fial"], "Did you mean 'fail'?"),
+        (["serve", "--job-secods", "3"], "Did you mean '--job-seconds'?"),  # click's own suggestion
+        (["serve", "--rate-limit", "documentd"], "Did you mean 'documented'?"),
+        # An option that only applies with another says so, naming both.
+        (["serve", "--replay-miss", "mock"], "--replay-miss only applies with --replay (or FLUX_MOCK_REPLAY)"),
+        # A recording that cannot be read is a usage error naming its flag, like a bad value.
+        (["serve", "--replay", "/nonexistent.har"], "--replay /nonexistent.har: Cannot read the recording"),
+        (["serve", "--pace-from", "/nonexistent.har"], "--pace-from /nonexistent.har: Cannot read the recording"),
     ],
 )
 def test_bad_flags_are_usage_errors_exit_2_with_message(args: list[str], needle: str) -> None:
@@ -89,6 +100,14 @@ def test_bad_host_is_not_blamed_on_the_port() -> None:
 
 def test_a_pace_from_file_that_cannot_pace_stops_the_start_up_naming_it(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "0", "--pace-from", str(tmp_path / "missing.har")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a file that cannot be read is a usage error, like a bad value
     assert "Cannot read the recording" in result.output
     assert "missing.har" in result.output
+
+
+def test_an_option_needed_by_another_may_come_from_its_variable() -> None:
+    from mock_server.run.options import cli_values
+
+    assert cli_values(Settings, {"replay_miss": "mock"}, env_prefix="FLUX_MOCK_", environ={"FLUX_MOCK_REPLAY": "x"})
+    with pytest.raises(click.UsageError, match="add --replay, or drop --replay-miss"):
+        cli_values(Settings, {"replay_miss": "mock"}, env_prefix="FLUX_MOCK_", environ={})

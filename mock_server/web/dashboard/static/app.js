@@ -1,4 +1,5 @@
-// flux-mock dashboard: draws the live feed (Server-Sent Events from /__mock/ui/events) and wires the controls
+// flux-mock dashboard: the server renders the current rows into the page (first paint, rows.py); this script
+// redraws them from the live feed (Server-Sent Events from /__mock/ui/events), with the same markup, and wires the controls
 // to the documented admin API. Hand-written, no build step, no dependencies. Data is only ever put into the
 // page as text (textContent), never as HTML.
 "use strict";
@@ -225,10 +226,10 @@ function requestRows(entries) {
 
 function webhookRow(a) {
   const answer = a.error || (a.status && a.status >= 300 ? `${a.status}: ${a.response || ""}` : a.response || "");
-  return el("tr", { "data-seq": a.seq, "data-outcome": a.outcome, "data-attempt": a.attempt },
+  return el("tr", { "data-seq": a.seq, "data-outcome": a.outcome, "data-attempt": a.attempt === null ? "" : a.attempt },
     el("td", { text: a.seq }), el("td", { text: clockTime(a.at) }),
     el("td", {}, el("a", { href: `${base}/ui/jobs/${encodeURIComponent(a.messageId)}`, class: "id", text: short(a.messageId) })),
-    el("td", { text: a.event }), el("td", { text: a.attempt }),
+    el("td", { text: a.event }), el("td", { text: a.attempt === null ? "not sent" : a.attempt }),
     el("td", { class: `o-${a.outcome}`, text: a.outcome }), el("td", { text: a.status === null ? "–" : a.status }),
     el("td", { text: `${a.latencyMs} ms` }), el("td", { text: a.retryInS === null ? "–" : `in ${seconds(a.retryInS)}` }),
     el("td", { class: "wrap", text: answer || "–" }));
@@ -265,14 +266,19 @@ function drawJob(job) {
   fill("job-webhooks", job.webhooks.slice().reverse().map(webhookRow), 10);
 }
 
+function rateLimit(r) {
+  // As rows.rate_limit: with the limiter off, the documented windows are what --rate-limit documented would apply.
+  const windows = Object.entries(r.windows).map(([name, w]) => `${name} ${w.limit} per ${w.seconds} s`).join(", ");
+  return r.mode === "off" ? `off: no limits applied (--rate-limit documented would apply ${windows})` : `${r.mode}: ${windows}`;
+}
+
 function drawHealth(h) {
   facts($("health"), [
     ["Mock time", h.now], ["Clock", `${h.clock}${h.frozen ? ", frozen" : ", running"}; advanced ${h.offset} s`],
     ["Seed", h.seed], ["Jobs", h.jobs], ["Requests journalled", h.requests],
     ["Webhook attempts", `${h.webhookAttempts} (${h.webhooksPending} pending, ${h.webhooksInFlight} in flight)`],
     ["Armed rules", h.armed.length], ["API keys", h.anyKey ? "any non-empty key is accepted" : "only --api-key keys"],
-    ["Rate limit", `${h.rateLimit.mode}: ` + Object.entries(h.rateLimit.windows)
-      .map(([name, w]) => `${name} ${w.limit} per ${w.seconds} s`).join(", ")],
+    ["Rate limit", rateLimit(h.rateLimit)],
     ["Version", h.version],
   ]);
 }

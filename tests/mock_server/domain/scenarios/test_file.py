@@ -82,5 +82,5 @@ def test_serve_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
 def test_serve_reports_a_bad_default_scenario() -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "0", "--scenario", "latency"])
     assert result.exit_code == 2  # a usage error
-    assert "Setting 'scenario' has value 'latency'" in result.output
+    assert "--scenario (env FLUX_MOCK_SCENARIO, keyword scenario) has value 'latency'" in result.output
     assert "needs an argument: latency:<ms>" in result.output

@@ -204,3 +204,37 @@ def test_with_an_admin_token_the_page_asks_for_it_once(browser: BrowserContext) 
         assert page.evaluate("document.activeElement.className") == "skip"
         _shot(page, "narrow")
         page.close()
+
+
+def test_the_first_paint_shows_the_jobs_without_the_event_stream(browser: BrowserContext) -> None:
+    # The feed is blocked, so whatever the page shows came in its first HTML answer: a slow browser, a headless
+    # screenshot, or a proxy that buffers the stream still sees the jobs.
+    settings = Settings(job_seconds=10.0, seed=7, api_keys=(KEY,), concurrency=1)
+    with LiveServer(settings=settings, clock=VirtualClock(start=1_750_000_000.0)) as server:
+        api = httpx.Client(base_url=server.url, headers=AUTH, timeout=5)
+        first = api.post("/api/v1/flux/imagine", json={"prompt": "a red fox"}).json()["messageId"]
+        second = api.post("/api/v1/flux/imagine", json={"prompt": "a grey wolf"}).json()["messageId"]
+        api.post("/__mock/clock/advance", json={"seconds": 3})
+        page = browser.new_page()
+        errors = _watch(page)
+        feeds: list[str] = []
+        page.route("**/__mock/ui/events*", lambda route: (feeds.append(route.request.url), route.abort()))
+        page.goto(f"{server.url}/__mock/ui", wait_until="domcontentloaded")
+        _shot(page, "first-paint")
+        expect(_row(page, first)).to_have_attribute("data-status", "PROCESSING")  # type: ignore[arg-type]
+        expect(_row(page, first)).to_have_attribute("data-progress", "30")  # type: ignore[arg-type]
+        expect(_row(page, second)).to_have_attribute("data-status", "QUEUED")  # type: ignore[arg-type]
+        expect(page.locator("#jobs-count")).to_have_text("2 shown of 2 job(s)")
+        expect(page.locator("body")).not_to_contain_text("Waiting for data")
+        page.goto(f"{server.url}/__mock/ui/jobs/{second}", wait_until="domcontentloaded")
+        expect(page.locator("#job-status")).to_have_attribute("data-status", "QUEUED")
+        expect(page.locator("#job-timeline")).to_contain_text("QUEUED until")
+        expect(page.locator("#job-requests")).to_contain_text("POST /api/v1/flux/imagine")
+        page.goto(f"{server.url}/__mock/ui/health", wait_until="domcontentloaded")
+        expect(page.locator("#health")).to_contain_text("off: no limits applied")
+        expect(page.locator("#live")).not_to_have_text("live")  # the stream never connected
+        assert feeds  # the page did try it
+        page.close()
+        api.close()
+        # The blocked feed is the only error the page may log.
+        assert all("events" in e or "Failed to load" in e or "ERR_FAILED" in e for e in errors), errors

@@ -17,6 +17,7 @@ from mock_server.contract.problems import HttpError, from_violations
 from mock_server.domain import accounts, prompts
 from mock_server.domain.lifecycle import JobStatus
 from mock_server.domain.messages import format_timestamp, image_urls
+from mock_server.domain.numbers import whole_number
 from mock_server.services.container import Services
 from mock_server.web.answers import json_response
 from mock_server.web.endpoints import read_json_body
@@ -61,7 +62,8 @@ async def _body(svc: Services, operation_id: str, request: Request) -> Any:
 
 def _query(svc: Services, operation_id: str, request: Request, name: str, default: int) -> int:
     text = request.query_params.get(name)
-    value: Any = default if text is None else (int(text) if text.strip().lstrip("-").isdigit() else text)
+    number = None if text is None else whole_number(text)
+    value: Any = default if text is None else (text if number is None else number)
     problems = svc.validator(f"{operation_id}:{name}").violations(value)
     if problems:
         raise from_violations(problems)
@@ -143,7 +145,8 @@ def _diy(svc: Services) -> None:
 
 def _token_id(svc: Services, operation_id: str, request: Request) -> int:
     text = request.path_params["id"]
-    value: Any = int(text) if text.isdigit() else text
+    number = whole_number(text)
+    value: Any = text if number is None else number
     problems = svc.validator(f"{operation_id}:id").violations(value)
     if problems:
         raise from_violations(problems)

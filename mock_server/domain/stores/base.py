@@ -56,6 +56,9 @@ class Store(Protocol):
     async def rules_changed(self) -> None:
         """Publish the local replica's armed rules (after arm or clear)."""
 
+    async def rule_id(self) -> int | None:
+        """A fleet-wide unique id for a new admin rule; None: the replica numbers it (one process)."""
+
     async def take(self, rule: Rule) -> bool:
         """Use one of a counted rule's matches; False when the fleet has used them all."""
 

@@ -60,6 +60,10 @@ class MemoryStore:
     async def rules_changed(self) -> None:
         """Nothing to publish."""
 
+    async def rule_id(self) -> int | None:
+        """The only replica numbers its rules."""
+        return None
+
     async def take(self, rule: Rule) -> bool:
         """The engine already counted the match on the only replica."""
         return True

@@ -267,6 +267,10 @@ class RedisStore:
             await pipe.execute()
         await self.fleet.publish("rules", rules=rules)
 
+    async def rule_id(self) -> int:
+        """The next admin rule id of the whole fleet (INCR): two workers arming at once never share one."""
+        return self.engine.file_rule_count + int(await self.client.incr(self.key("rule-ids")))
+
     async def credits_changed(self, account: str) -> None:
         """Write the balance set here (None: unlimited) and have every worker know balances are in use."""
         balance = self.credits.balance(account)

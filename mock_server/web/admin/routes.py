@@ -267,8 +267,14 @@ async def arm_scenario(request: Request) -> Response:
         raise HttpError(400, f"Unknown field {unknown[0]!r}.{hint} Allowed: scenario, count, prompt_regex.")
     if not isinstance(body.get("scenario"), str):
         raise HttpError(400, 'scenario is required, e.g. {"scenario": "fail", "count": 1}.')
+    control = _control(request)
     try:
-        rule = _control(request).arm(body["scenario"], count=body.get("count"), prompt_regex=body.get("prompt_regex"))
+        rule = control.arm(
+            body["scenario"],
+            count=body.get("count"),
+            prompt_regex=body.get("prompt_regex"),
+            rule_id=await control.services.store.rule_id(),
+        )
     except MockServerError as exc:
         raise HttpError(400, str(exc)) from None
     await _control(request).services.store.rules_changed()

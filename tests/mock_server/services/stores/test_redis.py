@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -210,3 +211,16 @@ async def test_a_store_that_stops_answering_is_a_503_naming_it(redis_url: str) -
         assert answer.headers["Retry-After"] == "1"
         await store.client.aclose()
         store.client = working
+
+
+async def test_rules_armed_on_two_workers_at_once_get_fleet_wide_unique_ids(pair: tuple[Worker, Worker]) -> None:
+    a, b = pair
+
+    async def arm(worker: Worker) -> int:
+        answer = await worker.client.post("/__mock/scenarios", json={"scenario": "fail", "count": 1})
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    ids = await asyncio.gather(*(arm(worker) for worker in [a, b] * 10))
+    assert len(set(ids)) == 20  # each replica numbering its own rules gave both 1, 2, 3, ...
+    assert sorted(ids) == list(range(1, 21))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# First, before anything imports jsonschema: its heavy "iri" format checker then loads on first use.
+import mock_server.contract.formats  # noqa: F401
 from mock_server.config.options import Option, option
 from mock_server.config.settings import Settings, setting_option
 from mock_server.contract.errors import (

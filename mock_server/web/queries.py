@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.contract.problems import HttpError, from_violations
 from mock_server.domain import accounts, prompts
+from mock_server.domain.jobs import Job
 from mock_server.domain.lifecycle import JobStatus
 from mock_server.domain.messages import format_timestamp, image_urls
 from mock_server.domain.numbers import whole_number
@@ -23,6 +24,7 @@ from mock_server.web.answers import json_response
 from mock_server.web.endpoints import read_json_body
 
 DAY_S = 86_400.0
+HISTORY_PAGE = 1000  # jobs read from a shared store per round trip
 UNLIMITED = 2_147_483_647  # how an unlimited balance shows in account-info (its fields are integers)
 Handler = Callable[[Services, str, Request], Awaitable[Response]]
 
@@ -70,6 +72,19 @@ def _query(svc: Services, operation_id: str, request: Request, name: str, defaul
     return int(value)
 
 
+async def _every_job(svc: Services) -> list[Job]:
+    """Every live job: this process's, or with a shared store the whole fleet's (whichever worker answers)."""
+    if not svc.store.shared:
+        return list(svc.jobs)
+    jobs: list[Job] = []
+    after: int | None = 0
+    while after is not None:
+        page = await svc.store.page(after, HISTORY_PAGE)
+        jobs += page.jobs
+        after = page.after
+    return jobs
+
+
 @handler
 async def history(svc: Services, operation_id: str, request: Request) -> Response:
     """GET /api/v1/nova/images: the caller's finished jobs with images from the last 24 h, newest first."""
@@ -79,7 +94,7 @@ async def history(svc: Services, operation_id: str, request: Request) -> Respons
     now = svc.clock.now()
     found = [
         job
-        for job in svc.jobs  # this worker's jobs (with --store redis: those it has seen)
+        for job in await _every_job(svc)
         if job.account == account
         and job.plan.created_at >= now - DAY_S
         and job.snapshot(now).status is JobStatus.DONE

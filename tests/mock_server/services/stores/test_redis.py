@@ -224,3 +224,13 @@ async def test_rules_armed_on_two_workers_at_once_get_fleet_wide_unique_ids(pair
     ids = await asyncio.gather(*(arm(worker) for worker in [a, b] * 10))
     assert len(set(ids)) == 20  # each replica numbering its own rules gave both 1, 2, 3, ...
     assert sorted(ids) == list(range(1, 21))
+
+
+async def test_history_is_the_fleets_whichever_worker_answers(pair: tuple[Worker, Worker]) -> None:
+    a, b = pair
+    made = {await a.create("a fox on a"), await b.create("a fox on b")}
+    advanced = await a.client.post("/__mock/clock/advance", json={"seconds": 120})
+    assert advanced.status_code == 200, advanced.text
+    seen = [(await w.client.get("/api/v1/nova/images", params={"size": 100})).json() for w in (a, b, a, b)]
+    assert {image["id"] for image in seen[0]["images"]} == made
+    assert all(answer == seen[0] for answer in seen)

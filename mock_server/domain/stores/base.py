@@ -71,6 +71,9 @@ class Store(Protocol):
     async def credits_changed(self, account: str) -> None:
         """Publish a balance set on the local replica (admin, or the ``credits:<n>`` scenario)."""
 
+    async def credit_scenario(self, account: str, balance: int) -> bool:
+        """The ``credits:<n>`` scenario: set the balance unless the scenario last set this one (the fleet's memory)."""
+
     async def balance(self, account: str) -> int | None:
         """One key's balance (None: unlimited)."""
 

@@ -79,6 +79,10 @@ class MemoryStore:
     async def credits_changed(self, account: str) -> None:
         """Nothing to publish."""
 
+    async def credit_scenario(self, account: str, balance: int) -> bool:
+        """The only replica remembers what the scenario set."""
+        return self.credits.apply_scenario(account, balance)
+
     async def balance(self, account: str) -> int | None:
         """One key's balance (None: unlimited)."""
         return self.credits.balance(account)

@@ -122,6 +122,7 @@ class RedisStore:
         self._append = self.client.register_script(scripts.APPEND)
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
+        self._credit_scenario = self.client.register_script(scripts.CREDIT_SCENARIO)
         self._queued: dict[str, list[tuple[float, bytes]]] = {"requests": [], "webhooks": []}
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -270,6 +271,16 @@ class RedisStore:
     async def rule_id(self) -> int:
         """The next admin rule id of the whole fleet (INCR): two workers arming at once never share one."""
         return self.engine.file_rule_count + int(await self.client.incr(self.key("rule-ids")))
+
+    async def credit_scenario(self, account: str, balance: int) -> bool:
+        """The ``credits:<n>`` scenario with the fleet's memory of what it last set (one worker's was per worker)."""
+        keys = [self.key("credits"), self.key("credits", "scenario")]
+        if not int(await self._credit_scenario(keys=keys, args=[account, str(balance)])):
+            return False
+        self.credits.set(account, balance)
+        self._credits_used = True
+        await self.fleet.publish("credits")
+        return True
 
     async def credits_changed(self, account: str) -> None:
         """Write the balance set here (None: unlimited) and have every worker know balances are in use."""

@@ -234,3 +234,21 @@ async def test_history_is_the_fleets_whichever_worker_answers(pair: tuple[Worker
     seen = [(await w.client.get("/api/v1/nova/images", params={"size": 100})).json() for w in (a, b, a, b)]
     assert {image["id"] for image in seen[0]["images"]} == made
     assert all(answer == seen[0] for answer in seen)
+
+
+async def test_the_credits_scenario_remembers_what_it_set_fleet_wide(pair: tuple[Worker, Worker]) -> None:
+    a, b = pair
+    scenario = {"X-Mock-Scenario": "credits:100"}
+
+    async def credits(worker: Worker, headers: dict[str, str] | None = None) -> int:
+        info = await worker.client.get("/api/v1/subscription/account-info", headers=headers)
+        return int(info.json()["credits"])
+
+    assert await credits(a, scenario) == 100
+    made = await a.client.post("/api/v1/nova/imagine", json={"prompt": "a fox"}, headers=scenario)
+    assert made.status_code == 200, made.text
+    spent = await credits(a)
+    assert spent < 100
+    # The same header through the other worker: spent stays spent (per-worker memory set 100 again there).
+    assert await credits(b, scenario) == spent
+    assert await credits(a, scenario) == spent

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mock_server import Settings
@@ -159,6 +159,8 @@ def test_no_value_of_a_numeric_parameter_answers_5xx(
     client: httpx.Client, parameter: Parameter, data: st.DataObject
 ) -> None:
     value = data.draw(AS_JSON if parameter.where == "body" else AS_TEXT, label=parameter.name)
+    # A slash in a path value addresses another path (routing's 404 or trailing-slash redirect), not the parameter.
+    assume(parameter.where != "path" or "/" not in str(value))
     response = send(client, parameter, value)
     assert response.status_code < 500, f"{parameter} = {value!r}: {response.status_code} {response.text[:500]}"
     if not allowed(parameter, value):

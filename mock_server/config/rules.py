@@ -141,6 +141,8 @@ def _check_connections(s: Settings) -> None:
     _check(1 <= s.max_headers <= 10_000, "max_headers", s.max_headers, "an integer from 1 to 10000")
     _check(0 < s.head_timeout_s <= 3600, "head_timeout_s", s.head_timeout_s, "more than 0 and at most 3600 s")
     _check(0 < s.body_timeout_s <= 3600, "body_timeout_s", s.body_timeout_s, "more than 0 and at most 3600 s")
+    _check(0 < s.linger_s <= 3600, "linger_s", s.linger_s, "more than 0 and at most 3600 s")
+    _check(0 <= s.linger_bytes <= 1 << 40, "linger_bytes", s.linger_bytes, "an integer from 0 to 1099511627776")
     _check(1 <= s.max_connections <= 1_000_000, "max_connections", s.max_connections, "an integer from 1 to 1000000")
     bad_proxies = [p for p in s.trust_proxy if p != "*" and not _is_network(p)]
     _check(not bad_proxies, "trust_proxy", s.trust_proxy, "IP addresses, CIDR networks (10.0.0.0/8) or *")

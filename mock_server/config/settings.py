@@ -300,6 +300,20 @@ class Settings:
         default=30.0,
         metadata=option("Time to send a request body once its head is in; then 408 and closed.", metavar="SECONDS"),
     )
+    linger_s: float = field(
+        default=10.0,
+        metadata=option(
+            "After an early refusal (401, 413) with the body still coming, time to go on reading and discarding it "
+            "so the client can read the answer (nginx's lingering close); then closed.",
+            metavar="SECONDS",
+        ),
+    )
+    linger_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata=option(
+            "Most bytes read and discarded after an early refusal (see --linger-s); then closed.", metavar="BYTES"
+        ),
+    )
     max_connections: int = field(
         default=1000,
         metadata=option("Open connections at most; one more is answered 503 and closed.", metavar="N"),

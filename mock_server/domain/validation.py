@@ -12,13 +12,15 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from mock_server.contract.problems import Violation
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_WORDS = {
     "integer": ("an integer number", "send a JSON number without quotes, e.g. 2"),
@@ -64,12 +66,21 @@ class SchemaValidator:
         self.root_pointer = f"/{name}" if name and location != "body" else ""
         # fastjsonschema fills in defaults while validating; it gets its own copy to mutate nothing shared.
         self._fast: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
-        self._full = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        self._full_validator: Draft202012Validator | None = None  # built on first need (see `_full`)
         props: dict[str, Any] = schema.get("properties", {}) if isinstance(schema, dict) else {}
         # Precomputed once so the per-request work touches only the keys that matter.
         self._format_keys = tuple(name for name, prop in props.items() if "format" in prop)
         self._defaults = {name: prop["default"] for name, prop in props.items() if "default" in prop}
         self._integer_keys = frozenset(name for name, prop in props.items() if _allows_integer(prop))
+
+    @property
+    def _full(self) -> Draft202012Validator:
+        """jsonschema's validator, imported and built when a request first needs it (it costs every start ~0.1 s)."""
+        if self._full_validator is None:
+            from jsonschema import Draft202012Validator
+
+            self._full_validator = Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return self._full_validator
 
     def is_valid(self, instance: Any) -> bool:
         """Fast yes/no answer."""

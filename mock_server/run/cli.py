@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 from collections.abc import Callable
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 import click
@@ -37,12 +40,44 @@ class _PluginGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self._plugins()})
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``; a plugin's line is read from its source, so listing imports nothing."""
+        plugins = self._plugins()
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)  # as click's
+        rows = []
+        for name in names:
+            command = super().get_command(ctx, name)
+            if command is not None:
+                if not command.hidden:
+                    rows.append((name, command.get_short_help_str(limit=limit)))
+            elif name in plugins:
+                rows.append((name, _short_help(plugins[name].value, limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in self._plugins():
             loaded = self._plugins()[cmd_name].load()
             command = loaded if isinstance(loaded, click.Command) else None
         return command
+
+
+def _short_help(target: str, limit: int) -> str:
+    """The first sentence of the docstring of `target` ("package.module:function"), read without importing it."""
+    module, _, name = target.partition(":")
+    try:
+        spec = importlib.util.find_spec(module)
+        source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+                doc = ast.get_docstring(node) or ""
+                return click.Command(name, help=doc).get_short_help_str(limit)  # as click shortens it
+    except (ImportError, OSError, SyntaxError, ValueError):
+        pass
+    return ""
 
 
 @click.group(cls=_PluginGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})

@@ -18,6 +18,12 @@ clock read per request, and the hot path pays a few attribute writes (+0.7 µs, 
 bytes are counted as they arrive (431 once it is over `max_header_bytes` and still unfinished), headers are
 counted when the head ends, and a connection over `max_connections` is answered 503 and closed when it is
 accepted. Refusals and timeouts are logged in aggregate, one line per cause per second at most.
+
+An answer given before the body was read (401, 413: `Connection: close`) is followed by a lingering close, as
+nginx does: the server shuts its sending side, then reads and discards what the client still sends, for at most
+``--linger-s`` and ``--linger-bytes``, and closes when the client does. Closing at once would leave unread bytes
+in the socket, and the kernel would answer them with a reset that clients writing the whole body before reading
+(urllib, Java's HttpURLConnection) see instead of the status.
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ from mock_server.contract.problems import error_body
 # Log where uvicorn logs, so the lines look like its own and follow --log-level.
 logger = logging.getLogger("uvicorn.error")
 
-_HEAD, _BODY, _BUSY = 0, 1, 2  # waiting for (the rest of) a request head; its body; neither (app or idle)
+# Waiting for (the rest of) a request head; its body; neither (app or idle); discarding after an early answer.
+_HEAD, _BODY, _BUSY, _LINGER = 0, 1, 2, 3
 # A phase that began after the last sweep: the sweep stamps it, so requests need no clock read. A timeout
 # then fires between its length and its length plus one tick after the phase began.
 _UNSEEN = -1.0
@@ -57,6 +64,8 @@ class Limits:
     head_timeout_s: float
     body_timeout_s: float
     max_connections: int
+    linger_s: float = 10.0
+    linger_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -67,6 +76,8 @@ class Limits:
             head_timeout_s=settings.head_timeout_s,
             body_timeout_s=settings.body_timeout_s,
             max_connections=settings.max_connections,
+            linger_s=settings.linger_s,
+            linger_bytes=settings.linger_bytes,
         )
 
     @property
@@ -126,10 +137,12 @@ class _Watch:
 
     def _sweep(self, loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
         now = loop.time()
-        head_started, body_started = now - self.limits.head_timeout_s, now - self.limits.body_timeout_s
+        limits = self.limits
+        head_started, body_started = now - limits.head_timeout_s, now - limits.body_timeout_s
+        linger_started = now - limits.linger_s
         for conn in list(connections):
             if isinstance(conn, LimitedHttpToolsProtocol):
-                conn.expire(now, head_started, body_started)
+                conn.expire(now, head_started, body_started, linger_started)
         if connections:
             loop.call_later(self.limits.tick_s, self._sweep, loop, connections)
         else:
@@ -154,6 +167,29 @@ class _Refused(Exception):
     """Raised from a parser callback to stop parsing; `data_received` answers."""
 
 
+class _Closing:
+    """The transport a request's cycle writes to: closing it while the body is still coming lingers instead."""
+
+    __slots__ = ("conn", "transport", "write")
+
+    def __init__(self, conn: LimitedHttpToolsProtocol, transport: asyncio.Transport) -> None:
+        self.conn = conn
+        self.transport = transport
+        self.write = transport.write  # the hot path: no extra call
+
+    def close(self) -> None:
+        if self.conn.phase == _BODY and not self.transport.is_closing():
+            self.conn.linger()
+        else:
+            self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.conn.phase == _LINGER or self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol plus `Limits`; build one per server with `limited_protocol`."""
 
@@ -172,6 +208,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.phase_since = 0.0
         self.head_bytes = 0  # bytes received since the current head began (an upper bound)
         self.chunk_bytes = 0
+        self.lingered = 0  # bytes discarded since an early answer
         self.refusal: tuple[str, int, str] | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -194,6 +231,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.chunk_bytes = len(data)
         if self.phase == _HEAD:
             self.head_bytes += self.chunk_bytes
+        elif self.phase == _LINGER:
+            self.discard(self.chunk_bytes)
+            return
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -235,11 +275,36 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.phase = _BODY
         self.phase_since = _UNSEEN
         HttpToolsProtocol.on_headers_complete(self)
+        if self.cycle is not None:
+            self.cycle.transport = _Closing(self, self.transport)  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         """The whole request is in; the app (then uvicorn's keep-alive timeout) has the connection."""
         self.phase = _BUSY
         HttpToolsProtocol.on_message_complete(self)
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, except while lingering: reading goes on (discarding) and no keep-alive timer is armed."""
+        if self.phase == _LINGER:
+            self.flow.resume_reading()
+            return
+        HttpToolsProtocol.on_response_complete(self)
+
+    def linger(self) -> None:
+        """The answer went out before the body was read: stop sending, discard what comes, close when told."""
+        self.phase = _LINGER
+        self.phase_since = _UNSEEN
+        self.lingered = 0
+        transport = self.transport
+        if transport.can_write_eof():
+            transport.write_eof()  # the client sees the answer end; its upload can go on until it reads it
+        self.flow.resume_reading()  # uvicorn pauses reading while the app does not read the body
+
+    def discard(self, size: int) -> None:
+        """Drop `size` lingering bytes; close once over ``--linger-bytes``."""
+        self.lingered += size
+        if self.lingered > self.limits.linger_bytes:
+            self.transport.close()
 
     def shutdown(self) -> None:
         """uvicorn is stopping: log what is tallied now, as the pending flush may never run."""
@@ -247,8 +312,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.tally.flush()
         super().shutdown()
 
-    def expire(self, now: float, head_started: float, body_started: float) -> None:
-        """Close the connection if its head began before `head_started` or its body before `body_started`."""
+    def expire(self, now: float, head_started: float, body_started: float, linger_started: float) -> None:
+        """Close the connection if its head, body or lingering close began before the given times."""
         if self.phase_since == _UNSEEN:
             self.phase_since = now  # the phase began since the last sweep
         elif self.phase == _HEAD and self.phase_since < head_started:
@@ -256,6 +321,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         elif self.phase == _BODY and self.phase_since < body_started:
             started = self.cycle is not None and self.cycle.response_started
             self.refuse("body_timeout", 408, silent=started)
+        elif self.phase == _LINGER and self.phase_since < linger_started:
+            self.transport.close()
 
     def refuse(self, cause: str, status: int, detail: str = "", *, silent: bool = False) -> None:
         """Answer `status` (unless `silent`: nothing was asked, or an answer is under way), close, count."""

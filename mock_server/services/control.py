@@ -74,13 +74,15 @@ class MockControl:
 
     # --- scenarios -------------------------------------------------------------------------------------------
 
-    def arm(self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None) -> Rule:
+    def arm(
+        self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None, rule_id: int | None = None
+    ) -> Rule:
         """Arm `scenario` (e.g. ``"fail"`` or ``"reject:429"``) for the next `count` jobs or requests,
         and/or for creates whose prompt matches `prompt_regex`; neither means until cleared.
 
         Raises UnknownScenario or ScenarioError with a message naming the problem.
         """
-        return self.services.scenarios.arm(scenario, count=count, prompt_regex=prompt_regex)
+        return self.services.scenarios.arm(scenario, count=count, prompt_regex=prompt_regex, rule_id=rule_id)
 
     @property
     def armed(self) -> list[Rule]:

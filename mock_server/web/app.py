@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -34,6 +36,24 @@ from mock_server.web.middleware.ratelimit import RateLimitMiddleware
 from mock_server.web.middleware.replay import ReplayMiddleware
 from mock_server.web.middleware.selection import SelectionMiddleware
 from mock_server.web.routes import api_routes, image_routes
+
+
+class _QuietOutages(logging.Filter):
+    """Drop uvicorn's traceback for a request answered 503 because the shared store is away (said once instead).
+
+    Starlette re-raises after the error handler answered, so uvicorn would log each such request with a
+    traceback; the store's `Outage` says the outage once. At ``--log-level debug`` the tracebacks stay.
+    """
+
+    def __init__(self, store: Any) -> None:
+        super().__init__()
+        self.store = store
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or logging.getLogger(record.name).isEnabledFor(logging.DEBUG):
+            return True
+        return self.store.describe_error(exc) is None
 
 
 def scenario_middleware(svc: Services, accepts: KeyPolicy, *, between: tuple[Middleware, ...] = ()) -> list[Middleware]:
@@ -121,10 +141,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
         # Timers fire on real time from here on; on shutdown, pending webhooks get the grace period.
         svc.webhooks.start()
         await svc.store.start()
+        quiet = _QuietOutages(svc.store)
+        logging.getLogger("uvicorn.error").addFilter(quiet)
         collector.install(svc.jobs)  # a served app only: keeps GC pauses of a big job store off p99
         try:
             yield
         finally:
+            logging.getLogger("uvicorn.error").removeFilter(quiet)
             await svc.webhooks.aclose()
             await svc.store.aclose()
 

@@ -15,13 +15,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.contract.problems import HttpError, from_violations
 from mock_server.domain import accounts, prompts
+from mock_server.domain.jobs import Job
 from mock_server.domain.lifecycle import JobStatus
 from mock_server.domain.messages import format_timestamp, image_urls
+from mock_server.domain.numbers import whole_number
 from mock_server.services.container import Services
 from mock_server.web.answers import json_response
 from mock_server.web.endpoints import read_json_body
 
 DAY_S = 86_400.0
+HISTORY_PAGE = 1000  # jobs read from a shared store per round trip
 UNLIMITED = 2_147_483_647  # how an unlimited balance shows in account-info (its fields are integers)
 Handler = Callable[[Services, str, Request], Awaitable[Response]]
 
@@ -61,11 +64,25 @@ async def _body(svc: Services, operation_id: str, request: Request) -> Any:
 
 def _query(svc: Services, operation_id: str, request: Request, name: str, default: int) -> int:
     text = request.query_params.get(name)
-    value: Any = default if text is None else (int(text) if text.strip().lstrip("-").isdigit() else text)
+    number = None if text is None else whole_number(text)
+    value: Any = default if text is None else (text if number is None else number)
     problems = svc.validator(f"{operation_id}:{name}").violations(value)
     if problems:
         raise from_violations(problems)
     return int(value)
+
+
+async def _every_job(svc: Services) -> list[Job]:
+    """Every live job: this process's, or with a shared store the whole fleet's (whichever worker answers)."""
+    if not svc.store.shared:
+        return list(svc.jobs)
+    jobs: list[Job] = []
+    after: int | None = 0
+    while after is not None:
+        page = await svc.store.page(after, HISTORY_PAGE)
+        jobs += page.jobs
+        after = page.after
+    return jobs
 
 
 @handler
@@ -77,7 +94,7 @@ async def history(svc: Services, operation_id: str, request: Request) -> Respons
     now = svc.clock.now()
     found = [
         job
-        for job in svc.jobs  # this worker's jobs (with --store redis: those it has seen)
+        for job in await _every_job(svc)
         if job.account == account
         and job.plan.created_at >= now - DAY_S
         and job.snapshot(now).status is JobStatus.DONE
@@ -143,7 +160,8 @@ def _diy(svc: Services) -> None:
 
 def _token_id(svc: Services, operation_id: str, request: Request) -> int:
     text = request.path_params["id"]
-    value: Any = int(text) if text.isdigit() else text
+    number = whole_number(text)
+    value: Any = text if number is None else number
     problems = svc.validator(f"{operation_id}:id").violations(value)
     if problems:
         raise from_violations(problems)

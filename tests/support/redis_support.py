@@ -33,44 +33,63 @@ def redis_binary() -> str:
     return found
 
 
+class RedisServer:
+    """A redis-server on one loopback port that a test can stop (an outage) and start again on the same port."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.binary = redis_binary()
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = log_dir / f"redis-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        """Launch it and wait until it answers PING."""
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1.0)
+        try:
+            deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+            while True:
+                if self.proc.poll() is not None:
+                    pytest.fail(f"redis-server exited with {self.proc.returncode}:\n{self.log_path.read_text()}")
+                try:
+                    if client.ping():
+                        return self
+                except redis.ConnectionError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"redis-server did not answer PING within {REDIS_START_TIMEOUT_S} s")
+                time.sleep(0.02)
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        """Terminate it (SIGTERM, then SIGKILL after 5 s) and reap it."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=5.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5.0)
+
+
 @contextmanager
 def running_redis(log_dir: Path) -> Iterator[str]:
     """A throw-away redis-server on a free loopback port, no persistence; its URL (db 0) once it answers PING."""
-    binary = redis_binary()
-    port = free_port()
-    log_path = log_dir / f"redis-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1.0)
-            try:
-                deadline = time.monotonic() + REDIS_START_TIMEOUT_S
-                while True:
-                    if proc.poll() is not None:
-                        pytest.fail(f"redis-server exited with {proc.returncode}:\n{log_path.read_text()}")
-                    try:
-                        if client.ping():
-                            break
-                    except redis.ConnectionError:
-                        pass
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"redis-server did not answer PING within {REDIS_START_TIMEOUT_S} s")
-                    time.sleep(0.02)
-            finally:
-                client.close()
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5.0)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5.0)
+    server = RedisServer(log_dir).start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 def flushall(url: str) -> None:

@@ -29,12 +29,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
-import av
 from PIL import Image, ImageChops
 
 from mock_server.domain.media.images import RenderCache, check_int, check_key, draw
+
+if TYPE_CHECKING:
+    import av  # imported where a video is made: PyAV costs ~0.1-0.2 s of every start otherwise
 
 CONTENT_TYPE: Final = "video/mp4"
 
@@ -87,6 +89,8 @@ class VideoSpec:
 
 def video_codec() -> VideoCodec:
     """The encoder ``render_video`` uses: ``libx264`` if PyAV's FFmpeg has it, else ``mpeg4``."""
+    import av
+
     return "libx264" if "libx264" in av.codecs_available else "mpeg4"
 
 
@@ -116,6 +120,8 @@ def frames(spec: VideoSpec) -> Iterator[Image.Image]:
 
 def _yuv420p(image: Image.Image) -> av.VideoFrame:
     """Pillow RGB -> a yuv420p frame, with Pillow's integer conversion (see the module docstring for why)."""
+    import av
+
     y, cb, cr = image.convert("YCbCr").split()  # full range BT.601
     planes = (y.point(_LUMA_LUT), cb.reduce(2).point(_CHROMA_LUT), cr.reduce(2).point(_CHROMA_LUT))
     frame = av.VideoFrame(image.width, image.height, "yuv420p")
@@ -142,6 +148,8 @@ def encode(spec: VideoSpec, codec: VideoCodec) -> bytes:
 
 
 def _mux(spec: VideoSpec, codec: VideoCodec, path: str, container_options: dict[str, str]) -> None:
+    import av
+
     with av.open(path, mode="w", format="mp4", container_options=container_options) as container:
         options = {"flags": "+bitexact"}
         if codec == "libx264":

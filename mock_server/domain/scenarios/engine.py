@@ -101,10 +101,16 @@ class ScenarioEngine:
 
     # --- rules ---------------------------------------------------------------------------------------------
 
-    def arm(self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None) -> Rule:
-        """Arm `scenario` for the next `count` matching requests and/or prompts matching `prompt_regex`."""
+    def arm(
+        self, scenario: str, *, count: int | None = None, prompt_regex: str | None = None, rule_id: int | None = None
+    ) -> Rule:
+        """Arm `scenario` for the next `count` matching requests and/or prompts matching `prompt_regex`.
+
+        `rule_id` is a shared store's fleet-wide id; without one, this replica numbers the rule.
+        """
         with self._lock:
-            rule = make_rule(next(self._ids), scenario, count=count, prompt_regex=prompt_regex)
+            rule_id = next(self._ids) if rule_id is None else rule_id
+            rule = make_rule(rule_id, scenario, count=count, prompt_regex=prompt_regex)
             # Admin rules go before the file's rules (both oldest first).
             position = sum(1 for r in self._rules if r.source == "admin")
             self._rules.insert(position, rule)
@@ -174,6 +180,11 @@ class ScenarioEngine:
             self._rules = [*rules, *(r for r in self._rules if r.source != "admin")]
             top = max((r.id for r in self._rules), default=0)
             self._ids = itertools.count(max(top + 1, next(self._ids)))
+
+    @property
+    def file_rule_count(self) -> int:
+        """How many rules the scenario file arms (ids 1 to this); admin rules are numbered after them."""
+        return len(self._file_rules)
 
     def admin_rules(self) -> list[Rule]:
         """The armed rules that came from the admin API, in force."""

@@ -56,6 +56,9 @@ class Store(Protocol):
     async def rules_changed(self) -> None:
         """Publish the local replica's armed rules (after arm or clear)."""
 
+    async def rule_id(self) -> int | None:
+        """A fleet-wide unique id for a new admin rule; None: the replica numbers it (one process)."""
+
     async def take(self, rule: Rule) -> bool:
         """Use one of a counted rule's matches; False when the fleet has used them all."""
 
@@ -67,6 +70,9 @@ class Store(Protocol):
 
     async def credits_changed(self, account: str) -> None:
         """Publish a balance set on the local replica (admin, or the ``credits:<n>`` scenario)."""
+
+    async def credit_scenario(self, account: str, balance: int) -> bool:
+        """The ``credits:<n>`` scenario: set the balance unless the scenario last set this one (the fleet's memory)."""
 
     async def balance(self, account: str) -> int | None:
         """One key's balance (None: unlimited)."""

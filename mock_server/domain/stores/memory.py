@@ -60,6 +60,10 @@ class MemoryStore:
     async def rules_changed(self) -> None:
         """Nothing to publish."""
 
+    async def rule_id(self) -> int | None:
+        """The only replica numbers its rules."""
+        return None
+
     async def take(self, rule: Rule) -> bool:
         """The engine already counted the match on the only replica."""
         return True
@@ -74,6 +78,10 @@ class MemoryStore:
 
     async def credits_changed(self, account: str) -> None:
         """Nothing to publish."""
+
+    async def credit_scenario(self, account: str, balance: int) -> bool:
+        """The only replica remembers what the scenario set."""
+        return self.credits.apply_scenario(account, balance)
 
     async def balance(self, account: str) -> int | None:
         """One key's balance (None: unlimited)."""

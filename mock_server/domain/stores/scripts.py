@@ -79,6 +79,16 @@ return false
 
 # Charge credits. KEYS: balances (hash); ARGV: account, amount, initial ('' = unlimited)
 # Returns 'unlimited', 'short', or the balance left.
+# The credits:<n> scenario, fleet-wide: set the key's balance to ARGV[2] unless the scenario last set this very
+# value for it (so a client sending the same header on every request spends its credits, whichever worker
+# answers). KEYS: credits, the scenario's memory. Returns 1 when it set the balance.
+CREDIT_SCENARIO = """
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
 CHARGE = """
 local b = redis.call('HGET', KEYS[1], ARGV[1])
 if not b then b = ARGV[3] end

@@ -17,20 +17,24 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
+from mock_server.services.outages import Outage
 from mock_server.services.tasks import stop_task
 
 log = logging.getLogger("flux_mock.fleet")
 
 Apply = Callable[[dict[str, Any]], Awaitable[None]]
 ACK_WAIT_S = 5.0  # longest an admin change waits for the fleet
+RESUBSCRIBE_S = 0.5  # between attempts to follow the channel again while Redis is away
 
 
 class Fleet:
     """Publish changes to every worker on the database and apply theirs here."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, worker: str, apply: Apply) -> None:
+    def __init__(self, client: aioredis.Redis, prefix: str, worker: str, apply: Apply, outage: Outage) -> None:
         self.client = client
+        self.outage = outage
         self.channel = f"{prefix}changes"
         self.ack_prefix = f"{prefix}ack:"
         self.worker = worker
@@ -76,6 +80,24 @@ class Fleet:
         return acked
 
     async def _listen(self) -> None:
+        """Follow the channel; when Redis goes, subscribe again once it is back (the outage is said once)."""
+        lost = False
+        while True:
+            try:
+                if lost:
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._pubsub.aclose()
+                    self._pubsub = self.client.pubsub()
+                    await self._pubsub.subscribe(self.channel)
+                    lost = False
+                await self._follow()
+                raise ConnectionError("the fleet channel stopped")  # listen() ends only when unsubscribed
+            except (RedisError, OSError) as exc:
+                lost = True
+                self.outage.failed(exc)
+                await asyncio.sleep(RESUBSCRIBE_S)
+
+    async def _follow(self) -> None:
         async for message in self._pubsub.listen():
             if message.get("type") != "message":
                 continue

@@ -7,13 +7,16 @@ have reached its receiver twice is journalled as a takeover.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from mock_server.domain.stores import scripts
+from mock_server.services.outages import Outage
 
 Op = Callable[[Any], None]  # a buffered write, applied to a pipeline
 
@@ -36,8 +39,14 @@ return 1
 class RedisOutbox:
     """Deliveries by due instant (mock time), their records, who holds them, and how often each was taken."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, worker: str, lease_s: float) -> None:
+    def __init__(
+        self, client: aioredis.Redis, prefix: str, worker: str, lease_s: float, outage: Outage | None = None
+    ) -> None:
         self.client = client
+        # The store's (one line per Redis outage for the whole worker); a lone outbox says its own.
+        self.outage = outage or Outage(
+            logging.getLogger("flux_mock.store"), "Redis is unreachable; retrying", "Redis answers again"
+        )
         self.worker = worker
         self.lease_ms = max(1, int(lease_s * 1000))
         self.key = f"{prefix}outbox"
@@ -52,6 +61,11 @@ class RedisOutbox:
         self._cancel = client.register_script(CANCEL)
         self.pending: list[Op] = []  # writes made while planning, sent with the job's own write
         self.wake: Callable[[float], None] = lambda due: None  # the pump's: a delivery is due at `due`
+
+    @staticmethod
+    def unreachable(exc: BaseException) -> bool:
+        """Whether `exc` means Redis did not answer (an outage), not a bug."""
+        return isinstance(exc, RedisError | OSError)
 
     # --- buffered while a job is planned (synchronously), written by the store with the job ---------------------
 

@@ -44,6 +44,7 @@ from mock_server.domain.scenarios.engine import ScenarioEngine
 from mock_server.domain.stores import scripts
 from mock_server.domain.stores.records import draft, forced_fields, load_job
 from mock_server.domain.webhooks.journal import WebhookJournal
+from mock_server.services.outages import Outage
 from mock_server.services.stores.fleet import Fleet
 from mock_server.services.stores.outbox import RedisOutbox
 from mock_server.services.tasks import stop_task
@@ -109,13 +110,19 @@ class RedisStore:
         self.prefix = prefix
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.client: aioredis.Redis = aioredis.from_url(self.url, decode_responses=True)
-        self.fleet = Fleet(self.client, prefix, self.worker, self._apply)
-        self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s)
+        # A lost Redis is said once by whoever meets it first (pump, journal writer, fleet listener, a request).
+        self.outage = Outage(
+            log, f"Redis at {self.url} is unreachable; answering 503, retrying", f"Redis at {self.url} answers again"
+        )
+        self._last_failure: BaseException | None = None
+        self.fleet = Fleet(self.client, prefix, self.worker, self._apply, self.outage)
+        self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s, self.outage)
         self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
         self._submit = self.client.register_script(scripts.SUBMIT)
         self._append = self.client.register_script(scripts.APPEND)
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
+        self._credit_scenario = self.client.register_script(scripts.CREDIT_SCENARIO)
         self._queued: dict[str, list[tuple[float, bytes]]] = {"requests": [], "webhooks": []}
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -261,6 +268,20 @@ class RedisStore:
             await pipe.execute()
         await self.fleet.publish("rules", rules=rules)
 
+    async def rule_id(self) -> int:
+        """The next admin rule id of the whole fleet (INCR): two workers arming at once never share one."""
+        return self.engine.file_rule_count + int(await self.client.incr(self.key("rule-ids")))
+
+    async def credit_scenario(self, account: str, balance: int) -> bool:
+        """The ``credits:<n>`` scenario with the fleet's memory of what it last set (one worker's was per worker)."""
+        keys = [self.key("credits"), self.key("credits", "scenario")]
+        if not int(await self._credit_scenario(keys=keys, args=[account, str(balance)])):
+            return False
+        self.credits.set(account, balance)
+        self._credits_used = True
+        await self.fleet.publish("credits")
+        return True
+
     async def credits_changed(self, account: str) -> None:
         """Write the balance set here (None: unlimited) and have every worker know balances are in use."""
         balance = self.credits.balance(account)
@@ -352,8 +373,8 @@ class RedisStore:
             self._wanted.clear()
             try:
                 await self._flush_journals()
-            except (RedisError, OSError):
-                log.exception("could not write the journal to %s; retrying", self.url)
+            except (RedisError, OSError) as exc:
+                self.outage.failed(exc)
                 await asyncio.sleep(0.5)
                 self._wanted.set()
 
@@ -398,6 +419,9 @@ class RedisStore:
     def describe_error(self, exc: BaseException) -> str | None:
         """What to tell a client when `exc` means Redis did not answer (the app answers 503), else None."""
         if isinstance(exc, RedisError | OSError):
+            if exc is not self._last_failure:  # asked again for the same failure when its log line is filtered
+                self._last_failure = exc
+                self.outage.failed(exc)
             return f"flux-mock's shared store ({self.url}) did not answer ({exc}); check that Redis is running."
         return None
 

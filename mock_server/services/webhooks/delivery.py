@@ -36,6 +36,7 @@ from mock_server.domain.webhooks.faults import NO_FAULTS, WebhookFaults
 from mock_server.domain.webhooks.journal import EventKind, Outcome, WebhookAttempted, WebhookJournal
 from mock_server.domain.webhooks.retry import backoff_delay, parse_retry_after
 from mock_server.domain.webhooks.signing import Signer
+from mock_server.services.outages import Outage
 from mock_server.services.scheduler import Scheduler
 
 log = logging.getLogger("flux_mock.webhooks")
@@ -141,6 +142,7 @@ class Dispatcher:
         self._closing = False
         self.in_flight = 0  # attempts waiting for an answer right now
         self.abandoned = 0  # deliveries journalled as abandoned so far
+        self.failing: dict[str, Outage] = {}  # receiver host -> its outage (one line when it fails, one when back)
         self.blocked_hosts: dict[str, BlockedHost] = {}  # off the allow-list: said once per host
         self.abandoned_deliveries: list[Delivery] = []  # listed (and spooled) at shutdown
 
@@ -231,6 +233,7 @@ class Dispatcher:
             d.attempts += 1
             headers = self._headers(d)
             result = await self._attempt(d, headers)
+            self._note_host(d, result)
             if result.ok:
                 self._record(d, result, "delivered", headers=headers)
                 if d.faults.duplicate and not duplicated:
@@ -253,6 +256,23 @@ class Dispatcher:
                 )
             self._record(d, result, "retrying", headers=headers, retry_in_s=delay)
             await self._wait(delay)
+
+    def _note_host(self, d: Delivery, result: Any) -> None:
+        """A receiver host that starts failing is said once, and again once it answers 2xx."""
+        host = _host_of(d.url)
+        outage = self.failing.get(host)
+        if result.ok:
+            if outage is not None:
+                outage.recovered()
+            return
+        if outage is None:
+            outage = self.failing[host] = Outage(
+                log,
+                f"webhooks to {host} fail; retrying as planned (every attempt is in GET /__mock/webhooks)",
+                f"webhooks to {host} are delivered again",
+                unit="attempt",
+            )
+        outage.failed(str(result.error or f"HTTP {result.status}"))
 
     def _headers(self, d: Delivery) -> dict[str, str]:
         headers = {

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from mock_server.domain.clock import Clock
+from mock_server.services.outages import Outage
 from mock_server.services.tasks import stop_task
 from mock_server.services.webhooks.delivery import Delivery, Dispatcher
 
@@ -32,6 +33,9 @@ class SharedOutbox(Protocol):
 
     lease_ms: int
     wake: Callable[[float], None]
+    outage: Outage  # the store's: a lost store is said once, not at every poll
+
+    def unreachable(self, exc: BaseException) -> bool: ...
 
     def put(self, delivery_id: str, message_id: str, record: dict[str, Any], due: float) -> None: ...
 
@@ -122,8 +126,12 @@ class OutboxPump:
                 if loop.time() - renewed >= renew_every:
                     renewed = loop.time()
                     await self.outbox.renew(sorted(set(self.holding.values())))
-            except Exception:  # Redis away for a moment: keep the pump alive, try again shortly
-                log.exception("the webhook outbox could not be read; retrying")
+                self.outbox.outage.recovered()
+            except Exception as exc:  # Redis away for a moment: keep the pump alive, try again shortly
+                if self.outbox.unreachable(exc):
+                    self.outbox.outage.failed(exc)
+                else:
+                    log.exception("the webhook outbox could not be read; retrying")
             wait = min(POLL_S, renew_every)
             if nxt is not None:
                 wait = min(wait, max(0.0, nxt - self.clock.now()))
@@ -143,7 +151,10 @@ class OutboxPump:
     async def _forget(self, delivery: Delivery) -> None:
         try:
             await self.outbox.done(delivery.delivery_id, delivery.message_id)
-        except Exception:
-            log.exception("could not remove delivery %s from the outbox", delivery.delivery_id)
+        except Exception as exc:
+            if self.outbox.unreachable(exc):
+                self.outbox.outage.failed(exc)
+            else:
+                log.exception("could not remove delivery %s from the outbox", delivery.delivery_id)
         finally:
             self.holding.pop(delivery.delivery_id, None)

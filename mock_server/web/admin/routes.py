@@ -27,6 +27,7 @@ from mock_server.contract.problems import HttpError, error_body
 from mock_server.contract.spec import ADMIN_PREFIX
 from mock_server.domain.jobs import Job
 from mock_server.domain.messages import format_timestamp, render_message
+from mock_server.domain.numbers import INT64_MAX, sequence_number, whole_number
 from mock_server.domain.scenarios.armed import Rule
 from mock_server.domain.scenarios.registry import catalogue
 from mock_server.services.control import MockControl
@@ -149,10 +150,12 @@ def _whole(request: Request, name: str, default: int, low: int, high: int | None
     text = request.query_params.get(name)
     if text is None:
         return default
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        rule = f"from {low} to {high}" if high is not None else f">= {low}"
-        raise HttpError(400, f"{name} has value {text!r}; it must be an integer {rule}, e.g. ?{name}={default}.")
-    return int(text)
+    value, top = whole_number(text), INT64_MAX if high is None else high
+    if value is None or not low <= value <= top:
+        raise HttpError(
+            400, f"{name} has value {text!r}; it must be an integer from {low} to {top}, e.g. ?{name}={default}."
+        )
+    return value
 
 
 async def get_job(request: Request) -> Response:
@@ -264,8 +267,14 @@ async def arm_scenario(request: Request) -> Response:
         raise HttpError(400, f"Unknown field {unknown[0]!r}.{hint} Allowed: scenario, count, prompt_regex.")
     if not isinstance(body.get("scenario"), str):
         raise HttpError(400, 'scenario is required, e.g. {"scenario": "fail", "count": 1}.')
+    control = _control(request)
     try:
-        rule = _control(request).arm(body["scenario"], count=body.get("count"), prompt_regex=body.get("prompt_regex"))
+        rule = control.arm(
+            body["scenario"],
+            count=body.get("count"),
+            prompt_regex=body.get("prompt_regex"),
+            rule_id=await control.services.store.rule_id(),
+        )
     except MockServerError as exc:
         raise HttpError(400, str(exc)) from None
     await _control(request).services.store.rules_changed()
@@ -282,10 +291,13 @@ async def clear_scenarios(request: Request) -> Response:
 async def list_requests(request: Request) -> Response:
     """GET /__mock/requests[?messageId=...&since=N]: the request journal, oldest first."""
     since_text = request.query_params.get("since", "0")
-    if not since_text.isdigit():
-        raise HttpError(400, f"since has value {since_text!r}; it must be a sequence number (integer >= 0).")
+    since = sequence_number(since_text)
+    if since is None:
+        raise HttpError(
+            400, f"since has value {since_text!r}; it must be a sequence number (an integer from 0 to {INT64_MAX})."
+        )
     store = _control(request).services.store
-    return json_response(await store.requests(message_id=request.query_params.get("messageId"), since=int(since_text)))
+    return json_response(await store.requests(message_id=request.query_params.get("messageId"), since=since))
 
 
 async def list_violations(request: Request) -> Response:

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from mock_server.contract.problems import error_body
+from mock_server.domain.numbers import INT64_MAX, sequence_number
 from mock_server.services.webhooks.service import WebhookService
 from mock_server.web.answers import json_response
 
@@ -28,12 +29,15 @@ async def list_attempts(request: Request) -> Response:
     service = _service(request)
     query = request.query_params
     since_text = query.get("since", "0")
-    if not since_text.isdigit():
-        body = error_body(400, f"since must be a non-negative integer sequence number (got {since_text!r}).")
+    since = sequence_number(since_text)
+    if since is None:
+        body = error_body(
+            400, f"since must be a sequence number, an integer from 0 to {INT64_MAX} (got {since_text!r})."
+        )
         return json_response(body, 400)
     store = request.app.state.services.store  # every worker's attempts with a shared store
     attempts = await store.webhook_attempts(
-        message_id=query.get("messageId"), delivery_id=query.get("deliveryId"), since=int(since_text)
+        message_id=query.get("messageId"), delivery_id=query.get("deliveryId"), since=since
     )
     content = {
         "attempts": attempts,

@@ -80,8 +80,8 @@ class FaultMiddleware:
             # Journal the key even though a fault answers before auth does: QA asks "what did this client do?".
             scope.setdefault("state", {})["account"] = key
         # Per-key state is created for keys auth accepts only, so unauthenticated traffic cannot grow it.
-        if effect.credits is not None and self.accepts(key) and self.credits.apply_scenario(str(key), effect.credits):
-            await self.store.credits_changed(str(key))
+        wanted = effect.credits
+        if wanted is not None and self.accepts(key) and await self.store.credit_scenario(str(key), wanted):
             add_tag(scope, f"credits-set:{effect.credits}")
         if effect.latency_ms:
             await self.engine.sleep(effect.latency_ms / 1000)

@@ -298,3 +298,55 @@ def test_a_hostile_mix_never_stalls_a_normal_client_nor_answers_500(lines: Lines
         poller.request("GET", "/__mock/violations")
         assert poller.getresponse().status == 200
         poller.close()
+
+
+def refused_upload(server: LiveServer, declared: int) -> tuple[socket.socket, bytes]:
+    """An unauthenticated POST declaring `declared` body bytes: the 401 comes before any body is sent."""
+    sock = connect(
+        server,
+        b"POST /api/v1/flux/imagine HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % declared,
+    )
+    data = b""
+    while b"\r\n\r\n" not in data or not data.endswith(b"}"):
+        data += sock.recv(65536)
+    return sock, data
+
+
+def keeps_reading(sock: socket.socket, seconds: float) -> bool:
+    """Whether the server still reads what is sent for `seconds` (False once the connection is closed)."""
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            sock.sendall(b"x" * 65536)
+            time.sleep(0.01)
+    except (BrokenPipeError, ConnectionResetError):
+        return False
+    return True
+
+
+def test_an_early_refusal_is_followed_by_a_bounded_lingering_close(lines: Lines) -> None:
+    with serve(lines, linger_s=0.5, linger_bytes=4 * 1024 * 1024) as server:
+        sock, raw = refused_upload(server, 100 * 1024 * 1024)
+        with sock:
+            assert raw.startswith(b"HTTP/1.1 401")
+            assert b"connection: close" in raw.lower()
+            assert sock.recv(10) == b""  # the server's side is shut once the answer is out
+            sock.sendall(b"x" * 1024 * 1024)  # still read and discarded: no reset for the client yet
+            assert not keeps_reading(sock, 5.0)  # closed after 4 MiB (--linger-bytes)
+        sock, _ = refused_upload(server, 100 * 1024 * 1024)
+        with sock:
+            sock.sendall(b"x" * 1024)
+            started = time.monotonic()
+            assert answer(sock, time.monotonic() + 3.0) == b""  # the client is silent: closed by --linger-s
+            assert time.monotonic() - started < 1.5
+
+
+def test_a_client_that_stops_after_the_answer_is_closed_at_once(lines: Lines) -> None:
+    with serve(lines) as server:
+        sock, _ = refused_upload(server, 10 * 1024 * 1024)
+        with sock:
+            sock.shutdown(socket.SHUT_WR)
+            started = time.monotonic()
+            assert answer(sock, time.monotonic() + 3.0) == b""
+            assert time.monotonic() - started < 1.0

@@ -15,7 +15,6 @@ import av
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from mock_server.domain.media import video
 from mock_server.domain.media.images import draw
 from mock_server.domain.media.video import (
     CONTENT_TYPE,
@@ -84,7 +83,7 @@ def test_content_type() -> None:
 
 def test_uses_h264_when_pyav_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert video_codec() == ("libx264" if "libx264" in av.codecs_available else "mpeg4")
-    monkeypatch.setattr(video.av, "codecs_available", frozenset({"mpeg4", "h264"}))
+    monkeypatch.setattr(av, "codecs_available", frozenset({"mpeg4", "h264"}))
     assert video_codec() == "mpeg4"
 
 

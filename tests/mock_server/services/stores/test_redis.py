@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -210,3 +211,44 @@ async def test_a_store_that_stops_answering_is_a_503_naming_it(redis_url: str) -
         assert answer.headers["Retry-After"] == "1"
         await store.client.aclose()
         store.client = working
+
+
+async def test_rules_armed_on_two_workers_at_once_get_fleet_wide_unique_ids(pair: tuple[Worker, Worker]) -> None:
+    a, b = pair
+
+    async def arm(worker: Worker) -> int:
+        answer = await worker.client.post("/__mock/scenarios", json={"scenario": "fail", "count": 1})
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    ids = await asyncio.gather(*(arm(worker) for worker in [a, b] * 10))
+    assert len(set(ids)) == 20  # each replica numbering its own rules gave both 1, 2, 3, ...
+    assert sorted(ids) == list(range(1, 21))
+
+
+async def test_history_is_the_fleets_whichever_worker_answers(pair: tuple[Worker, Worker]) -> None:
+    a, b = pair
+    made = {await a.create("a fox on a"), await b.create("a fox on b")}
+    advanced = await a.client.post("/__mock/clock/advance", json={"seconds": 120})
+    assert advanced.status_code == 200, advanced.text
+    seen = [(await w.client.get("/api/v1/nova/images", params={"size": 100})).json() for w in (a, b, a, b)]
+    assert {image["id"] for image in seen[0]["images"]} == made
+    assert all(answer == seen[0] for answer in seen)
+
+
+async def test_the_credits_scenario_remembers_what_it_set_fleet_wide(pair: tuple[Worker, Worker]) -> None:
+    a, b = pair
+    scenario = {"X-Mock-Scenario": "credits:100"}
+
+    async def credits(worker: Worker, headers: dict[str, str] | None = None) -> int:
+        info = await worker.client.get("/api/v1/subscription/account-info", headers=headers)
+        return int(info.json()["credits"])
+
+    assert await credits(a, scenario) == 100
+    made = await a.client.post("/api/v1/nova/imagine", json={"prompt": "a fox"}, headers=scenario)
+    assert made.status_code == 200, made.text
+    spent = await credits(a)
+    assert spent < 100
+    # The same header through the other worker: spent stays spent (per-worker memory set 100 again there).
+    assert await credits(b, scenario) == spent
+    assert await credits(a, scenario) == spent

@@ -326,7 +326,7 @@ async def _kit_parts(
             settings = LifecycleSettings(
                 seed, options.job_timeout, options.poll_interval, webhook_wait=options.webhook_wait
             )
-            report.outcomes += await run_jobs(caller, budget, settings, inbox=inbox)
+            report.outcomes += await run_jobs(caller, budget, settings, inbox=inbox, notes=report.notes)
         if "probes" in options.phases:
             caller = Caller(api, anonymous, base, timer, report.cost("probes"))
             report.outcomes += await error_probes(caller, budget, seed, any_key=any_key)

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 
 from contracts import checks
+from contracts.check.lifecycle.actions import Actions
+from contracts.check.lifecycle.effects import history
 from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings, job_plans
 from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
 from contracts.core.budget import JobBudget
@@ -53,10 +55,12 @@ async def run_jobs(
     *,
     inbox: WebhookInbox | None = None,
     count: int | None = None,
+    notes: list[str] | None = None,
 ) -> list[Outcome]:
     """Create the jobs of `job_plans` (the first `count`; budget permitting), follow each to the end, and return
-    one outcome per job, plus the credits and button-refusal outcomes."""
+    one outcome per job, plus the credits, button-refusal and `actions` outcomes (their coverage goes to `notes`)."""
     plans = job_plans(settings, inbox.url if inbox else None)[:count]
+    actions = Actions(caller, budget, settings, inbox)
     outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
     extra: list[Outcome] = []
     claimed = _claim(budget, plans)
@@ -98,7 +102,7 @@ async def run_jobs(
             outcome.fail(found)
         if plan.kind == "mj-imagine" and plan.result.get("status") == "DONE":
             extra.append(await _press_not_offered(caller, budget, plan))
-        await asyncio.gather(*(start(d, plan) for d in dependents.get(plan.name, [])))
+        await asyncio.gather(actions.after(plan), *(start(d, plan) for d in dependents.get(plan.name, [])))
 
     async def start(plan: JobPlan, source: JobPlan) -> None:
         reason = None
@@ -132,8 +136,13 @@ async def run_jobs(
         created = asyncio.Event()
         first_task = asyncio.ensure_future(run(first, created, credits=first.operation_id == "fluxImagine"))
         await created.wait()
-        await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]))
-    return [*outcomes.values(), *extra]
+        grid = next((p for p in ready if p.kind == "mj-imagine" and claimed[p.name]), None)
+        cancel = [actions.cancel_running(grid)] if grid is not None else []
+        await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]), *cancel)
+        extra.append(await history(caller, [*plans, *actions.plans]))
+    if notes is not None:
+        notes.append(actions.coverage.summary())
+    return [*outcomes.values(), *extra, *actions.outcomes]
 
 
 async def _balance(caller: Caller) -> int | None:

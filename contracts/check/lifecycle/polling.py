@@ -99,8 +99,11 @@ async def follow(
     outcome: Outcome,
     inbox: WebhookInbox | None,
     found: list[ContractFailure],
+    *,
+    downloads: bool = True,
 ) -> None:
-    """Poll the created job to DONE or FAIL on all its paths and apply every check of its kind."""
+    """Poll the created job to DONE or FAIL on all its paths and apply every check of its kind (`downloads`: fetch
+    its result files too)."""
     message_id = plan.message_id
     if message_id is None:
         return
@@ -147,7 +150,7 @@ async def follow(
     if step == "final":
         final = await _final(caller, fetches, history, note)
         plan.result = final
-        if final.get("status") == "DONE":
+        if final.get("status") == "DONE" and downloads:
             note(await _downloads(caller, final))
         outcome.detail = f"{final.get('status')} after {polls} polls, messageId {message_id}"
         if plan.webhook and inbox is not None:

@@ -102,9 +102,16 @@ async def run_jobs(
             outcome.fail(found)
         if plan.kind == "mj-imagine" and plan.result.get("status") == "DONE":
             extra.append(await _press_not_offered(caller, budget, plan))
-        await asyncio.gather(actions.after(plan), *(start(d, plan) for d in dependents.get(plan.name, [])))
+        # The plan's own follow-ups are created first: pressed after them, the actions' jobs (a dozen, on a server
+        # with a few slots per key) would queue ahead of the chain that leads to the next stage.
+        follow_ups = dependents.get(plan.name, [])
+        made = [asyncio.Event() for _ in follow_ups]
+        await asyncio.gather(
+            *(start(d, plan, event) for d, event in zip(follow_ups, made, strict=True)),
+            actions.after(plan, before=[event.wait() for event in made]),
+        )
 
-    async def start(plan: JobPlan, source: JobPlan) -> None:
+    async def start(plan: JobPlan, source: JobPlan, created: asyncio.Event | None = None) -> None:
         reason = None
         if source.result.get("status") != "DONE":
             reason = f"the {source.name} job it acts on did not reach DONE"
@@ -113,8 +120,10 @@ async def run_jobs(
         if reason is not None:
             outcomes[plan.name].escalate("skipped", reason)
             await release(plan, reason)
+            if created is not None:
+                created.set()
             return
-        await run(plan)
+        await run(plan, created)
 
     async def release(plan: JobPlan, reason: str) -> None:
         """A plan that will not run gives its claim back, and so do its dependents."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ from contracts.core.reporting import Outcome
 from contracts.core.schema import contract
 
 # The pressed jobs are judged on their final message: they are polled this many times less often than the others.
-SPARSE = 4
+SPARSE = 2
 # A 1x1 greyscale PNG: the smallest image a mask can be (white: repaint everything).
 MASK = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAsTj2FAAAAABJRU5ErkJggg=="
 
@@ -81,8 +82,10 @@ class Actions:
         self.outcomes: list[Outcome] = []
         self.plans: list[JobPlan] = []  # every job pressed, once followed
 
-    async def after(self, plan: JobPlan) -> None:
-        """What to press once `plan` has ended (nothing unless it is DONE)."""
+    async def after(self, plan: JobPlan, before: Sequence[Awaitable[Any]] = ()) -> None:
+        """What to press once `plan` has ended (nothing unless it is DONE), once `before` (the creation of the
+        plan's own follow-ups) is done."""
+        await asyncio.gather(*before)
         if plan.result.get("status") != "DONE" or plan.message_id is None:
             return
         if plan.kind == "mj-imagine":

@@ -23,6 +23,7 @@ from contracts.checks.actions import (
     cancel_ends_job,
     cancel_needs_running_target,
     history_lists_jobs,
+    png_has_alpha,
     vary_region_needs_mask,
 )
 from contracts.checks.base import FETCH, FETCH_LEGACY, Message, fail, parse_timestamp
@@ -85,6 +86,7 @@ CHECKS: dict[str, str] = {
     "cancel_needs_running_target": "Cancel Job on a job that has ended (DONE, or already cancelled) is refused with "
     "409",
     "vary_region_needs_mask": "Vary (Region) without a mask is refused with 400",
+    "png_has_alpha": "a remove-bg result downloads as a PNG with an alpha channel",
     "history_lists_jobs": "the history lists every finished image job, newest first, with its kind and button",
     "button_leads_to_stage": "U1-U4 and the upscale buttons lead to an upscaled image, every other button to a grid",
 }
@@ -427,6 +429,7 @@ __all__ = [
     "matches_schema",
     "message_id_matches",
     "parse_timestamp",
+    "png_has_alpha",
     "progress_in_range",
     "progress_never_decreases",
     "progress_paths_agree",

@@ -202,3 +202,27 @@ def history_lists_jobs(
             )
         )
     return found
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_has_alpha(data: bytes, *, url: str, message_id: str | None = None) -> list[ContractFailure]:
+    """The result of a remove-bg job is a PNG with an alpha channel (openapi.yaml, removeBackground): colour type
+    4 or 6 (grey or RGB with alpha), or a palette or RGB image with a tRNS chunk."""
+    is_png = data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR"
+    colour = data[25] if is_png and len(data) > 25 else None
+    if colour in (4, 6) or (is_png and b"tRNS" in data.split(b"IDAT", 1)[0]):
+        return []
+    actual = "not a PNG" if not is_png else f"a PNG of colour type {colour} without tRNS"
+    return [
+        ContractFailure(
+            "png_has_alpha",
+            f"the remove-bg result {url} is {actual}; removeBackground's result is a PNG with an alpha channel",
+            "GET <result URL>",
+            "/uri",
+            "PNG with alpha (colour type 4 or 6, or tRNS)",
+            actual,
+            message_id=message_id,
+        )
+    ]

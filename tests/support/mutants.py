@@ -147,7 +147,9 @@ class Rewrite:
         headers = [(k, v) for k, v in started.get("headers", []) if k != b"content-length"]
         is_json = any(k == b"content-type" and v.startswith(b"application/json") for k, v in headers)
         status, body = self.response(call, status, json.loads(raw) if is_json else raw)
-        if not isinstance(body, bytes):
+        if isinstance(body, bytes):
+            raw = body  # a rewritten download (or the same bytes)
+        else:
             raw = json.dumps(body).encode()
             headers = [(k, v) for k, v in headers if k != b"content-type"] + [(b"content-type", b"application/json")]
         headers.append((b"content-length", str(len(raw)).encode()))
@@ -427,6 +429,19 @@ def _credits_frozen(call: Call, status: int, body: Any) -> tuple[int, Any]:
 CREATED_AT = "2025-06-15T15:06:40.000Z"
 
 
+def _flatten_cutouts(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    # Every PNG with alpha is re-encoded without it (JPEG and WebP results are left alone).
+    if call.is_image and status == 200 and isinstance(body, bytes) and body[25:26] in (b"\x04", b"\x06"):
+        from io import BytesIO
+
+        from PIL import Image
+
+        out = BytesIO()
+        Image.open(BytesIO(body)).convert("RGB").save(out, "PNG")
+        return status, out.getvalue()
+    return status, body
+
+
 def _cancel_ignored(call: Call, body: Any) -> Any:
     # Cancel Job is answered as documented (200 naming the target) but nothing happens: the job runs on.
     if call.is_button and body.get("button") == "Cancel Job":
@@ -685,6 +700,18 @@ MUTANTS: list[Mutant] = [
         "account-info shows the starting credits whatever the jobs cost",
         frozenset({"credits_match_charges"}),
         response=_credits_frozen,
+    ),
+]
+
+# Servers whose only fault is what a documented action does (Cancel Job, Vary (Region), a button's stage and
+# origin, every extend index, the history). `flux-mock check` presses every action, so it kills them; the proxy
+# only sees the actions a client happens to take, so they are not in MUTANTS, which the proxy is held to.
+ACTION_MUTANTS: list[Mutant] = [
+    Mutant(
+        "cutout-without-alpha",
+        "a remove-bg result is served as an opaque RGB PNG",
+        frozenset({"png_has_alpha"}),
+        response=_flatten_cutouts,
     ),
     Mutant(
         "cancel-ignored",

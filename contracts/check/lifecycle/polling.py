@@ -25,6 +25,7 @@ from contracts.core.schema import contract
 SUITE = "lifecycle"
 FINAL = ("DONE", "FAIL")
 GENERAL_POLL_TAG = "message"
+CUTOUT_KIND = "remove-bg"  # removeBackground: "the result is a PNG with an alpha channel"
 
 
 class WebhookInbox(Protocol):
@@ -152,6 +153,8 @@ async def follow(
         plan.result = final
         if final.get("status") == "DONE" and downloads:
             note(await _downloads(caller, final))
+            if plan.kind == CUTOUT_KIND:
+                note(await _cutout(caller, final))
         outcome.detail = f"{final.get('status')} after {polls} polls, messageId {message_id}"
         if plan.webhook and inbox is not None:
             problems = await _webhook(caller, settings, inbox, message_id, final)
@@ -302,6 +305,19 @@ async def _downloads(caller: Caller, final: dict[str, Any]) -> list[ContractFail
                 )
             )
     return found
+
+
+async def _cutout(caller: Caller, final: dict[str, Any]) -> list[ContractFailure]:
+    """A remove-bg result must be a PNG with an alpha channel."""
+    uri = final.get("uri")
+    if not isinstance(uri, str):
+        return []  # done_has_images reports it
+    try:
+        status, data = await caller.head_bytes(uri)
+    except Exception:  # images_are_fetchable reports a download that fails
+        return []
+    message_id = final.get("messageId")
+    return checks.png_has_alpha(data, url=uri, message_id=str(message_id)) if status == 200 else []
 
 
 async def _webhook(

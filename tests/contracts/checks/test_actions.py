@@ -75,3 +75,22 @@ def test_history_lists_every_job_newest_first_with_type_and_button() -> None:
     found = checks.history_lists_jobs([{**entries[0], "button": ""}, entries[1]], made)
     assert fired(found) == {"history_lists_jobs"}
     assert "made by pressing 'V1'" in found[0].message
+
+
+def _png(mode: str) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new(mode, (2, 2)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_cutout_is_a_png_with_alpha() -> None:
+    assert checks.png_has_alpha(_png("RGBA"), url="u") == []
+    assert checks.png_has_alpha(_png("LA"), url="u") == []
+    found = checks.png_has_alpha(_png("RGB"), url="u")
+    assert fired(found) == {"png_has_alpha"}
+    assert "colour type 2 without tRNS" in found[0].message
+    assert "not a PNG" in checks.png_has_alpha(b"\xff\xd8\xff\xe0 jpeg", url="u")[0].message

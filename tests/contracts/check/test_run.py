@@ -211,6 +211,7 @@ def test_the_mutant_set_covers_the_issues_list() -> None:
         "extend-only-result-0",
         "history-oldest-first",
         "history-without-buttons",
+        "cutout-without-alpha",
     } <= names
 
 

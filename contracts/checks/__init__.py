@@ -81,14 +81,15 @@ CHECKS: dict[str, str] = {
     "button_needs_done_target": "a button pressed on a message that is not DONE, or one it does not offer, is "
     "refused with 409 and creates no job",
     "credits_match_charges": "account-info's credits fall by exactly what a created job costs (the documented prices)",
-    "cancel_ends_job": "Cancel Job on a running job answers its messageId; the job then ends FAIL with an error at the "
-    "progress it had, on every poll path and in its webhook",
-    "cancel_needs_running_target": "Cancel Job on a job that has ended (DONE, or already cancelled) is refused with "
-    "409",
-    "vary_region_needs_mask": "Vary (Region) without a mask is refused with 400",
+    "cancel_ends_job": "pressing Cancel Job on a running job answers its messageId; the job then ends FAIL with an "
+    "error at the progress it had, on every poll path and in its webhook",
+    "cancel_needs_running_target": "pressing Cancel Job on a job that has ended (DONE, or already cancelled) is "
+    "refused with 409",
+    "vary_region_needs_mask": "pressing Vary (Region) without a mask is refused with 400",
     "png_has_alpha": "a remove-bg result downloads as a PNG with an alpha channel",
     "history_lists_jobs": "the history lists every finished image job, newest first, with its kind and button",
-    "button_leads_to_stage": "U1-U4 and the upscale buttons lead to an upscaled image, every other button to a grid",
+    "button_leads_to_stage": "pressing U1-U4 or an upscale button leads to an upscaled image, every other button "
+    "to a grid",
 }
 
 

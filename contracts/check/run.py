@@ -20,8 +20,10 @@ Cost of each part (measured against flux-mock; the summary prints the real count
 part            requests                                     jobs created by a correct server
 ==============  ===========================================  ===========================================
 lifecycle jobs  2 + about 2-3 x (job time / poll interval)    one per job kind (15 today: Flux imagine
-                per job, + 1 per result file, + 2 account-   n=2 and defaults, upscale, then each other
-                info reads and 2 button presses              kind; DIY-only commands skip on a 403)
+                per job (pressed actions: half as often),    n=2 and defaults, upscale, then each other
+                + 1 per result file, + 2 account-info        kind; DIY-only commands skip on a 403), + one
+                reads, button presses and Cancel Jobs, + 1   per button a grid and an upscale offer (20),
+                history read                                 + 3 extends, + 1 job to cancel
 probes          1 per rule of every body-taking operation    0 (each accepted body is a bug, and a job)
                 (about 470 today) + 7
 examples        one per documented example and operation     3 (the spec's request examples)
@@ -387,7 +389,7 @@ async def _kit_parts(
             settings = LifecycleSettings(
                 seed, options.job_timeout, options.poll_interval, webhook_wait=options.webhook_wait
             )
-            report.outcomes += await run_jobs(caller, budget, settings, inbox=inbox)
+            report.outcomes += await run_jobs(caller, budget, settings, inbox=inbox, notes=report.notes)
         if "probes" in options.phases:
             caller = Caller(api, anonymous, base, timer, report.cost("probes"))
             report.outcomes += await error_probes(caller, budget, seed, any_key=any_key)

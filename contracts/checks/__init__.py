@@ -17,6 +17,15 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from contracts.checks.actions import (
+    button_leads_to_stage,
+    cancel_answers_target,
+    cancel_ends_job,
+    cancel_needs_running_target,
+    history_lists_jobs,
+    png_has_alpha,
+    vary_region_needs_mask,
+)
 from contracts.checks.base import FETCH, FETCH_LEGACY, Message, fail, parse_timestamp
 from contracts.checks.errors import create_succeeded, error_has_nestjs_shape, rejection_names_field
 from contracts.checks.kinds import (
@@ -72,6 +81,15 @@ CHECKS: dict[str, str] = {
     "button_needs_done_target": "a button pressed on a message that is not DONE, or one it does not offer, is "
     "refused with 409 and creates no job",
     "credits_match_charges": "account-info's credits fall by exactly what a created job costs (the documented prices)",
+    "cancel_ends_job": "pressing Cancel Job on a running job answers its messageId; the job then ends FAIL with an "
+    "error at the progress it had, on every poll path and in its webhook",
+    "cancel_needs_running_target": "pressing Cancel Job on a job that has ended (DONE, or already cancelled) is "
+    "refused with 409",
+    "vary_region_needs_mask": "pressing Vary (Region) without a mask is refused with 400",
+    "png_has_alpha": "a remove-bg result downloads as a PNG with an alpha channel",
+    "history_lists_jobs": "the history lists every finished image job, newest first, with its kind and button",
+    "button_leads_to_stage": "pressing U1-U4 or an upscale button leads to an upscaled image, every other button "
+    "to a grid",
 }
 
 
@@ -388,7 +406,11 @@ __all__ = [
     "SHAPES",
     "DoneShape",
     "any_kind",
+    "button_leads_to_stage",
     "button_refused",
+    "cancel_answers_target",
+    "cancel_ends_job",
+    "cancel_needs_running_target",
     "check_history",
     "check_message",
     "check_result",
@@ -403,10 +425,12 @@ __all__ = [
     "error_has_nestjs_shape",
     "fail_has_error",
     "follow_up_names_origin",
+    "history_lists_jobs",
     "infer_shape",
     "matches_schema",
     "message_id_matches",
     "parse_timestamp",
+    "png_has_alpha",
     "progress_in_range",
     "progress_never_decreases",
     "progress_paths_agree",
@@ -416,5 +440,6 @@ __all__ = [
     "status_moves_forward",
     "timestamps_are_ordered",
     "timestamps_never_go_back",
+    "vary_region_needs_mask",
     "webhook_matches_final",
 ]

@@ -125,6 +125,17 @@ class Caller:
         async with self.anonymous.stream("GET", url) as response:
             return response.status_code, response.headers.get("content-type", "")
 
+    async def head_bytes(self, url: str, limit: int = 4096) -> tuple[int, bytes]:
+        """Status and the first `limit` bytes of a download (enough for a PNG's header and first chunks)."""
+        self.cost.add(requests=1)
+        async with self.anonymous.stream("GET", url) as response:
+            data = b""
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) >= limit:
+                    break
+            return response.status_code, data[:limit]
+
     def curl(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> str:
         """The curl line for a request this caller would send."""
         return curl(method, self.base_url + path, body, auth=auth)

@@ -89,7 +89,8 @@ class Exchange:
         for tag in self.tags:
             name, _, arg = tag.partition(":")
             if (
-                (name == "reject" and arg == str(self.status))
+                (name in ("reject", "follow-up-reject") and arg == str(self.status))
+                or (name == "not-yet" and self.status == 404)
                 or (name == "credits" and self.status in (401, 402, 403))
                 or (name == "flaky" and self.status == 503)
                 or name in ("disconnect", "garbage", "bad-scenario")
@@ -238,13 +239,33 @@ def _next_same(exchanges: Sequence[Exchange], index: int) -> Exchange | None:
     return next((e for e in exchanges[index + 1 :] if e.method == first.method and e.path == first.path), None)
 
 
+# Refusals of a valid-looking request by what it points at: an unknown message (404), the message's state or
+# buttons (409), the account's plan (403), anything else a 4xx says. 429 is pacing (retry-after, poll-rate).
+_REFUSAL_FIXES = {
+    403: (
+        "the account's plan does not allow this endpoint",
+        "call only the endpoints your plan includes (Midjourney commands need a DIY plan)",
+    ),
+    404: (
+        "the message is unknown for this key (never returned by a create, or another key's)",
+        "poll and press only messageIds a create answered with this key",
+    ),
+    409: (
+        "the target message's state refused it (not DONE yet, a button it does not offer, Cancel Job on a job "
+        "that has ended, an extend index it does not have)",
+        "poll the message until it is DONE, then press only a button it lists in `buttons` (exactly), or extend "
+        "an index from its `results`",
+    ),
+}
+
+
 @client_check("request-schema")
 def request_schema(exchanges: Sequence[Exchange], rules: ClientRules) -> list[ClientViolation]:
     """Requests the contract rejects: schema violations, missing auth, wrong Content-Type, oversize bodies."""
     out = []
     for e in exchanges:
-        if e.injected or not (e.violations or e.status in _CLIENT_ERRORS):
-            continue
+        if e.injected or not (e.violations or e.status in _CLIENT_ERRORS) or e.status in _REFUSAL_FIXES:
+            continue  # what a request pointed at refused (404, 409, 403) is the refused-request check's
         if e.operation_id is None and not e.violations and e.status != 401:
             continue  # unknown paths and methods are the undocumented-endpoint check's business
         if e.violations:
@@ -262,6 +283,37 @@ def request_schema(exchanges: Sequence[Exchange], rules: ClientRules) -> list[Cl
             ClientViolation(
                 "request-schema",
                 f"{e.line} at {_rel(e.at, exchanges)} broke the contract: {what}{sent}.",
+                (e.seq,),
+                e.message_id,
+            )
+        )
+    return out
+
+
+@client_check("refused-request")
+def refused_request(exchanges: Sequence[Exchange], rules: ClientRules) -> list[ClientViolation]:
+    """Every request the mock refused (a 4xx other than 429) that no scenario provoked, with its reason and fix.
+
+    `request-schema` already reports bodies, keys and media types the contract rejects (400, 401, 413, 415);
+    this reports the rest: what a request pointed at refused it (404, 409, 403, 422...).
+    """
+    out = []
+    for e in exchanges:
+        status = e.status
+        if status is None or not 400 <= status < 500 or status == 429 or status in _CLIENT_ERRORS or e.injected:
+            continue
+        if e.operation_id is None:
+            continue  # unknown paths and methods are the undocumented-endpoint check's business
+        reason, fix = _REFUSAL_FIXES.get(
+            status, (f"the mock refused it with {status}", "send what the contract documents for this operation")
+        )
+        if e.violations:
+            reason = "; ".join(e.violations)
+        sent = f"; sent {e.body[:200]}" if e.body else ""
+        out.append(
+            ClientViolation(
+                "refused-request",
+                f"{e.line} at {_rel(e.at, exchanges)} was refused with {status}: {reason}{sent}. Fix: {fix}.",
                 (e.seq,),
                 e.message_id,
             )

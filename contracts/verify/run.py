@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from contracts.core.schema import contract
 from contracts.verify.blocked_webhooks import BlockedWebhook, blocked_webhooks
 from contracts.verify.checks import (
     CLIENT_CHECKS,
@@ -63,6 +64,10 @@ DEFAULT_EXPECTATIONS: dict[str, ExitRule] = {
     "reject": "failure",
     "disconnect": "failure",
     "garbage": "failure",
+    # A client's follow-up (an upscale, a button press, an extend) FAILs or is refused every time: the client must
+    # say so. A client that makes no follow-up is not judged on its exit by these (see `judge`).
+    "follow-up-fail": "failure",
+    "follow-up-reject": "failure",
 }
 # Named sets of scenarios for --scenarios. The default run is quick (does the client get an image, report a FAIL and
 # a timeout?); `resilience` adds what a client must survive on a bad day: a stalled job, a flaky poll, 429 and 503
@@ -79,6 +84,11 @@ PRESETS: dict[str, tuple[str, ...]] = {
         "reject:503",
         "disconnect",
         "garbage",
+        # A follow-up action fails or is refused while the first job succeeds (Midjourney buttons, Flux upscale,
+        # video extend).
+        "follow-up-fail",
+        "follow-up-reject:429",
+        "follow-up-reject:503",
     ),
 }
 PRESETS["all"] = (
@@ -157,8 +167,8 @@ class VerifyOptions:
         default=DEFAULT_SCENARIOS,
         metadata=option(
             "Comma-separated scenarios, one run of the client each (e.g. success,fail,timeout,stall,reject:429,"
-            "flaky:2), or a preset: resilience (adds stall, flaky:2, reject:429, reject:503, disconnect, garbage; "
-            "recommended for CI) or all.",
+            "flaky:2), or a preset: resilience (adds stall, flaky:2, reject:429, reject:503, disconnect, garbage, "
+            "follow-up-fail, follow-up-reject:429, follow-up-reject:503; recommended for CI) or all.",
             metavar="LIST",
             separator=",",
         ),
@@ -290,8 +300,18 @@ def judge(
     names = [n for n in CLIENT_CHECKS if n not in options.skip_checks]
     found = run_checks(exchanges, options.rules, names=names)
     expected = options.expectation(scenario)
+    if scenario.startswith("follow-up-") and not any(e.is_create and _follows_up(e) for e in exchanges):
+        expected = "any"  # the client made no follow-up: the scenario never touched it
     found += exit_violations(scenario, run, expected, options)
     return ScenarioResult(scenario, expected, run, len(exchanges), poll_stats(exchanges).polls, tuple(found))
+
+
+# What the mock's follow-up-* scenarios touch (their documented effect): jobs acting on an earlier result.
+FOLLOW_UP_KINDS = frozenset({"upscale", "button", "video-extend"})
+
+
+def _follows_up(e: Exchange) -> bool:
+    return e.operation_id is not None and contract().operation(e.operation_id).job_kind in FOLLOW_UP_KINDS
 
 
 def exit_violations(scenario: str, run: ClientRun, expected: ExitRule, options: VerifyOptions) -> list[ClientViolation]:

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 
 from contracts import checks
+from contracts.check.lifecycle.actions import Actions
+from contracts.check.lifecycle.effects import history
 from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings, job_plans
 from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
 from contracts.core.budget import JobBudget
@@ -53,10 +55,12 @@ async def run_jobs(
     *,
     inbox: WebhookInbox | None = None,
     count: int | None = None,
+    notes: list[str] | None = None,
 ) -> list[Outcome]:
     """Create the jobs of `job_plans` (the first `count`; budget permitting), follow each to the end, and return
-    one outcome per job, plus the credits and button-refusal outcomes."""
+    one outcome per job, plus the credits, button-refusal and `actions` outcomes (their coverage goes to `notes`)."""
     plans = job_plans(settings, inbox.url if inbox else None)[:count]
+    actions = Actions(caller, budget, settings, inbox)
     outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
     extra: list[Outcome] = []
     claimed = _claim(budget, plans)
@@ -98,9 +102,16 @@ async def run_jobs(
             outcome.fail(found)
         if plan.kind == "mj-imagine" and plan.result.get("status") == "DONE":
             extra.append(await _press_not_offered(caller, budget, plan))
-        await asyncio.gather(*(start(d, plan) for d in dependents.get(plan.name, [])))
+        # The plan's own follow-ups are created first: pressed after them, the actions' jobs (a dozen, on a server
+        # with a few slots per key) would queue ahead of the chain that leads to the next stage.
+        follow_ups = dependents.get(plan.name, [])
+        made = [asyncio.Event() for _ in follow_ups]
+        await asyncio.gather(
+            *(start(d, plan, event) for d, event in zip(follow_ups, made, strict=True)),
+            actions.after(plan, before=[event.wait() for event in made]),
+        )
 
-    async def start(plan: JobPlan, source: JobPlan) -> None:
+    async def start(plan: JobPlan, source: JobPlan, created: asyncio.Event | None = None) -> None:
         reason = None
         if source.result.get("status") != "DONE":
             reason = f"the {source.name} job it acts on did not reach DONE"
@@ -109,8 +120,10 @@ async def run_jobs(
         if reason is not None:
             outcomes[plan.name].escalate("skipped", reason)
             await release(plan, reason)
+            if created is not None:
+                created.set()
             return
-        await run(plan)
+        await run(plan, created)
 
     async def release(plan: JobPlan, reason: str) -> None:
         """A plan that will not run gives its claim back, and so do its dependents."""
@@ -132,8 +145,13 @@ async def run_jobs(
         created = asyncio.Event()
         first_task = asyncio.ensure_future(run(first, created, credits=first.operation_id == "fluxImagine"))
         await created.wait()
-        await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]))
-    return [*outcomes.values(), *extra]
+        grid = next((p for p in ready if p.kind == "mj-imagine" and claimed[p.name]), None)
+        cancel = [actions.cancel_running(grid)] if grid is not None else []
+        await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]), *cancel)
+        extra.append(await history(caller, [*plans, *actions.plans]))
+    if notes is not None:
+        notes.append(actions.coverage.summary())
+    return [*outcomes.values(), *extra, *actions.outcomes]
 
 
 async def _balance(caller: Caller) -> int | None:

@@ -25,6 +25,7 @@ from contracts.core.schema import contract
 SUITE = "lifecycle"
 FINAL = ("DONE", "FAIL")
 GENERAL_POLL_TAG = "message"
+CUTOUT_KIND = "remove-bg"  # removeBackground: "the result is a PNG with an alpha channel"
 
 
 class WebhookInbox(Protocol):
@@ -99,8 +100,11 @@ async def follow(
     outcome: Outcome,
     inbox: WebhookInbox | None,
     found: list[ContractFailure],
+    *,
+    downloads: bool = True,
 ) -> None:
-    """Poll the created job to DONE or FAIL on all its paths and apply every check of its kind."""
+    """Poll the created job to DONE or FAIL on all its paths and apply every check of its kind (`downloads`: fetch
+    its result files too)."""
     message_id = plan.message_id
     if message_id is None:
         return
@@ -147,8 +151,10 @@ async def follow(
     if step == "final":
         final = await _final(caller, fetches, history, note)
         plan.result = final
-        if final.get("status") == "DONE":
+        if final.get("status") == "DONE" and downloads:
             note(await _downloads(caller, final))
+            if plan.kind == CUTOUT_KIND:
+                note(await _cutout(caller, final))
         outcome.detail = f"{final.get('status')} after {polls} polls, messageId {message_id}"
         if plan.webhook and inbox is not None:
             problems = await _webhook(caller, settings, inbox, message_id, final)
@@ -299,6 +305,19 @@ async def _downloads(caller: Caller, final: dict[str, Any]) -> list[ContractFail
                 )
             )
     return found
+
+
+async def _cutout(caller: Caller, final: dict[str, Any]) -> list[ContractFailure]:
+    """A remove-bg result must be a PNG with an alpha channel."""
+    uri = final.get("uri")
+    if not isinstance(uri, str):
+        return []  # done_has_images reports it
+    try:
+        status, data = await caller.head_bytes(uri)
+    except Exception:  # images_are_fetchable reports a download that fails
+        return []
+    message_id = final.get("messageId")
+    return checks.png_has_alpha(data, url=uri, message_id=str(message_id)) if status == 200 else []
 
 
 async def _webhook(

@@ -33,6 +33,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 REJECT_STATUSES = (400, 401, 429, 500, 502, 503)
+# Jobs that act on an earlier result: a Flux upscale, a Midjourney button, a video extend. The follow-up-*
+# scenarios touch only these, so a client's first job succeeds and its follow-up fails or is refused.
+FOLLOW_UP_KINDS = frozenset({"upscale", "button", "video-extend"})
+FOLLOW_UP_REJECT_STATUSES = (429, 503)
 GARBAGE_KINDS = ("json", "html")
 # The real API's FAIL wording is undocumented (only a placeholder exists); these read like real upstream errors.
 FAIL_ERRORS = (
@@ -153,6 +157,7 @@ class WireEffect:
     disconnect: bool = False
     garbage: str | None = None  # json (truncated) or html (proxy error page)
     credits: int | None = None
+    follow_ups_only: bool = False  # `reject` applies only to creates of a FOLLOW_UP_KINDS job
 
 
 REGISTRY: dict[str, ScenarioDef] = {}
@@ -265,6 +270,18 @@ def _fail(timing: Timing, value: int | None, ctx: JobContext) -> Timing:
 
 
 @scenario(
+    "follow-up-fail",
+    kind="job",
+    arg=Arg("progress", "int", required=False, high=99),
+    effect="Jobs made by a follow-up action (a Flux upscale, a Midjourney button, a video extend) FAIL with a "
+    "realistic error once progress reaches <progress>% (default: a seeded value); every other job succeeds.",
+    client_sees="The first job ends DONE; the upscale (or button, or extend) made from it ends FAIL with an error.",
+)
+def _follow_up_fail(timing: Timing, value: int | None, ctx: JobContext) -> Timing:
+    return _fail(timing, value, ctx) if ctx.kind in FOLLOW_UP_KINDS else timing
+
+
+@scenario(
     "timeout",
     kind="job",
     effect="The job runs past its request's `timeout` (openapi.yaml's Timeout) and FAILs when it expires.",
@@ -357,6 +374,19 @@ def _flaky(timing: Timing, value: int, ctx: JobContext) -> Timing:
 )
 def _reject(effect: WireEffect, value: int, rng: random.Random) -> WireEffect:
     return _replace(effect, reject=int(value))
+
+
+@scenario(
+    "follow-up-reject",
+    kind="wire",
+    arg=Arg("status", "choice", choices=FOLLOW_UP_REJECT_STATUSES),
+    effect="Requests that create a follow-up job (a Flux upscale, a Midjourney button press, a video extend) are "
+    "refused with <status> and the NestJS error body (429 with Retry-After); every other request is served.",
+    client_sees="The first job is created and ends DONE; pressing a button on it (or upscaling, extending) gets "
+    "the status every time.",
+)
+def _follow_up_reject(effect: WireEffect, value: int, rng: random.Random) -> WireEffect:
+    return _replace(effect, reject=int(value), follow_ups_only=True)
 
 
 @scenario(

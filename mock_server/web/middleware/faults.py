@@ -22,8 +22,9 @@ from mock_server.contract.errors import ConnectionDropped
 from mock_server.contract.problems import error_body, nest_body
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import Credits
-from mock_server.domain.operations import Operations, api_operation
+from mock_server.domain.operations import Classified, Operations, api_operation
 from mock_server.domain.scenarios.engine import ScenarioEngine, Selection
+from mock_server.domain.scenarios.registry import FOLLOW_UP_KINDS
 from mock_server.domain.stores.base import Store
 from mock_server.web.answers import send_body, send_json
 from mock_server.web.bodies import original_receive
@@ -88,7 +89,7 @@ class FaultMiddleware:
         if effect.disconnect:
             await drop_connection(scope, receive)
             return
-        if effect.reject is not None:
+        if effect.reject is not None and (not effect.follow_ups_only or _follow_up(op)):
             bucket = "message" if op.role == "poll" else "general"
             headers = {"Retry-After": str(RETRY_AFTER[bucket])} if effect.reject == 429 else None
             await send_json(send, effect.reject, nest_body(effect.reject), headers)
@@ -139,6 +140,11 @@ class FaultMiddleware:
         headers.append((b"content-length", str(len(cut)).encode()))
         await send({"type": "http.response.start", "status": start["status"], "headers": headers})
         await send({"type": "http.response.body", "body": cut})
+
+
+def _follow_up(op: Classified) -> bool:
+    """A request that creates a job acting on an earlier result (the follow-up-* scenarios' target)."""
+    return op.role == "create" and op.job_kind in FOLLOW_UP_KINDS
 
 
 def _answered(scope: Scope, message_id: str, tag: str) -> None:

@@ -80,6 +80,7 @@ def test_a_well_behaved_timeline_has_no_violations() -> None:
 def test_every_check_is_registered_once() -> None:
     assert set(CLIENT_CHECKS) == {
         "request-schema",
+        "refused-request",
         "poll-rate",
         "poll-interval",
         "poll-after-terminal",
@@ -359,3 +360,57 @@ def test_a_documented_path_refused_before_routing_is_not_undocumented() -> None:
 def test_poll_stats() -> None:
     stats = poll_stats(well_behaved().items)
     assert (stats.polls, stats.jobs, stats.min_gap) == (3, 1, 2.0)
+
+
+# --- refused-request ------------------------------------------------------------------------------------------
+
+BUTTON = "/api/v1/nova/button"
+
+
+def _press(t: Timeline, status: int, **kw: object) -> Timeline:
+    return t.add(3.0, "POST", BUTTON, status, operation_id="mjButton", body='{"button": "Make Square"}', **kw)
+
+
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        (409, "state refused it"),
+        (404, "unknown for this key"),
+        (403, "plan does not allow"),
+        (422, "refused it with 422"),
+    ],
+)
+def test_every_refusal_is_reported_with_its_reason_and_fix(status: int, says: str) -> None:
+    found = run_checks(_press(Timeline().create(), status).items, RULES, names=["refused-request", "request-schema"])
+    assert [v.check for v in found] == ["refused-request"]
+    assert says in found[0].message
+    assert "Fix: " in found[0].message
+    assert "Make Square" in found[0].message  # what was sent
+
+
+def test_a_refusal_names_the_mocks_reason_when_the_journal_has_one() -> None:
+    reason = "Button 'Make Square' is not offered by message X; it offers: U1, U2"
+    found = run_checks(_press(Timeline().create(), 409, violations=(reason,)).items, RULES)
+    [refused] = [v for v in found if v.check == "refused-request"]
+    assert reason in refused.message
+    assert not [v for v in found if v.check == "request-schema"]  # reported once
+
+
+@pytest.mark.parametrize(
+    ("status", "tags"),
+    [
+        (429, ()),  # pacing: the retry-after and poll-rate checks' business
+        (503, ("follow-up-reject:503",)),
+        (429, ("follow-up-reject:429",)),
+        (400, ("reject:400",)),
+    ],
+)
+def test_refusals_a_scenario_provoked_are_not_the_clients_fault(status: int, tags: tuple[str, ...]) -> None:
+    items = _press(Timeline().create(tags=tags), status, tags=tags).items
+    assert run_checks(items, RULES, names=["refused-request", "request-schema"]) == []
+
+
+def test_a_not_yet_404_is_provoked_and_an_unknown_path_is_left_to_undocumented_endpoint() -> None:
+    items = Timeline().create().poll(1.0, job_status=None, status=404, tags=("not-yet:3",)).items
+    items += [Exchange(99, T0 + 9, "GET", "/api/v1/nope", 404)]
+    assert run_checks(items, RULES, names=["refused-request"]) == []

@@ -47,6 +47,20 @@ class Harness:
             prompt = f"{PROMPT} [mock:{self.scenario}]"
         return await self.client.post("/api/v1/flux/imagine", json={"prompt": prompt, **body}, headers=headers)
 
+    async def upscale(self, image: str) -> httpx.Response:
+        """A follow-up of the first job, sent the way the route sends scenarios (a header, or nothing: a directive
+        or a prompt rule cannot reach a body without a prompt, a counted rule was used up by the first job)."""
+        headers: dict[str, str] = {}
+        if self.route == "header":
+            headers["X-Mock-Scenario"] = self.scenario
+        elif self.route == "prefer":
+            headers["Prefer"] = f"respond-async, scenario={self.scenario}"
+        return await self.client.post("/api/v1/flux/upscale", json={"image": image, "scale": 2}, headers=headers)
+
+    @property
+    def reaches_follow_ups(self) -> bool:
+        return self.route in ("header", "prefer", "default")
+
     async def poll(self, message_id: str) -> httpx.Response:
         return await self.client.get(f"/api/v1/message/fetch/{message_id}")
 
@@ -183,6 +197,39 @@ def _reject(status: int) -> Callable[[Harness], Awaitable[None]]:
     return check
 
 
+async def _done_first(h: Harness) -> str:
+    """The first job (not a follow-up) is untouched: DONE; its image URL."""
+    message_id = await h.created_id()
+    h.clock.advance(3)
+    body = (await h.poll(message_id)).json()
+    assert body["status"] == "DONE"
+    return str(body["uri"])
+
+
+async def _follow_up_fail(h: Harness) -> None:
+    image = await _done_first(h)
+    if h.reaches_follow_ups:
+        upscaled = await h.upscale(image)
+        assert upscaled.status_code == 200, upscaled.text
+        h.clock.advance(3)
+        body = (await h.poll(upscaled.json()["messageId"])).json()
+        assert body["status"] == "FAIL"
+        assert body["error"] in FAIL_ERRORS
+
+
+def _follow_up_reject(status: int) -> Callable[[Harness], Awaitable[None]]:
+    async def check(h: Harness) -> None:
+        image = await _done_first(h)
+        if h.reaches_follow_ups:
+            refused = await h.upscale(image)
+            assert refused.status_code == status
+            assert refused.json() == nest_body(status)
+            assert refused.headers.get("retry-after") == ("3" if status == 429 else None)
+            assert len(h.control.jobs) == 1
+
+    return check
+
+
 async def _latency(h: Harness) -> None:
     response = await h.create()
     assert response.status_code == 200
@@ -235,6 +282,8 @@ CASES: dict[str, Callable[[Harness], Awaitable[None]]] = {
     "not-yet:5": _not_yet,
     "status-variant": _status_variant,
     **{f"reject:{status}": _reject(status) for status in (400, 401, 429, 500, 502, 503)},
+    "follow-up-fail": _follow_up_fail,
+    **{f"follow-up-reject:{status}": _follow_up_reject(status) for status in (429, 503)},
     "latency:250": _latency,
     "flaky:2": _flaky,
     "disconnect": _disconnect,

@@ -43,8 +43,8 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: two workers per core (at most 8). Many tests wait on real sockets and child processes, so a
-    second worker per core runs while the first waits; measured on 2 cores, 4 workers beat 2."""
+    """``-n auto``: two workers per core (at most 8). Many tests wait on real sockets, clocks and child processes
+    (client runs, served mocks), so a second worker per core runs while the first waits."""
     return min(8, 2 * (os.cpu_count() or 1))
 
 

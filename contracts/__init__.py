@@ -34,7 +34,8 @@ if TYPE_CHECKING:
         rule_names,
         webhook_payloads,
     )
-    from contracts.verify.checks import CLIENT_CHECKS, ClientRules, ClientViolation, Exchange, client_check, run_checks
+    from contracts.verify.checks import CLIENT_CHECKS, client_check, run_checks
+    from contracts.verify.conduct import ClientRules, ClientViolation, Exchange
     from contracts.verify.report import format_report, junit_xml
     from contracts.verify.run import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
 
@@ -64,10 +65,10 @@ _EXPORTS: dict[str, str] = {
     "webhook_payloads": "strategies",
     "write_junit": "core.reporting",
     "CLIENT_CHECKS": "verify.checks",
-    "ClientRules": "verify.checks",
+    "ClientRules": "verify.conduct",
     "ClientRun": "verify.run",
-    "ClientViolation": "verify.checks",
-    "Exchange": "verify.checks",
+    "ClientViolation": "verify.conduct",
+    "Exchange": "verify.conduct",
     "FluxMock": "plugin",
     "FluxMockASGI": "plugin",
     "ReceiverCheck": "plugin",

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
     )
     from contracts.verify.checks import CLIENT_CHECKS, client_check, run_checks
     from contracts.verify.conduct import ClientRules, ClientViolation, Exchange
+    from contracts.verify.options import VerifyError, VerifyOptions
     from contracts.verify.report import format_report, junit_xml
-    from contracts.verify.run import ClientRun, ScenarioResult, VerifyError, VerifyOptions, VerifyReport, verify_client
+    from contracts.verify.run import ClientRun, ScenarioResult, VerifyReport, verify_client
 
 # Public name -> the submodule that defines it.
 _EXPORTS: dict[str, str] = {
@@ -80,8 +81,8 @@ _EXPORTS: dict[str, str] = {
     "verify_receiver": "receiver.run",
     "verify_receiver_async": "receiver.run",
     "ScenarioResult": "verify.run",
-    "VerifyError": "verify.run",
-    "VerifyOptions": "verify.run",
+    "VerifyError": "verify.options",
+    "VerifyOptions": "verify.options",
     "VerifyReport": "verify.run",
     "client_check": "verify.checks",
     "format_report": "verify.report",

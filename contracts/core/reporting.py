@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -164,6 +165,15 @@ def render_summary(report: CheckReport, *, verbose: bool = False) -> str:
 
 def _no_examples(outcome: Outcome) -> bool:
     return outcome.status == "skipped" and "no examples in schema" in outcome.detail.lower()
+
+
+# Characters XML 1.0 cannot hold (control characters a client or a receiver may send); they become U+FFFD.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` as XML 1.0 can hold it: every character it cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def junit_xml(report: CheckReport) -> ET.Element:

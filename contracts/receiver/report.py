@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
+from contracts.core.reporting import xml_text
 from contracts.receiver.run import ReceiverReport, ReceiverResult
 from contracts.receiver.verdicts import labels
 
@@ -81,14 +81,6 @@ def format_report(report: ReceiverReport) -> str:
     return "\n".join(parts)
 
 
-# Characters XML 1.0 cannot hold; they become U+FFFD.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
-
-
 def junit_xml(report: ReceiverReport) -> str:
     """JUnit XML: one test case per scenario, one <failure> per violation, every exchange in system-out."""
     suite = ET.Element(
@@ -101,7 +93,7 @@ def junit_xml(report: ReceiverReport) -> str:
         time=f"{sum(r.duration for r in report.results):.3f}",
     )
     properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", name="url", value=_xml(report.url))
+    ET.SubElement(properties, "property", name="url", value=xml_text(report.url))
     ET.SubElement(properties, "property", name="signing", value=signing_text(report))
     for result in report.results:
         case = ET.SubElement(
@@ -112,10 +104,10 @@ def junit_xml(report: ReceiverReport) -> str:
             time=f"{result.duration:.3f}",
         )
         for violation in result.violations:
-            failure = ET.SubElement(case, "failure", type=result.scenario, message=_xml(violation.message))
-            failure.text = _xml(violation.render())
+            failure = ET.SubElement(case, "failure", type=result.scenario, message=xml_text(violation.message))
+            failure.text = xml_text(violation.render())
         lines = [f"{e.what}\n  sent: {e.sent.curl}\n  got: {e.answer.describe()}" for e in result.exchanges]
-        ET.SubElement(case, "system-out").text = _xml("\n".join(lines))
+        ET.SubElement(case, "system-out").text = xml_text("\n".join(lines))
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

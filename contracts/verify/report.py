@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from contracts.core.reporting import xml_text
 from contracts.verify.blocked_webhooks import merge
 from contracts.verify.run import ScenarioResult, VerifyReport
 
@@ -81,14 +81,6 @@ def format_report(report: VerifyReport, *, show_output: bool = False, output_lin
     return "\n".join(parts)
 
 
-# Characters XML 1.0 cannot hold (control characters a client may print); they become U+FFFD.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _xml(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
-
-
 def junit_xml(report: VerifyReport) -> str:
     """JUnit XML: one test case per scenario, one <failure> per violation, the client's output attached."""
     suite = ET.Element(
@@ -99,16 +91,18 @@ def junit_xml(report: VerifyReport) -> str:
         errors="0",
         time=f"{sum(r.run.duration for r in report.results):.3f}",
     )
-    ET.SubElement(ET.SubElement(suite, "properties"), "property", name="command", value=_xml(" ".join(report.command)))
+    ET.SubElement(
+        ET.SubElement(suite, "properties"), "property", name="command", value=xml_text(" ".join(report.command))
+    )
     for result in report.results:
         case = ET.SubElement(
             suite, "testcase", classname="flux-mock.verify", name=result.scenario, time=f"{result.run.duration:.3f}"
         )
         for violation in result.violations:
-            failure = ET.SubElement(case, "failure", type=violation.check, message=_xml(violation.message))
-            failure.text = _xml(str(violation))
-        ET.SubElement(case, "system-out").text = _xml(result.run.stdout)
-        ET.SubElement(case, "system-err").text = _xml(result.run.stderr)
+            failure = ET.SubElement(case, "failure", type=violation.check, message=xml_text(violation.message))
+            failure.text = xml_text(str(violation))
+        ET.SubElement(case, "system-out").text = xml_text(result.run.stdout)
+        ET.SubElement(case, "system-err").text = xml_text(result.run.stderr)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)

@@ -24,6 +24,7 @@ from mock_server.run.workers import Workers
 # The web app, the pacing and the HAR reader are imported where they are used: the parent of `--workers N`
 # builds no app, so it spawns its workers without importing one.
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
     from starlette.types import ASGIApp
 
     from mock_server.domain.pacing import Pacing
@@ -164,42 +165,31 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
     many = settings.workers > 1
     sock = bind_socket(settings.host, settings.port, reuse_port=many, listen=not many)
     settings = settings.replace(port=sock.getsockname()[1])
-    say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
-    if many:
-        return _run_workers(settings, sock, say)
+    app: Starlette | None = None
     try:
-        from mock_server.web.app import create_app
+        if many:
+            # Each worker learns the pacing itself; read here too, so a bad --pace-from file stops the start-up at once.
+            pacing = _pacing(settings)
+        else:
+            from mock_server.web.app import create_app
 
-        app = create_app(settings)
+            app = create_app(settings)  # the workers of `--workers N` each build their own
+            pacing = app.state.services.pacing
     except BaseException:
         sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
         raise
-    say(banner(settings, app.state.services.pacing))
+    say = echo or (lambda text: print(text, file=sys.stderr, flush=True))
+    say(banner(settings, pacing))
     problem = fd_problem(settings.max_connections)
     if problem:
         say(problem)
+    if app is None:
+        try:
+            return Workers(settings, say).run()
+        finally:
+            sock.close()
     uvicorn.Server(uvicorn_config(app, settings, log_level=settings.log_level)).run(sockets=[sock])
     return 0
-
-
-def _run_workers(settings: Settings, sock: Any, say: Callable[[str], Any]) -> int:
-    """``--workers N``: spawn the workers first, then tell the user; each worker builds its own app meanwhile."""
-    try:
-        # Each worker learns the pacing itself; read here too, so a bad --pace-from file stops the start-up at once.
-        pacing = _pacing(settings)
-        workers = Workers(settings, say)
-        workers.start()
-        try:
-            say(banner(settings, pacing))
-            problem = fd_problem(settings.max_connections)
-            if problem:
-                say(problem)
-        except BaseException:
-            workers.stop_all()  # spawned workers are not left behind by an error in what is said
-            raise
-        return workers.run()
-    finally:
-        sock.close()
 
 
 class LiveServer:

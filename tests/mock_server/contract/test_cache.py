@@ -49,3 +49,20 @@ def test_the_directory_keeps_only_the_newest_entries(home: Path, monkeypatch: py
         os.utime(home / f"{name}.bin", (1_000 + age, 1_000 + age))
     cache.write("d", b"d")
     assert sorted(p.stem for p in home.glob("*.bin")) == ["b", "c", "d"]
+
+
+def test_without_a_home_there_is_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", no_home)
+    assert cache.cache_dir() is None
+    cache.write("document-x", b"data")
+    assert cache.read("document-x") is None
+
+
+def test_the_default_directory_is_under_the_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache.cache_dir() == tmp_path / ".cache" / "flux-mock"

@@ -277,3 +277,9 @@ def test_a_schema_fastjsonschema_rejects_stops_the_start_cache_or_not(fresh_cach
     for _ in range(2):
         with pytest.raises(fastjsonschema.JsonSchemaDefinitionException, match="Unknown type"):
             SchemaValidator({"type": "strin"})
+
+
+def test_a_schema_that_is_not_json_is_compiled_but_not_cached(fresh_cache: Path) -> None:
+    check = validation.compiled({"type": "integer", "maximum": 2**70})  # beyond what the cache's JSON can name
+    assert _verdicts(check, [5, 2**70, 2**71]) == [True, True, False]
+    assert not fresh_cache.exists()

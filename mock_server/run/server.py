@@ -21,8 +21,8 @@ from mock_server.run.connections import fd_problem
 from mock_server.run.listener import bind_socket, uvicorn_config
 from mock_server.run.workers import Workers
 
-# The web app, the pacing and the HAR reader are imported where they are used: the parent of `--workers N`
-# builds no app, so it spawns its workers without importing one.
+# The web app, the pacing and the HAR reader are imported where they are used: the banner's helpers only when
+# they apply, and the app only by a process that serves it (`workers` decides what the parent of --workers N has).
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.types import ASGIApp

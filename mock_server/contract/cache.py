@@ -5,7 +5,8 @@ costs a few milliseconds. An entry is named by a digest of everything it is deri
 the schema, the versions of the tools that made it), so a changed input is a different name and can never be
 served a stale result. Nothing here is needed: a missing, unwritable or damaged cache only means the work is
 done again. The directory is ``$XDG_CACHE_HOME/flux-mock`` (default ``~/.cache/flux-mock``); it holds at most
-`MAX_ENTRIES` files, the oldest removed first.
+`MAX_ENTRIES` files, the oldest removed first. Entries are read with `marshal` and a validator's entry is code
+that is run, so the directory must be as private as the user's own home (as ``~/.cache`` is).
 """
 
 from __future__ import annotations

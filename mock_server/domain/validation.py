@@ -1,7 +1,9 @@
 """Request validation compiled from openapi.yaml: nothing here restates a rule.
 
 Two validators per schema:
-- a compiled fastjsonschema function answers "valid?" in a few microseconds (the hot path);
+- a compiled fastjsonschema function answers "valid?" in a few microseconds (the hot path); its code is
+  compiled once per schema and kept in the contract's on-disk cache (`compiled`), as compiling every
+  schema of openapi.yaml costs each start about 0.2 s;
 - only when it says no, jsonschema (Draft 2020-12, with format checks) lists every
   violation with its keyword, JSON pointer and bound, which become class-validator style
   messages ("n must not be greater than 4") plus a hint.
@@ -11,11 +13,17 @@ from __future__ import annotations
 
 import copy
 import difflib
+import importlib.util
+import marshal
+import types
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
+import orjson
+from fastjsonschema.ref_resolver import RefResolver
 
+from mock_server.contract import cache
 from mock_server.contract.problems import Violation
 
 if TYPE_CHECKING:
@@ -47,6 +55,43 @@ def nesting_depth(value: Any, limit: int) -> int:
     return deepest
 
 
+_COMPILED: dict[str, Callable[[Any], Any]] = {}  # by cache entry name: each schema compiled once per process
+
+
+def compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's validator for `schema` (defaults not filled in), its code read from the cache when it can be.
+
+    The entry is named by the schema's exact JSON and fastjsonschema's version, so an edited schema is compiled
+    afresh; a schema fastjsonschema rejects raises `fastjsonschema.JsonSchemaDefinitionException` as before.
+    """
+    try:
+        name = cache.entry_name("validator", fastjsonschema.VERSION, importlib.util.MAGIC_NUMBER, orjson.dumps(schema))
+    except TypeError:  # not JSON (e.g. a YAML timestamp): compiled, not cached
+        return fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
+    found = _COMPILED.get(name)
+    if found is None:
+        code = _cached_code(name)
+        if code is None:
+            source = fastjsonschema.compile_to_code(copy.deepcopy(schema), use_default=False)
+            code = compile(source, "<fastjsonschema>", "exec")
+            cache.write(name, marshal.dumps(code))
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)  # defines the validator (and compiles its regular expressions)
+        found = _COMPILED[name] = namespace[RefResolver.from_schema(schema, store={}).get_scope_name()]
+    return found
+
+
+def _cached_code(name: str) -> types.CodeType | None:
+    data = cache.read(name)
+    if data is None:
+        return None
+    try:
+        code = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):  # a damaged entry: compile again
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
 def _pointer(path: Iterable[Any]) -> str:
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in path)
 
@@ -64,8 +109,7 @@ class SchemaValidator:
         self.location = location
         self.name = name or location  # what the whole instance is called in messages
         self.root_pointer = f"/{name}" if name and location != "body" else ""
-        # fastjsonschema fills in defaults while validating; it gets its own copy to mutate nothing shared.
-        self._fast: Callable[[Any], Any] = fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
+        self._fast: Callable[[Any], Any] = compiled(schema)
         self._full_validator: Draft202012Validator | None = None  # built on first need (see `_full`)
         props: dict[str, Any] = schema.get("properties", {}) if isinstance(schema, dict) else {}
         # Precomputed once so the per-request work touches only the keys that matter.

@@ -10,27 +10,30 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from starlette.types import ASGIApp
 
 from mock_server.config.settings import Settings
-from mock_server.contract.spec import ADMIN_PREFIX, load_spec
+from mock_server.contract.spec import ADMIN_PREFIX
 from mock_server.domain.clock import Clock
-from mock_server.domain.kinds import KINDS
-from mock_server.domain.operations import Operations
-from mock_server.domain.pacing import Pacing, load_pacing
-from mock_server.domain.records.har import load_har
 from mock_server.run.connections import fd_problem
 from mock_server.run.listener import bind_socket, uvicorn_config
 from mock_server.run.workers import Workers
-from mock_server.web.admin.guard import is_loopback
-from mock_server.web.app import create_app
+
+# The web app, the pacing and the HAR reader are imported where they are used: the banner's helpers only when
+# they apply, and the app only by a process that serves it (`workers` decides what the parent of --workers N has).
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.types import ASGIApp
+
+    from mock_server.domain.pacing import Pacing
 
 
 def banner(settings: Settings, pacing: Pacing | None = None) -> str:
     """The start-up text: where the mock is, how to point a client at it, and what ``--pace-from`` paces."""
+    from mock_server.domain.kinds import KINDS
+
     url = settings.base_url
     key = settings.api_keys[0] if settings.api_keys else "sk-anything"
     admin = "needs --admin-token" if settings.admin_token else "loopback clients only"
@@ -65,6 +68,8 @@ def _replay_lines(settings: Settings, key: str) -> list[str]:
 
     The try-line is a recorded request that was answered with success (a create first), so it works as shown.
     """
+    from mock_server.domain.records.har import load_har
+
     assert settings.replay is not None
     entries = load_har(settings.replay)
     url = settings.base_url
@@ -99,6 +104,8 @@ def _exposed_notes(settings: Settings) -> list[str]:
     Clients then come from other addresses (in a container, even the host's requests arrive from the bridge), so
     the loopback-only admin API turns them away, and webhooks to loopback names stay inside the container.
     """
+    from mock_server.web.admin.guard import is_loopback
+
     if is_loopback(settings.host):
         return []
     notes: list[str] = []
@@ -140,6 +147,10 @@ def _is_unspecified(host: str) -> bool:
 def _pacing(settings: Settings) -> Pacing | None:
     if not settings.pace_from:
         return None
+    from mock_server.contract.spec import load_spec
+    from mock_server.domain.operations import Operations
+    from mock_server.domain.pacing import load_pacing
+
     return load_pacing(settings.pace_from, Operations(load_spec()), seed=settings.seed)
 
 
@@ -154,10 +165,16 @@ def run(settings: Settings, *, echo: Callable[[str], Any] | None = None) -> int:
     many = settings.workers > 1
     sock = bind_socket(settings.host, settings.port, reuse_port=many, listen=not many)
     settings = settings.replace(port=sock.getsockname()[1])
+    app: Starlette | None = None
     try:
-        app = create_app(settings) if not many else None  # each worker builds its own
-        # Each worker learns the pacing itself; read here too, so a bad --pace-from file stops the start-up at once.
-        pacing = app.state.services.pacing if app is not None else _pacing(settings)
+        if many:
+            # Each worker learns the pacing itself; read here too, so a bad --pace-from file stops the start-up at once.
+            pacing = _pacing(settings)
+        else:
+            from mock_server.web.app import create_app
+
+            app = create_app(settings)  # the workers of `--workers N` each build their own
+            pacing = app.state.services.pacing
     except BaseException:
         sock.close()  # e.g. a bad --scenarios file: report it without leaking the socket
         raise
@@ -196,7 +213,11 @@ class LiveServer:
         self.host = host
         self.settings = (settings or Settings()).replace(host=host, port=self.port)
         # Built here when not given, so image URLs carry the real port; `clock` lets tests drive it (VirtualClock).
-        self.app = app if app is not None else create_app(self.settings, clock=clock)
+        if app is None:
+            from mock_server.web.app import create_app
+
+            app = create_app(self.settings, clock=clock)
+        self.app = app
         self.config = uvicorn_config(self.app, self.settings, log_level="warning")
         self._server = uvicorn.Server(self.config)
         self._thread = threading.Thread(target=self._serve, name=f"flux-mock-{self.port}", daemon=True)

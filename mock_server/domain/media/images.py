@@ -20,9 +20,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Generic, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Final, Generic, Literal, TypeVar, get_args
 
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    from PIL import Image  # imported where a picture is drawn: Pillow costs every start ~15 ms otherwise
 
 ImageFormat = Literal["png", "webp", "jpg"]
 ImageStyle = Literal["plain", "grid", "cutout"]
@@ -118,6 +119,8 @@ def _colour(hue: float, lightness: float, saturation: float) -> tuple[int, int, 
 
 def _gradient_mask(width: int, height: int, angle: float) -> Image.Image:
     """An 'L' mask rising linearly 0..255 across the image along ``angle`` (radians)."""
+    from PIL import Image
+
     dx, dy = math.cos(angle), math.sin(angle)
     corners = [x * dx + y * dy for x in (0, width) for y in (0, height)]
     low, span = min(corners), max(corners) - min(corners)
@@ -138,6 +141,8 @@ class Layers:
 
     def flatten(self) -> Image.Image:
         """The plain RGB picture: the shapes blended over the gradient."""
+        from PIL import Image
+
         return Image.alpha_composite(self.background.convert("RGBA"), self.shapes).convert("RGB")
 
 
@@ -146,6 +151,8 @@ def draw(seed: int, message_id: str, index: int, width: int, height: int) -> Lay
 
     Positions and sizes are fractions of the image, so one identity drawn at two sizes is the same picture scaled.
     """
+    from PIL import Image, ImageDraw
+
     key = json.dumps([_RENDER_VERSION, seed, message_id, index]).encode()
     rnd = _Stream(hashlib.sha256(key).digest())
     w, h = width, height
@@ -203,6 +210,8 @@ def quadrant(width: int, height: int, i: int) -> tuple[int, int, int, int]:
 
 def _picture(spec: ImageSpec) -> Image.Image:
     """The pixels for ``spec`` (RGB, or RGBA for a cut-out); format and quality do not affect them."""
+    from PIL import Image
+
     if spec.style == "grid":
         grid = Image.new("RGB", (spec.width, spec.height))
         for i in range(4):

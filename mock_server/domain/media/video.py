@@ -31,12 +31,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from PIL import Image, ImageChops
-
 from mock_server.domain.media.images import RenderCache, check_int, check_key, draw
 
 if TYPE_CHECKING:
     import av  # imported where a video is made: PyAV costs ~0.1-0.2 s of every start otherwise
+    from PIL import Image  # likewise Pillow (~15 ms)
 
 CONTENT_TYPE: Final = "video/mp4"
 
@@ -96,6 +95,8 @@ def video_codec() -> VideoCodec:
 
 def frames(spec: VideoSpec) -> Iterator[Image.Image]:
     """The RGB frames of ``spec``'s animation, in order (what the encoder is given)."""
+    from PIL import Image, ImageChops
+
     layers = draw(spec.seed, spec.message_id, spec.index, spec.width, spec.height)
     key = hashlib.sha256(json.dumps([_RENDER_VERSION, spec.seed, spec.message_id, spec.index]).encode()).digest()
     phase = key[0] / 256 * 2 * math.pi
@@ -121,6 +122,7 @@ def frames(spec: VideoSpec) -> Iterator[Image.Image]:
 def _yuv420p(image: Image.Image) -> av.VideoFrame:
     """Pillow RGB -> a yuv420p frame, with Pillow's integer conversion (see the module docstring for why)."""
     import av
+    from PIL import Image
 
     y, cb, cr = image.convert("YCbCr").split()  # full range BT.601
     planes = (y.point(_LUMA_LUT), cb.reduce(2).point(_CHROMA_LUT), cr.reduce(2).point(_CHROMA_LUT))

@@ -23,15 +23,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import harfile
 import jsonpointer
 import orjson
 
 from mock_server.contract.errors import MockServerError
 from mock_server.version import __version__
+
+if TYPE_CHECKING:
+    import harfile  # imported by the writer only: `serve` reads recordings, if any, and never writes one
 
 REDACTED = "[REDACTED]"
 # Headers that carry credentials: only the scheme (``Bearer``) survives, so a reader still sees how auth was sent.
@@ -150,6 +152,8 @@ def _iso(epoch: float) -> str:
 
 
 def _content(raw: bytes, mime: str) -> harfile.Content:
+    import harfile
+
     try:
         return harfile.Content(size=len(raw), mimeType=mime, text=raw.decode("utf-8"))
     except UnicodeDecodeError:  # an image: HAR keeps binary content base64-encoded
@@ -168,6 +172,8 @@ class HarRecorder:
     """
 
     def __init__(self, target: str | Path | IO[str], *, redact: Sequence[str] = ()) -> None:
+        import harfile
+
         self.pointers = check_pointers(redact)
         creator = harfile.Creator(name="flux-mock", version=__version__)
         try:
@@ -178,6 +184,8 @@ class HarRecorder:
 
     def add(self, entry: HarEntry) -> None:
         """Write one exchange (credentials and `redact` pointers replaced) and flush it."""
+        import harfile
+
         split = urlsplit(entry.url)
         query = [harfile.Record(name=k, value=v) for k, _, v in (p.partition("=") for p in split.query.split("&") if p)]
         request_mime = _header(entry.request_headers, "content-type") or ""

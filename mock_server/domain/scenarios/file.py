@@ -14,12 +14,13 @@ re.search). Without either, the rule applies until cleared. Example::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from mock_server.contract.errors import MockServerError, ScenarioError, did_you_mean
 from mock_server.domain.scenarios.armed import Rule, check_count, compile_regex, rule_scenarios
+
+if TYPE_CHECKING:
+    import yaml  # imported when a file is read: `serve` without --scenarios never pays for it
 
 KEYS = ("scenario", "count", "prompt_regex")
 
@@ -41,6 +42,8 @@ def load_rules(path: str | Path) -> list[Rule]:
 
 def parse_rules(text: str, source: str = "<scenarios>") -> list[Rule]:
     """Validate scenario-file text (see `load_rules`)."""
+    import yaml
+
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -62,6 +65,8 @@ def parse_rules(text: str, source: str = "<scenarios>") -> list[Rule]:
 
 
 def _rule(node: yaml.Node, index: int, source: str, loader: yaml.SafeLoader) -> Rule:
+    import yaml
+
     where = _where(source, node.start_mark)
     if not isinstance(node, yaml.MappingNode):
         raise ScenarioError(f"{where}: rule {index} must be a mapping with a 'scenario' key, e.g. '- scenario: fail'.")

@@ -27,9 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from mock_server.config.settings import Settings
 from mock_server.domain.webhooks.faults import NO_FAULTS, WebhookFaults
@@ -38,6 +36,9 @@ from mock_server.domain.webhooks.retry import backoff_delay, parse_retry_after
 from mock_server.domain.webhooks.signing import Signer
 from mock_server.services.outages import Outage
 from mock_server.services.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    import httpx  # imported on the first delivery: `serve` without webhooks never pays for it
 
 log = logging.getLogger("flux_mock.webhooks")
 
@@ -120,6 +121,8 @@ class BlockedHost:
 
 
 def _host_of(url: str) -> str:
+    import httpx
+
     try:
         return httpx.URL(url).host.lower() or url
     except (httpx.InvalidURL, TypeError):
@@ -287,6 +290,8 @@ class Dispatcher:
         return headers
 
     async def _attempt(self, d: Delivery, headers: dict[str, str]) -> _Result:
+        import httpx
+
         url = httpx.URL(d.url)
         slot = self._slots.setdefault(
             (url.scheme, url.host, url.port), asyncio.Semaphore(self.settings.webhook_concurrency)
@@ -320,6 +325,8 @@ class Dispatcher:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            import httpx
+
             timeout = self.settings.webhook_timeout_s
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),

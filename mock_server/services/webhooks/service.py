@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
 from mock_server.config.settings import Settings
@@ -257,6 +256,8 @@ def _blocked(url: str, allow: tuple[str, ...]) -> str | None:
     reason = refusal(url, allow)
     if reason is not None:
         return reason
+    import httpx  # here, not at start: `serve` imports httpx only once a webhook URL is in play
+
     try:
         sender_host = httpx.URL(url).host.lower()
     except (httpx.InvalidURL, TypeError) as exc:

@@ -132,3 +132,58 @@ def test_unknown_operation_lists_known_ones() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="Cannot read"):
         load_document(tmp_path / "missing.yaml")
+
+
+# The parsed document is cached on disk, named by the file's bytes (contract/cache).
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "flux-mock"
+
+
+def test_an_edited_file_is_parsed_again_never_served_from_the_cache(tmp_path: Path, cache_home: Path) -> None:
+    source = tmp_path / "api.yaml"
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {title: one}\n")
+    assert load_document(source)["info"]["title"] == "one"
+    assert load_document(source)["info"]["title"] == "one"  # the second read comes from the cache
+    assert len(list(cache_home.glob("document-*"))) == 1
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {title: two}\n")
+    assert load_document(source)["info"]["title"] == "two"
+    source.write_text("openapi: 3.1.0\npaths: {}\ninfo: {title: one}\n")
+    assert load_document(source)["info"]["title"] == "one"
+
+
+def test_a_cached_parse_is_the_parse(cache_home: Path) -> None:
+    fresh = load_document(ROOT / "openapi.yaml")
+    assert len(list(cache_home.glob("document-*"))) == 1
+    cached = load_document(ROOT / "openapi.yaml")
+    assert cached == fresh
+    assert cached is not fresh  # each caller gets its own copy to change
+
+
+def test_a_damaged_entry_is_parsed_again(tmp_path: Path, cache_home: Path) -> None:
+    source = tmp_path / "api.yaml"
+    source.write_text("paths: {}\ninfo: {title: one}\n")
+    load_document(source)
+    (entry,) = cache_home.glob("document-*")
+    entry.write_bytes(entry.read_bytes()[:7])
+    assert load_document(source) == {"paths": {}, "info": {"title": "one"}}
+
+
+def test_a_file_that_is_not_yaml_is_refused_at_every_load(tmp_path: Path, cache_home: Path) -> None:
+    source = tmp_path / "api.yaml"
+    source.write_text("paths: [unclosed\n")
+    for _ in range(2):
+        with pytest.raises(SpecError, match=r"api\.yaml is not valid YAML"):
+            load_document(source)
+    assert not list(cache_home.glob("document-*"))
+
+
+def test_a_document_the_cache_cannot_hold_is_still_read(tmp_path: Path, cache_home: Path) -> None:
+    source = tmp_path / "api.yaml"
+    source.write_text("paths: {}\ninfo: {released: 2026-01-01 10:00:00}\n")  # a YAML timestamp: a datetime
+    assert load_document(source)["info"]["released"].year == 2026
+    assert load_document(source)["info"]["released"].year == 2026
+    assert not list(cache_home.glob("document-*"))

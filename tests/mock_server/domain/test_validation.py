@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import load_spec
 from mock_server.contract.problems import bounded
+from mock_server.domain import validation
 from mock_server.domain.validation import SchemaValidator
 
 SPEC = load_spec()
@@ -202,3 +207,79 @@ def test_fast_and_full_validators_agree(body: dict[str, Any]) -> None:
     # The fast path decides acceptance; the full validator explains. They must never disagree.
     validator = SchemaValidator(IMAGINE)
     assert validator.is_valid(body) == (not list(validator._full.iter_errors(body)))
+
+
+# Compiled validators: kept in the contract's on-disk cache, named by the exact schema.
+
+CACHED_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["prompt"],
+    "properties": {"prompt": {"type": "string", "pattern": "^[a-z ]+$"}, "n": {"type": "integer", "maximum": 4}},
+}
+SAMPLES: list[Any] = [{"prompt": "a fox"}, {"prompt": "A FOX"}, {"prompt": "a", "n": 5}, {}, [], "x", None]
+
+
+@pytest.fixture
+def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache directory and an empty in-process memo."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(validation, "_COMPILED", {})
+    return tmp_path / "flux-mock"
+
+
+def _verdicts(check: Callable[[Any], Any], samples: list[Any]) -> list[bool]:
+    verdicts = []
+    for sample in samples:
+        try:
+            check(sample)
+        except fastjsonschema.JsonSchemaValueException:
+            verdicts.append(False)
+        else:
+            verdicts.append(True)
+    return verdicts
+
+
+def test_a_cached_validator_judges_as_fastjsonschema_compiles_it(
+    fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = _verdicts(fastjsonschema.compile(CACHED_SCHEMA, use_default=False), SAMPLES)
+    assert expected == [True, False, False, False, False, False, False]
+    assert _verdicts(validation.compiled(CACHED_SCHEMA), SAMPLES) == expected
+    assert len(list(fresh_cache.glob("validator-*"))) == 1
+
+    def no_compiling(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("compiled again although the cache holds this schema")
+
+    monkeypatch.setattr(validation, "_COMPILED", {})
+    monkeypatch.setattr(fastjsonschema, "compile_to_code", no_compiling)
+    assert _verdicts(validation.compiled(CACHED_SCHEMA), SAMPLES) == expected
+
+
+def test_an_edited_schema_is_compiled_afresh(fresh_cache: Path) -> None:
+    validation.compiled(CACHED_SCHEMA)
+    edited = copy.deepcopy(CACHED_SCHEMA)
+    edited["properties"]["n"]["maximum"] = 5
+    assert _verdicts(validation.compiled(edited), SAMPLES)[2] is True
+    assert _verdicts(validation.compiled(CACHED_SCHEMA), SAMPLES)[2] is False
+    assert len(list(fresh_cache.glob("validator-*"))) == 2
+
+
+def test_a_damaged_entry_is_compiled_again(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    validation.compiled(CACHED_SCHEMA)
+    (entry,) = fresh_cache.glob("validator-*")
+    entry.write_bytes(b"\xffnot marshal")
+    monkeypatch.setattr(validation, "_COMPILED", {})
+    assert _verdicts(validation.compiled(CACHED_SCHEMA), SAMPLES)[:2] == [True, False]
+
+
+def test_a_schema_fastjsonschema_rejects_stops_the_start_cache_or_not(fresh_cache: Path) -> None:
+    validation.compiled(CACHED_SCHEMA)
+    for _ in range(2):
+        with pytest.raises(fastjsonschema.JsonSchemaDefinitionException, match="Unknown type"):
+            SchemaValidator({"type": "strin"})
+
+
+def test_a_schema_that_is_not_json_is_compiled_but_not_cached(fresh_cache: Path) -> None:
+    check = validation.compiled({"type": "integer", "maximum": 2**70})  # beyond what the cache's JSON can name
+    assert _verdicts(check, [5, 2**70, 2**71]) == [True, True, False]
+    assert not fresh_cache.exists()

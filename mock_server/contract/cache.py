@@ -1,0 +1,88 @@
+"""Derived forms of the contract kept on disk between runs: the parsed openapi.yaml, compiled validators.
+
+Parsing openapi.yaml and compiling its validators costs every start about 0.3 s; reading their cached forms
+costs a few milliseconds. An entry is named by a digest of everything it is derived from (the file's bytes,
+the schema, the versions of the tools that made it), so a changed input is a different name and can never be
+served a stale result. Nothing here is needed: a missing, unwritable or damaged cache only means the work is
+done again. The directory is ``$XDG_CACHE_HOME/flux-mock`` (default ``~/.cache/flux-mock``); it holds at most
+`MAX_ENTRIES` files, the oldest removed first. Entries are read with `marshal` and a validator's entry is code
+that is run, so the directory must be as private as the user's own home (as ``~/.cache`` is).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+from mock_server.version import __version__
+
+MAX_ENTRIES = 512
+_SUFFIX = ".bin"
+
+
+def cache_dir() -> Path | None:
+    """Where entries live, or None when there is no home to put them in."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no HOME and no passwd entry
+            return None
+    return Path(base) / "flux-mock"
+
+
+def entry_name(kind: str, *parts: bytes | str) -> str:
+    """The name of an entry of `kind` derived from `parts`; flux-mock's and Python's versions are always part of it."""
+    digest = hashlib.sha256()
+    for part in (__version__, sys.implementation.cache_tag or "", *parts):
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big") + data)  # length-prefixed: ("ab", "c") differs from ("a", "bc")
+    return f"{kind}-{digest.hexdigest()[:40]}"
+
+
+def read(name: str) -> bytes | None:
+    """The bytes stored under `name`, or None."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        return (folder / (name + _SUFFIX)).read_bytes()
+    except OSError:
+        return None
+
+
+def write(name: str, data: bytes) -> None:
+    """Store `data` under `name` (atomically: a reader sees the old entry, the new one or none); errors are ignored."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    try:
+        import tempfile  # only to write, which few starts do
+
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temporary, folder / (name + _SUFFIX))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        _prune(folder)
+    except OSError:
+        pass  # a read-only home or a full disk: the next start does the work again
+
+
+def _prune(folder: Path) -> None:
+    # Entries of an older openapi.yaml are never read again; keep the directory bounded.
+    entries = list(folder.glob("*" + _SUFFIX))
+    if len(entries) <= MAX_ENTRIES:
+        return
+    by_age = sorted(entries, key=lambda path: path.stat().st_mtime)
+    for path in by_age[: len(entries) - MAX_ENTRIES]:
+        with contextlib.suppress(OSError):
+            path.unlink()

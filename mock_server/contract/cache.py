@@ -49,9 +49,18 @@ def read(name: str) -> bytes | None:
     if folder is None:
         return None
     try:
+        if not _private(folder):
+            return None  # someone else could have written what would be run: do the work instead
         return (folder / (name + _SUFFIX)).read_bytes()
     except OSError:
         return None
+
+
+def _private(folder: Path) -> bool:
+    """Whether only this user can write to `folder` (a validator's entry is code that is run)."""
+    info = folder.stat()
+    owner = os.getuid() if hasattr(os, "getuid") else info.st_uid
+    return info.st_uid == owner and not info.st_mode & 0o022
 
 
 def write(name: str, data: bytes) -> None:
@@ -62,7 +71,7 @@ def write(name: str, data: bytes) -> None:
     try:
         import tempfile  # only to write, which few starts do
 
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as out:

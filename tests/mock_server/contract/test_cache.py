@@ -66,3 +66,13 @@ def test_the_default_directory_is_under_the_home(tmp_path: Path, monkeypatch: py
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache.cache_dir() == tmp_path / ".cache" / "flux-mock"
+
+
+def test_a_directory_others_can_write_to_is_not_read(home: Path) -> None:
+    # A validator's entry is code that is run: one someone else could have planted is never loaded.
+    cache.write("validator-x", b"code")
+    assert (home.stat().st_mode & 0o777) == 0o700
+    home.chmod(0o777)
+    assert cache.read("validator-x") is None
+    home.chmod(0o700)
+    assert cache.read("validator-x") == b"code"

@@ -2,16 +2,19 @@
 
 Each worker keeps a local replica (jobs it has read, the clock, armed rules) and Redis holds the truth:
 
-- a job is numbered and given its account's slot by one script (`scripts.SUBMIT`), then written with its
-  webhook deliveries in one pipeline; a worker reads a job once and keeps it (plans never change), and a forced
-  state is published so every worker drops its copy;
+- a job is numbered, given its account's slot, written and (with a webhook target) marked "unplanned" by one
+  script (`scripts.SUBMIT`, one call for every create of an event-loop turn); its planned deliveries are then
+  written by whoever removes the mark (`scripts.PLAN`: the creator, or, if it died in between, any worker's
+  sweep), so a crash between the two steps delays a webhook but never loses or doubles it (a transactional
+  outbox); a worker reads a job once and keeps it (plans never change), and a forced state is published so
+  every worker drops its copy;
 - clock, rules, credits set by the admin API and resets are published to the fleet (`Fleet`) and an admin call
   returns once every worker applied them;
 - counted state is decided in Redis: rule counts (DECR), rate-limit windows and credits (scripts);
 - journals are mirrored to Redis in the background (ordered by instant, numbered fleet-wide, bounded), and a
   fleet read first asks every worker to flush.
 
-Two round trips per create; none for polling a job this worker has seen.
+One round trip per batch of creates (two with webhooks); none for polling a job this worker has seen.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import socket
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import redis.asyncio as aioredis
@@ -45,14 +49,30 @@ from mock_server.domain.stores import scripts
 from mock_server.domain.stores.records import draft, forced_fields, load_job
 from mock_server.domain.webhooks.journal import WebhookJournal
 from mock_server.services.outages import Outage
+from mock_server.services.stores.batches import Batches
 from mock_server.services.stores.fleet import Fleet
-from mock_server.services.stores.outbox import RedisOutbox
+from mock_server.services.stores.outbox import Planned, RedisOutbox
 from mock_server.services.tasks import stop_task
 
 log = logging.getLogger("flux_mock.store")
 
 PREFIX = "fm:"
 FLUSH_BATCH = 500  # journal entries per write
+# Test-only: SIGKILL this worker right after a create script wrote a job with a webhook target, before its
+# deliveries are written (the crash window `tests/fleet` proves safe). Not a FLUX_MOCK_* setting on purpose.
+CRASH_AFTER_CREATE = os.environ.get("FLUXMOCK_TEST_CRASH_AFTER_CREATE") == "1"
+
+
+class _Create(NamedTuple):
+    """One create waiting for the batch's script call."""
+
+    account: str
+    now: float
+    queued_extra: float
+    run: float
+    deadline: float
+    draft: bytes
+    hooked: bool  # it has a webhook target: marked unplanned until its deliveries are written
 
 
 class StoreUnavailable(MockServerError):
@@ -119,6 +139,13 @@ class RedisStore:
         self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s, self.outage)
         self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
         self._submit = self.client.register_script(scripts.SUBMIT)
+        self._plan = self.client.register_script(scripts.PLAN)
+        self._unplanned = self.client.register_script(scripts.UNPLANNED)
+        self._creates: Batches[_Create, tuple[int, float, str]] = Batches(self._create_batch)
+        self._plans: Batches[tuple[str, list[Planned]], None] = Batches(self._plan_batch)
+        self._lease_ms = max(1, int(settings.webhook_lease_s * 1000))
+        self._sweep_s = max(0.1, settings.webhook_lease_s / 2)
+        self._sweeper: asyncio.Task[None] | None = None
         self._append = self.client.register_script(scripts.APPEND)
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
@@ -155,6 +182,7 @@ class RedisStore:
         self.journal.sink = lambda item: self._mirror("requests", self.journal.materialise(item))
         self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
         self._writer = asyncio.get_running_loop().create_task(self._write_journals(), name="flux-mock-journal")
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_unplanned(), name="flux-mock-unplanned")
 
     async def _load_scripts(self) -> None:
         await self.outbox.load()
@@ -164,6 +192,8 @@ class RedisStore:
         self.journal.sink = self.webhook_journal.sink = None
         writer, self._writer = self._writer, None
         await stop_task(writer)
+        sweeper, self._sweeper = self._sweeper, None
+        await stop_task(sweeper)
         with contextlib.suppress(RedisError, OSError):
             await self._flush_journals()
         await self.fleet.aclose()
@@ -175,7 +205,13 @@ class RedisStore:
     async def submit(
         self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
     ) -> Job:
-        """Create the job in one script (number, id, slot, record, indexes, eviction); its webhooks follow."""
+        """Create the job (with this turn's other creates, one script call), then write its planned webhooks.
+
+        The create script marks a job with a webhook target "unplanned" in the same step that writes it; the
+        deliveries planned here are written only by whoever removes that mark (`scripts.PLAN`). A worker that
+        dies between the two steps leaves the mark, and any worker's sweep plans the job after
+        ``--webhook-lease-s`` (plans are a pure function of the record): the webhook is sent once, late.
+        """
         now = self.clock.now()
         run = run_length(timing.duration, timing.fail_at, timing.stall_at)
         deadline = now + timeout if timing.honour_timeout else math.inf
@@ -185,32 +221,83 @@ class RedisStore:
             progress_step=progress_step,
             fields={"kind": kind, "account": account, "timeout": timeout, **fields},
         )
-        keys = [self.key("ids"), self.key("slots", account), self.key("jobs"), self.key("jobs", "created")]
-        args: list[str | int | bytes] = [
-            *(repr(now), self.jobs.concurrency, repr(timing.queued_extra), _num(run), _num(deadline), self._ttl_ms),
-            *(self.jobs.ids.key, self.key("job", ""), record, self._ttl_ms, self.settings.max_jobs),
-            *(repr(now - self.settings.job_ttl), self.fleet.channel),
-        ]
-        n, slot_free, message_id = await self._submit(keys=keys, args=args)
-        job_plan = plan_job(now, float(slot_free), timeout, timing, progress_step)
-        job = Job(str(message_id), kind, account, job_plan, int(n), timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
+        hooked = bool(fields.get("webhook_url") or self.settings.webhook_url)
+        create = _Create(account, now, timing.queued_extra, run, deadline, record, hooked)
+        n, slot_free, message_id = await self._creates(create)
+        job_plan = plan_job(now, slot_free, timeout, timing, progress_step)
+        job = Job(message_id, kind, account, job_plan, n, timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
         self.jobs.adopt(job)
-        self.jobs.announce(job)  # the webhook service plans its deliveries into the outbox
-        if self.outbox.pending:
-            await self._write(lambda pipe: None)
+        if hooked and CRASH_AFTER_CREATE:
+            os.kill(os.getpid(), signal.SIGKILL)  # the crash window, for the fleet test: created, not planned
+        self.jobs.announce(job)  # the webhook service plans its deliveries (`RedisOutbox.put`)
+        if hooked:
+            await self._plans((job.message_id, self.outbox.take(job.message_id)))
         return job
+
+    async def _create_batch(self, creates: list[_Create]) -> list[tuple[int, float, str]]:
+        """One `scripts.SUBMIT` call for every create of a batch; (arrival number, slot free, id) each."""
+        slots: dict[str, int] = {}
+        keys = [self.key("ids"), self.key("jobs"), self.key("jobs", "created"), self.key("unplanned")]
+        args: list[str | int | bytes] = [
+            *(self.jobs.ids.key, self.key("job", ""), self._ttl_ms, self.settings.max_jobs),
+            *(repr(max(c.now for c in creates) - self.settings.job_ttl), self.fleet.channel),
+            *(self.jobs.concurrency, self._ttl_ms),
+        ]
+        for c in creates:
+            index = slots.get(c.account)
+            if index is None:
+                keys.append(self.key("slots", c.account))
+                index = slots[c.account] = len(keys)
+            args += [index, repr(c.now), repr(c.queued_extra), _num(c.run), _num(c.deadline), c.draft, int(c.hooked)]
+        out = await self._submit(keys=keys, args=args)
+        return [(int(out[i]), float(out[i + 1]), str(out[i + 2])) for i in range(0, len(out), 3)]
+
+    async def _plan_batch(self, plans: list[tuple[str, list[Planned]]]) -> list[None]:
+        """One `scripts.PLAN` call: each job's deliveries, written if the job is still marked unplanned."""
+        args: list[str | int | float] = [self.outbox.job_prefix]
+        for message_id, planned in plans:
+            args += [message_id, len(planned)]
+            for p in planned:
+                args += [p.delivery_id, p.record, repr(p.due)]
+        await self._plan(keys=[self.key("unplanned"), self.outbox.key, self.outbox.records], args=args)
+        if any(planned for _, planned in plans):
+            self.outbox.wake(self.clock.now())  # written: the pump may claim them now
+        return [None] * len(plans)
+
+    async def _sweep_unplanned(self) -> None:
+        """Plan the jobs whose creator died before planning them (marked longer than the lease)."""
+        while True:
+            await asyncio.sleep(self._sweep_s)
+            try:
+                await self.sweep()
+            except (RedisError, OSError) as exc:
+                self.outage.failed(exc)
+
+    async def sweep(self, age_ms: int | None = None) -> int:
+        """Plan every job marked unplanned for longer than `age_ms` (``--webhook-lease-s``); how many were found."""
+        age = self._lease_ms if age_ms is None else age_ms
+        found = await self._unplanned(keys=[self.key("unplanned")], args=[age, 100])
+        for message_id in map(str, found):
+            job = await self.find(message_id)
+            if job is None or job.version > 0:  # gone, or forced: its forced state planned what follows
+                await self.client.zrem(self.key("unplanned"), message_id)
+                continue
+            self.jobs.announce(job)
+            await self._plans((message_id, self.outbox.take(message_id)))
+        return len(found)
 
     async def _write(self, write: Callable[[Any], None]) -> None:
         """One transaction: `write`'s commands and the outbox writes planning queued."""
         async with self.client.pipeline(transaction=True) as pipe:
             write(pipe)
-            ops = list(self.outbox.pending)
+            ops, planned = list(self.outbox.pending), list(self.outbox.planned)
             self.outbox.flush_into(pipe)
             try:
                 await pipe.execute()
             except NoScriptError:  # Redis restarted and lost the scripts: load them and write again
                 await self._load_scripts()
                 self.outbox.pending[:0] = ops
+                self.outbox.planned[:0] = planned
                 await self._write(write)
 
     async def find(self, message_id: str) -> Job | None:

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from mock_server import Settings, VirtualClock, create_app
 from mock_server.domain.jobs import Timing
+from mock_server.services.stores.outbox import Planned
 from mock_server.services.stores.redis import RedisStore, StoreUnavailable, check_reachable
 
 KEY = {"Authorization": "Bearer sk-test"}
@@ -252,3 +253,65 @@ async def test_the_credits_scenario_remembers_what_it_set_fleet_wide(pair: tuple
     # The same header through the other worker: spent stays spent (per-worker memory set 100 again there).
     assert await credits(b, scenario) == spent
     assert await credits(a, scenario) == spent
+
+
+async def test_the_creates_of_one_turn_share_one_script_call_and_keep_their_order(pair: tuple[Worker, Worker]) -> None:
+    a, _ = pair
+    store = a.svc.store
+    assert isinstance(store, RedisStore)
+    before = store._creates.calls
+    jobs = await asyncio.gather(
+        *(store.submit(kind="imagine", account="k", timeout=900, timing=Timing(10)) for _ in range(6))
+    )
+    assert store._creates.calls == before + 1
+    assert [j.message_id for j in jobs] == [a.svc.jobs.ids.nth(n) for n in range(1, 7)]
+    assert jobs[4].plan.starts_at == jobs[0].plan.ends_at  # 4 slots: the fifth queues behind the first
+    assert jobs[5].plan.starts_at == jobs[1].plan.ends_at
+
+
+HOOK = "http://127.0.0.1:9/hook"  # never contacted: the jobs' webhooks fall due 10 s of mock time later
+
+
+async def _outbox(store: RedisStore) -> list[str]:
+    return [str(m) for m in await store.client.zrange(store.outbox.key, 0, -1)]
+
+
+async def test_a_job_and_its_webhook_plan_are_written_together_when_the_creator_lives(redis_url: str) -> None:
+    async with Worker(redis_url, VirtualClock(start=1_750_000_000.0), webhook_url=HOOK) as a:
+        store = a.svc.store
+        assert isinstance(store, RedisStore)
+        await a.create()
+        assert len(await _outbox(store)) == 1  # the final event
+        assert await store.client.zcard(store.key("unplanned")) == 0
+        assert await store.sweep(age_ms=0) == 0
+
+
+async def test_a_job_whose_creator_died_before_planning_is_planned_once_by_another_worker(redis_url: str) -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    async with Worker(redis_url, clock, webhook_url=HOOK) as a, Worker(redis_url, clock, webhook_url=HOOK) as b:
+        store_a, store_b = a.svc.store, b.svc.store
+        assert isinstance(store_a, RedisStore)
+        assert isinstance(store_b, RedisStore)
+        lost: list[tuple[str, list[Planned]]] = []
+
+        async def die(plan: tuple[str, list[Planned]]) -> None:  # the crash window: created, deliveries not written
+            lost.append(plan)
+
+        store_a._plans = die  # type: ignore[assignment,method-assign]
+        message_id = await a.create()
+        assert await _outbox(store_b) == []
+        assert await store_b.client.zscore(store_b.key("unplanned"), message_id) is not None
+        assert await store_b.sweep() == 0  # younger than the lease: its creator may still be planning it
+
+        assert await store_b.sweep(age_ms=0) == 1
+        planned = await _outbox(store_b)
+        assert len(planned) == 1
+        assert await store_b.client.zcard(store_b.key("unplanned")) == 0
+        await store_b.outbox.done(planned[0], message_id)  # sent
+        # The creator's own write, had it come late, finds the mark gone: the webhook is not sent a second time.
+        [(late_id, late)] = lost
+        assert late_id == message_id
+        assert [p.delivery_id for p in late] == planned
+        await store_b._plan_batch(lost)
+        assert await _outbox(store_b) == []
+        assert await store_b.client.hlen(store_b.outbox.records) == 0

@@ -8,6 +8,7 @@ Each worker keeps a local replica (jobs it has read, the clock, armed rules) and
   sweep), so a crash between the two steps delays a webhook but never loses or doubles it (a transactional
   outbox); a worker reads a job once and keeps it (plans never change), and a forced state is published so
   every worker drops its copy;
+- armed rules are a hash (one field per rule, written per rule: concurrent arms never overwrite each other);
 - clock, rules, credits set by the admin API and resets are published to the fleet (`Fleet`) and an admin call
   returns once every worker applied them;
 - counted state is decided in Redis: rule counts (DECR), rate-limit windows and credits (scripts);
@@ -146,6 +147,8 @@ class RedisStore:
         self._lease_ms = max(1, int(settings.webhook_lease_s * 1000))
         self._sweep_s = max(0.1, settings.webhook_lease_s / 2)
         self._sweeper: asyncio.Task[None] | None = None
+        self._rule_ids: set[int] = set()  # the admin rules of the last fleet snapshot taken (or written) here
+        self._rules_version = 0
         self._append = self.client.register_script(scripts.APPEND)
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
@@ -171,9 +174,7 @@ class RedisStore:
         clock = await self.client.hgetall(self.key("clock"))
         if clock:
             self.clock.restore(float(clock["offset"]), float(clock["frozen_at"]) if clock["frozen_at"] else None)
-        rules = await self.client.get(self.key("rules"))
-        if rules:
-            self.engine.replace_admin_rules(_rules_from(orjson.loads(rules)))
+        await self._load_rules()
         await self._load_scripts()
         await self._count_file_rules(overwrite=False)
         self._credits_used = self._credits_used or bool(await self.client.exists(self.key("credits")))
@@ -345,15 +346,46 @@ class RedisStore:
         await self.fleet.publish("clock", offset=offset, frozenAt=frozen_at)
 
     async def rules_changed(self) -> None:
-        """Write this worker's armed rules and their counts, and have every worker take them."""
-        rules = [_rule_record(r) for r in self.engine.admin_rules()]
+        """Write the rules armed or cleared here, one hash field each, and have every worker take the fleet's.
+
+        Only this worker's changes are written (HSET of a rule armed here, HDEL of one it knew and no longer
+        holds), so a rule another worker armed at the same instant is never overwritten. Every write bumps a
+        version read with the rules in the same transaction; a worker takes a snapshot only if it is newer than
+        the one it holds, so the last one applied is always the fleet's latest.
+        """
+        local = {r.id: r for r in self.engine.admin_rules()}
+        added = [_rule_record(r) for rule_id, r in local.items() if rule_id not in self._rule_ids]
+        removed = [str(rule_id) for rule_id in self._rule_ids if rule_id not in local]
+        self._rule_ids = set(local)
+        armed = self.key("rules", "armed")
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.key("rules"), orjson.dumps(rules))
-            for rule in rules:
+            if added:
+                pipe.hset(armed, mapping={str(r["id"]): orjson.dumps(r) for r in added})
+            if removed:
+                pipe.hdel(armed, *removed)
+            for rule in added:
                 if rule["count"] is not None:
                     pipe.set(self.key("rule", str(rule["id"])), rule["count"], nx=True, ex=86_400)
-            await pipe.execute()
-        await self.fleet.publish("rules", rules=rules)
+            pipe.incr(self.key("rules", "version"))
+            pipe.hgetall(armed)
+            *_, version, records = await pipe.execute()
+        self._take_rules(int(version), records)
+        await self.fleet.publish("rules")
+
+    async def _load_rules(self) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.get(self.key("rules", "version"))
+            pipe.hgetall(self.key("rules", "armed"))
+            version, records = await pipe.execute()
+        self._take_rules(int(version or 0), records)
+
+    def _take_rules(self, version: int, records: dict[str, str]) -> None:
+        if version < self._rules_version:
+            return  # an older snapshot that arrived late
+        self._rules_version = version
+        rules = sorted((orjson.loads(r) for r in records.values()), key=lambda r: int(r["id"]))
+        self.engine.replace_admin_rules(_rules_from(rules))
+        self._rule_ids = {int(r["id"]) for r in rules}
 
     async def rule_id(self) -> int:
         """The next admin rule id of the whole fleet (INCR): two workers arming at once never share one."""
@@ -382,6 +414,7 @@ class RedisStore:
         for start in range(0, len(keys), 1000):
             await self.client.unlink(*keys[start : start + 1000])
         await self._count_file_rules(overwrite=True)
+        self._forget_rules()
         self._credits_used = self.settings.credits is not None
         await self.fleet.publish("reset")
 
@@ -395,14 +428,18 @@ class RedisStore:
             for message_id in change.get("ids", []):
                 self.jobs.discard(str(message_id))
         elif kind == "rules":
-            self.engine.replace_admin_rules(_rules_from(change["rules"]))
+            await self._load_rules()
         elif kind == "credits":
             self._credits_used = True
         elif kind == "reset":
             self.on_reset()
+            self._forget_rules()
             self._credits_used = self.settings.credits is not None
         elif kind == "flush":
             await self._flush_journals()
+
+    def _forget_rules(self) -> None:
+        self._rule_ids, self._rules_version = set(), 0  # the version counter was deleted with the rest
 
     async def _count_file_rules(self, *, overwrite: bool) -> None:
         for rule in self.engine.rules:

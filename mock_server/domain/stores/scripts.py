@@ -99,13 +99,23 @@ local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
 """
 
-# Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded.
+# Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded. One INCRBY and one ZADD
+# per 500 entries, not one of each per entry: the mirror runs for every request, so this is Redis's share of a poll.
 # KEYS: the journal (zset by instant), its sequence counter; ARGV: max entries, then (instant, JSON) pairs
 APPEND = """
+local count = (#ARGV - 1) / 2
+local seq = redis.call('INCRBY', KEYS[2], count) - count
+local args = {}
 for i = 2, #ARGV, 2 do
-  local s = redis.call('INCR', KEYS[2])
-  redis.call('ZADD', KEYS[1], ARGV[i], string.format('%012d', s) .. '|' .. ARGV[i + 1])
+  seq = seq + 1
+  args[#args + 1] = ARGV[i]
+  args[#args + 1] = string.format('%012d', seq) .. '|' .. ARGV[i + 1]
+  if #args >= 1000 then
+    redis.call('ZADD', KEYS[1], unpack(args))
+    args = {}
+  end
 end
+if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
 local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
 if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
 return 1

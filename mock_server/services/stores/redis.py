@@ -59,9 +59,6 @@ log = logging.getLogger("flux_mock.store")
 
 PREFIX = "fm:"
 FLUSH_BATCH = 500  # journal entries per write
-# The journal writer waits this long after the first new entry before writing: under load a write carries
-# dozens of entries instead of a few. Fleet reads are not delayed by it (they flush every worker first).
-JOURNAL_LINGER_S = 0.01
 # Test-only: SIGKILL this worker right after a create script wrote a job with a webhook target, before its
 # deliveries are written (the crash window `tests/fleet` proves safe). Not a FLUX_MOCK_* setting on purpose.
 CRASH_AFTER_CREATE = os.environ.get("FLUXMOCK_TEST_CRASH_AFTER_CREATE") == "1"
@@ -497,7 +494,6 @@ class RedisStore:
         assert self._wanted is not None
         while True:
             await self._wanted.wait()
-            await asyncio.sleep(JOURNAL_LINGER_S)  # let more entries join: one write per batch, not per request
             self._wanted.clear()
             try:
                 await self._flush_journals()

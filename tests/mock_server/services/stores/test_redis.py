@@ -259,11 +259,11 @@ async def test_the_creates_of_one_turn_share_one_script_call_and_keep_their_orde
     a, _ = pair
     store = a.svc.store
     assert isinstance(store, RedisStore)
-    before = store._creates.calls
+    before = store.creates.batches.calls
     jobs = await asyncio.gather(
         *(store.submit(kind="imagine", account="k", timeout=900, timing=Timing(10)) for _ in range(6))
     )
-    assert store._creates.calls == before + 1
+    assert store.creates.batches.calls == before + 1
     assert [j.message_id for j in jobs] == [a.svc.jobs.ids.nth(n) for n in range(1, 7)]
     assert jobs[4].plan.starts_at == jobs[0].plan.ends_at  # 4 slots: the fifth queues behind the first
     assert jobs[5].plan.starts_at == jobs[1].plan.ends_at
@@ -283,7 +283,7 @@ async def test_a_job_and_its_webhook_plan_are_written_together_when_the_creator_
         await a.create()
         assert len(await _outbox(store)) == 1  # the final event
         assert await store.client.zcard(store.key("unplanned")) == 0
-        assert await store.sweep(age_ms=0) == 0
+        assert await store.creates.sweep(age_ms=0) == 0
 
 
 async def test_a_job_whose_creator_died_before_planning_is_planned_once_by_another_worker(redis_url: str) -> None:
@@ -297,13 +297,13 @@ async def test_a_job_whose_creator_died_before_planning_is_planned_once_by_anoth
         async def die(plan: tuple[str, list[Planned]]) -> None:  # the crash window: created, deliveries not written
             lost.append(plan)
 
-        store_a._plans = die  # type: ignore[assignment,method-assign]
+        store_a.creates.plans = die  # type: ignore[assignment]
         message_id = await a.create()
         assert await _outbox(store_b) == []
         assert await store_b.client.zscore(store_b.key("unplanned"), message_id) is not None
-        assert await store_b.sweep() == 0  # younger than the lease: its creator may still be planning it
+        assert await store_b.creates.sweep() == 0  # younger than the lease: its creator may still be planning it
 
-        assert await store_b.sweep(age_ms=0) == 1
+        assert await store_b.creates.sweep(age_ms=0) == 1
         planned = await _outbox(store_b)
         assert len(planned) == 1
         assert await store_b.client.zcard(store_b.key("unplanned")) == 0
@@ -312,6 +312,6 @@ async def test_a_job_whose_creator_died_before_planning_is_planned_once_by_anoth
         [(late_id, late)] = lost
         assert late_id == message_id
         assert [p.delivery_id for p in late] == planned
-        await store_b._plan_batch(lost)
+        await store_b.creates._plan_batch(lost)
         assert await _outbox(store_b) == []
         assert await store_b.client.hlen(store_b.outbox.records) == 0

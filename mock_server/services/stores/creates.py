@@ -122,7 +122,11 @@ class FleetCreates:
             os.kill(os.getpid(), signal.SIGKILL)  # the crash window, for the fleet test: created, not planned
         self.jobs.announce(job)  # the webhook service plans its deliveries (`RedisOutbox.put`)
         if hooked:
-            await self.plans((job.message_id, self.outbox.take(job.message_id)))
+            planned = self.outbox.take(job.message_id)
+            try:
+                await self.plans((job.message_id, planned))
+            except (RedisError, OSError) as exc:  # the job exists: answer it; a sweep plans it once Redis is back
+                self.outage.failed(exc)
         return job
 
     async def _create_batch(self, creates: list[_Create]) -> list[tuple[int, float, str]]:

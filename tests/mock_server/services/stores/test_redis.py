@@ -315,3 +315,23 @@ async def test_a_job_whose_creator_died_before_planning_is_planned_once_by_anoth
         await store_b.creates._plan_batch(lost)
         assert await _outbox(store_b) == []
         assert await store_b.client.hlen(store_b.outbox.records) == 0
+
+
+async def test_a_create_whose_plan_write_fails_still_answers_and_a_sweep_plans_it_later(redis_url: str) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    async with Worker(redis_url, VirtualClock(start=1_750_000_000.0), webhook_url=HOOK) as a:
+        store = a.svc.store
+        assert isinstance(store, RedisStore)
+        writes = store.creates.plans
+
+        async def unreachable(plan: tuple[str, list[Planned]]) -> None:
+            raise RedisConnectionError("Redis went away between the two steps")
+
+        store.creates.plans = unreachable  # type: ignore[assignment]
+        message_id = await a.create()  # the job exists: the client gets its id, not a 503
+        assert await _outbox(store) == []
+        store.creates.plans = writes
+        assert await store.creates.sweep(age_ms=0) == 1
+        assert len(await _outbox(store)) == 1
+        assert (await a.client.get(f"/api/v1/message/fetch/{message_id}")).status_code == 200

@@ -335,3 +335,22 @@ async def test_a_create_whose_plan_write_fails_still_answers_and_a_sweep_plans_i
         assert await store.creates.sweep(age_ms=0) == 1
         assert len(await _outbox(store)) == 1
         assert (await a.client.get(f"/api/v1/message/fetch/{message_id}")).status_code == 200
+
+
+async def test_a_sweep_drops_the_mark_of_a_job_that_is_gone_or_forced(redis_url: str) -> None:
+    async with Worker(redis_url, VirtualClock(start=1_750_000_000.0), webhook_url=HOOK) as a:
+        store = a.svc.store
+        assert isinstance(store, RedisStore)
+
+        async def die(plan: tuple[str, list[Planned]]) -> None:  # created, never planned
+            return None
+
+        store.creates.plans = die  # type: ignore[assignment]
+        forced = await a.create()
+        answer = await a.client.post(f"/__mock/jobs/{forced}/force", json={"status": "FAIL"})
+        assert answer.status_code == 200, answer.text  # the forced state planned what follows it (one final)
+        await store.client.zadd(store.key("unplanned"), {"00000000-0000-4000-8000-000000000000": 1})
+        planned = await _outbox(store)
+        assert await store.creates.sweep(age_ms=0) == 2
+        assert await store.client.zcard(store.key("unplanned")) == 0
+        assert await _outbox(store) == planned  # nothing planned a second time

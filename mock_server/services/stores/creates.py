@@ -11,6 +11,7 @@ loses it or sends it twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import os
 import signal
@@ -30,6 +31,8 @@ from mock_server.services.outages import Outage
 from mock_server.services.stores.batches import Batches
 from mock_server.services.stores.outbox import Planned, RedisOutbox
 from mock_server.services.tasks import stop_task
+
+log = logging.getLogger("flux_mock.store")
 
 # Test-only: SIGKILL this worker right after a create script wrote a job with a webhook target, before its
 # deliveries are written (the crash window `tests/fleet` proves safe). Not a FLUX_MOCK_* setting on purpose.
@@ -167,6 +170,8 @@ class FleetCreates:
                 await self.sweep()
             except (RedisError, OSError) as exc:
                 self.outage.failed(exc)
+            except Exception:  # one bad record must not stop the sweeps that follow
+                log.exception("could not plan the webhooks of a job its creator left unplanned")
 
     async def sweep(self, age_ms: int | None = None) -> int:
         """Plan every job marked unplanned for longer than `age_ms` (``--webhook-lease-s``); how many were found."""

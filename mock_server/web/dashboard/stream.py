@@ -243,7 +243,13 @@ class Feed:
             quiet_since = loop.time()
             while True:
                 sent = False
-                for frame in await self._flush(requests, webhooks):
+                try:
+                    frames = await self._flush(requests, webhooks)
+                except Exception as exc:  # a shared store away for a moment: said once, the page keeps its rows
+                    if svc.store.describe_error(exc) is None:
+                        raise
+                    frames = []
+                for frame in frames:
                     sent = True
                     yield frame
                 now = loop.time()

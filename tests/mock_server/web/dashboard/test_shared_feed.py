@@ -118,3 +118,24 @@ async def test_the_first_paint_of_each_worker_lists_the_fleets_jobs(pair: tuple[
         assert re.findall(r'<tr data-id="([^"]+)"', filtered.text) == [made[0]]
     with pytest.raises(ValueError, match="journal has value 'jobs'"):
         await a.svc.store.tail("jobs", 5)
+
+
+async def test_a_store_away_for_a_moment_pauses_the_stream_instead_of_ending_it(pair: tuple[Worker, Worker]) -> None:
+    import redis.asyncio as aioredis
+
+    a, b = pair
+    store = b.svc.store
+    control: MockControl = b.app.state.control
+    working, store.client = store.client, aioredis.from_url("redis://127.0.0.1:1/0")  # as if Redis went away
+    try:
+        frames = [_parse(f)[0] async for f in Feed(control, JobFilter(), flush_s=0.01, lifetime_s=0.2).events()]
+    finally:
+        await store.client.aclose()
+        store.client = working
+    assert "jobs" not in frames  # every flush failed: nothing sent, and no error ended the stream early
+    assert frames[-1] == "reconnect"
+    made = await a.create("after the outage")
+    events = b.feed()
+    jobs = await _until(events, "jobs")
+    assert [r["messageId"] for r in jobs["rows"]] == [made]
+    await events.aclose()  # type: ignore[attr-defined]

@@ -70,8 +70,9 @@ def serve_command(*args: str) -> list[str]:
 class Replica:
     """One `flux-mock serve` process group on its own port (with --workers N, N workers behind that port)."""
 
-    def __init__(self, args: Sequence[str], *, log_dir: Path, name: str) -> None:
+    def __init__(self, args: Sequence[str], *, log_dir: Path, name: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
+        self.env = env or {}  # extra environment (e.g. a test-only crash hook)
         self.name = name
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = [*args, "--host", "127.0.0.1", "--port", str(self.port)]
@@ -97,7 +98,7 @@ class Replica:
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env=clean_env(),
+            env=clean_env(self.env),
             start_new_session=True,
         )
         return self
@@ -244,10 +245,13 @@ class Fleet:
             base += ["--workers", str(workers)]
         return [*base, *args]
 
-    def launch(self, *args: str, workers: int = 1, store: str | None = None) -> Replica:
-        """Start one replica without waiting for it."""
+    def launch(
+        self, *args: str, workers: int = 1, store: str | None = None, env: dict[str, str] | None = None
+    ) -> Replica:
+        """Start one replica without waiting for it (`env`: extra environment variables)."""
         name = f"r{len(self.replicas)}" + (f"x{workers}" if workers != 1 else "")
-        replica = Replica(self.replica_args(args, workers=workers, store=store), log_dir=self.log_dir, name=name)
+        args_ = self.replica_args(args, workers=workers, store=store)
+        replica = Replica(args_, log_dir=self.log_dir, name=name, env=env)
         self.replicas.append(replica)
         return replica.start()
 

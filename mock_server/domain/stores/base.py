@@ -3,13 +3,14 @@
 Each worker keeps a local replica of the state (its `JobStore`, clock, armed rules, journals), which the
 in-process Python API (`MockControl`) reads and changes. The store is how that replica is shared:
 
-- jobs are created (`submit`, ids and per-account slots decided atomically) and read (`find`, `page`) through it;
+- jobs are created (`submit`, ids and per-account slots decided atomically) and read (`find`, `page`, `newest`)
+  through it;
   plans never change, so a worker may keep a job it has read; a forced state is pushed (`job_changed`);
 - admin changes made on the local replica (clock, armed rules, credits, reset) are published with
   `clock_changed`, `rules_changed`, `credits_changed` and `reset`, which return once every worker applied them;
 - counted state is decided by the store: `take` (an armed rule's count), `hit` (rate-limit windows),
   `charge` (credits);
-- the journals are read fleet-wide with `requests` and `webhook_attempts`.
+- the journals are read fleet-wide with `requests`, `webhook_attempts` and `tail`.
 
 `MemoryStore` is the local replica alone; `RedisStore` shares it through Redis.
 """
@@ -50,6 +51,9 @@ class Store(Protocol):
     async def page(self, after: int = 0, limit: int = 100) -> JobPage:
         """Live jobs with arrival number above `after`, oldest first."""
 
+    async def newest(self, limit: int) -> tuple[list[Job], int]:
+        """The newest `limit` live jobs, newest first, and how many live jobs there are (the dashboard's)."""
+
     async def clock_changed(self) -> None:
         """Publish the local clock's offset and freeze; returns once every worker has them."""
 
@@ -87,6 +91,9 @@ class Store(Protocol):
         self, *, message_id: str | None = None, delivery_id: str | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
         """The webhook journal (JSON-ready entries), every worker's, in order."""
+
+    async def tail(self, journal: str, count: int) -> list[dict[str, Any]]:
+        """The newest `count` entries of the ``requests`` or ``webhooks`` journal, every worker's, oldest first."""
 
     def describe_error(self, exc: BaseException) -> str | None:
         """The message for a client when `exc` means the store did not answer (answered 503), else None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,10 @@ class MemoryStore:
         """A page of jobs, oldest first."""
         return self.jobs.page(after, limit)
 
+    async def newest(self, limit: int) -> tuple[list[Job], int]:
+        """The newest jobs held here, newest first."""
+        return list(reversed(deque(self.jobs, maxlen=limit))), len(self.jobs)
+
     async def clock_changed(self) -> None:
         """Nothing to publish."""
 
@@ -101,6 +106,11 @@ class MemoryStore:
         """The local webhook journal."""
         entries = self.webhook_journal.entries(message_id=message_id, delivery_id=delivery_id, since=since)
         return [e.as_dict() for e in entries]
+
+    async def tail(self, journal: str, count: int) -> list[dict[str, Any]]:
+        """The newest entries of the local journal."""
+        log = self.journal if journal == "requests" else self.webhook_journal
+        return [e.as_dict() for e in log.tail(count)]
 
     def describe_error(self, exc: BaseException) -> str | None:
         """No store I/O can fail here."""

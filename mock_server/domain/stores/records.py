@@ -28,7 +28,8 @@ _FIELDS = tuple(
 def draft(*, created_at: float, timing: Timing, progress_step: int, fields: Mapping[str, Any]) -> bytes:
     """A new job's draft: `fields` (kind, account, timeout and the rest) with what its plan is made from."""
     record = {name: fields[name] for name in _FIELDS if name in fields}
-    record |= {"timing": dataclasses.asdict(timing), "created_at": created_at, "progress_step": progress_step}
+    # orjson writes the Timing dataclass itself: `dataclasses.asdict` deep-copies, a tenth of a create's CPU.
+    record |= {"timing": timing, "created_at": created_at, "progress_step": progress_step}
     return orjson.dumps(record)
 
 

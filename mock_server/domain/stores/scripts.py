@@ -7,57 +7,115 @@ from __future__ import annotations
 
 INF = "1e999"
 
-# Create a job in one step: number the arrival, make its id (as `jobs.IdGenerator.nth`: SHA-1 of the seed's key
-# and the number, as a UUID4), book a slot of the account's FIFO queue (the rule of `jobs.next_slot`, ending at
-# the plan's end: see `lifecycle.run_length`), write the job's record (`records`) and index it; then forget jobs
-# past the TTL (mock time) and past the cap, oldest first, and tell every worker to drop its copies (a message
-# without an id: nobody acknowledges it).
-# KEYS: ids counter, the account's slots (when each busy slot frees up), jobs by arrival number, by creation instant
-# ARGV: now, concurrency, queued_extra, run_length, deadline (INF: none), slots TTL ms, id key, job key prefix,
-#       draft, job TTL ms, max jobs, expiry instant, fleet channel
-# Returns {arrival number, slot free instant, id}.
+# Create jobs, each in one step: number the arrival, make its id (as `jobs.IdGenerator.nth`: SHA-1 of the seed's
+# key and the number, as a UUID4), book a slot of the account's FIFO queue (the rule of `jobs.next_slot`, ending at
+# the plan's end: see `lifecycle.run_length`), write the job's record (`records`), index it, and, for a job with a
+# webhook target, mark it "webhooks unplanned" (by Redis's own time, ms) until `PLAN` writes its outbox entries:
+# a worker that dies in between leaves the mark, and any worker's sweep plans the job (`UNPLANNED`). Then forget
+# jobs past the TTL (mock time) and past the cap, oldest first, and tell every worker to drop its copies (a message
+# without an id: nobody acknowledges it). Several creates share one call (one round trip per event-loop turn).
+# KEYS: ids counter, jobs by arrival number, by creation instant, unplanned (zset id -> ms), then the accounts'
+#       slots (when each busy slot frees up)
+# ARGV: id key, job key prefix, job TTL ms, max jobs, expiry instant, fleet channel, concurrency, slots TTL ms,
+#       then per create: its slots key's index in KEYS, now, queued_extra, run_length, deadline (INF: none), draft,
+#       '1' when it has a webhook target
+# Returns {arrival number, slot free instant, id} per create, flattened.
 SUBMIT = """
-local n = redis.call('INCR', KEYS[1])
-local now = tonumber(ARGV[1])
-local slot_free = now
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
-  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  slot_free = math.max(now, tonumber(first[2]))
-  redis.call('ZREM', KEYS[2], first[1])
+local out, gone = {}, {}
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local concurrency = tonumber(ARGV[7])
+for i = 9, #ARGV, 7 do
+  local slots = KEYS[tonumber(ARGV[i])]
+  local n = redis.call('INCR', KEYS[1])
+  local now = tonumber(ARGV[i + 1])
+  local slot_free = now
+  if redis.call('ZCARD', slots) >= concurrency then
+    local first = redis.call('ZRANGE', slots, 0, 0, 'WITHSCORES')
+    slot_free = math.max(now, tonumber(first[2]))
+    redis.call('ZREM', slots, first[1])
+  end
+  local ends = math.min((math.max(now, slot_free) + tonumber(ARGV[i + 2])) + tonumber(ARGV[i + 3]),
+    tonumber(ARGV[i + 4]))
+  redis.call('ZADD', slots, ends, n)
+  redis.call('PEXPIRE', slots, ARGV[8])
+  local h = redis.sha1hex(ARGV[1] .. n)
+  local v = tonumber(string.sub(h, 17, 17), 16) % 4 + 1
+  local id = string.sub(h, 1, 8) .. '-' .. string.sub(h, 9, 12) .. '-4' .. string.sub(h, 14, 16) .. '-'
+    .. string.sub('89ab', v, v) .. string.sub(h, 18, 20) .. '-' .. string.sub(h, 21, 32)
+  local slot = string.format('%.17g', slot_free)
+  redis.call('HSET', ARGV[2] .. id, 'd', ARGV[i + 5], 's', slot, 'n', n)
+  redis.call('PEXPIRE', ARGV[2] .. id, ARGV[3])
+  redis.call('ZADD', KEYS[2], n, id)
+  redis.call('ZADD', KEYS[3], now, id)
+  if ARGV[i + 6] == '1' then redis.call('ZADD', KEYS[4], ms, id) end
+  table.insert(out, n)
+  table.insert(out, slot)
+  table.insert(out, id)
 end
-local ends = math.min((math.max(now, slot_free) + tonumber(ARGV[3])) + tonumber(ARGV[4]), tonumber(ARGV[5]))
-redis.call('ZADD', KEYS[2], ends, n)
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-local h = redis.sha1hex(ARGV[7] .. n)
-local v = tonumber(string.sub(h, 17, 17), 16) % 4 + 1
-local id = string.sub(h, 1, 8) .. '-' .. string.sub(h, 9, 12) .. '-4' .. string.sub(h, 14, 16) .. '-'
-  .. string.sub('89ab', v, v) .. string.sub(h, 18, 20) .. '-' .. string.sub(h, 21, 32)
-local slot = string.format('%.17g', slot_free)
-redis.call('HSET', ARGV[8] .. id, 'd', ARGV[9], 's', slot, 'n', n)
-redis.call('PEXPIRE', ARGV[8] .. id, ARGV[10])
-redis.call('ZADD', KEYS[3], n, id)
-redis.call('ZADD', KEYS[4], now, id)
-local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[12], 'LIMIT', 0, 1000)
-local extra = redis.call('ZCARD', KEYS[3]) - #gone - tonumber(ARGV[11])
+gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[5], 'LIMIT', 0, 1000)
+local extra = redis.call('ZCARD', KEYS[2]) - #gone - tonumber(ARGV[4])
 if extra > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', KEYS[3], 0, extra - 1)) do table.insert(gone, old) end
+  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) do table.insert(gone, old) end
 end
 for _, old in ipairs(gone) do
+  redis.call('ZREM', KEYS[2], old)
   redis.call('ZREM', KEYS[3], old)
   redis.call('ZREM', KEYS[4], old)
-  redis.call('DEL', ARGV[8] .. old)
+  redis.call('DEL', ARGV[2] .. old)
 end
-if #gone > 0 then redis.call('PUBLISH', ARGV[13], cjson.encode({kind = 'evict', ids = gone})) end
-return {n, slot, id}
+if #gone > 0 then redis.call('PUBLISH', ARGV[6], cjson.encode({kind = 'evict', ids = gone})) end
+return out
 """
 
-# Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded.
+# Write jobs' planned webhook deliveries to the outbox, each job's only if it is still marked unplanned (and unmark
+# it): whoever takes the mark plans the job, so a job planned by its creator and by a sweep is written once.
+# KEYS: unplanned, outbox (zset delivery id -> due instant), records (hash); ARGV: job delivery-set prefix, then
+# per job: its id, how many deliveries k, then k (delivery id, record, due instant)
+# Returns how many jobs were written.
+PLAN = """
+local i, written = 2, 0
+while i <= #ARGV do
+  local job, k = ARGV[i], tonumber(ARGV[i + 1])
+  i = i + 2
+  if redis.call('ZREM', KEYS[1], job) == 1 then
+    for j = i, i + 3 * (k - 1), 3 do
+      redis.call('HSET', KEYS[3], ARGV[j], ARGV[j + 1])
+      redis.call('SADD', ARGV[1] .. job, ARGV[j])
+      redis.call('ZADD', KEYS[2], ARGV[j + 2], ARGV[j])
+    end
+    written = written + 1
+  end
+  i = i + 3 * k
+end
+return written
+"""
+
+# Jobs marked unplanned for longer than ARGV[1] ms (Redis's clock): their creator died before planning them.
+# KEYS: unplanned; ARGV: age in ms, limit
+UNPLANNED = """
+local t = redis.call('TIME')
+local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
+"""
+
+# Append journal entries: a fleet-wide sequence number each, ordered by instant, bounded. One INCRBY and one ZADD
+# per 500 entries, not one of each per entry: the mirror runs for every request, so this is Redis's share of a poll.
 # KEYS: the journal (zset by instant), its sequence counter; ARGV: max entries, then (instant, JSON) pairs
 APPEND = """
+local count = (#ARGV - 1) / 2
+local seq = redis.call('INCRBY', KEYS[2], count) - count
+local args = {}
 for i = 2, #ARGV, 2 do
-  local s = redis.call('INCR', KEYS[2])
-  redis.call('ZADD', KEYS[1], ARGV[i], string.format('%012d', s) .. '|' .. ARGV[i + 1])
+  seq = seq + 1
+  args[#args + 1] = ARGV[i]
+  args[#args + 1] = string.format('%012d', seq) .. '|' .. ARGV[i + 1]
+  if #args >= 1000 then
+    redis.call('ZADD', KEYS[1], unpack(args))
+    args = {}
+  end
 end
+if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
 local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
 if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
 return 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import redis.asyncio as aioredis
@@ -19,6 +19,16 @@ from mock_server.domain.stores import scripts
 from mock_server.services.outages import Outage
 
 Op = Callable[[Any], None]  # a buffered write, applied to a pipeline
+
+
+class Planned(NamedTuple):
+    """One delivery planned ahead, waiting to be written to the outbox."""
+
+    delivery_id: str
+    message_id: str
+    record: str  # JSON
+    due: float
+
 
 # Forget a job's deliveries due after ARGV[1] that no worker holds (the job was forced; they are planned anew).
 # KEYS: outbox, records, holders, the job's delivery set; ARGV: now
@@ -59,7 +69,8 @@ class RedisOutbox:
         self._renew = client.register_script(scripts.RENEW)
         self._release = client.register_script(scripts.RELEASE)
         self._cancel = client.register_script(CANCEL)
-        self.pending: list[Op] = []  # writes made while planning, sent with the job's own write
+        self.pending: list[Op] = []  # cancellations made while re-planning a forced job, sent with its write
+        self.planned: list[Planned] = []  # deliveries planned and not written yet
         self.wake: Callable[[float], None] = lambda due: None  # the pump's: a delivery is due at `due`
 
     @staticmethod
@@ -70,16 +81,16 @@ class RedisOutbox:
     # --- buffered while a job is planned (synchronously), written by the store with the job ---------------------
 
     def put(self, delivery_id: str, message_id: str, record: dict[str, Any], due: float) -> None:
-        """Queue a delivery due at `due` (written with the next `flush_into`)."""
-        data = orjson.dumps(record).decode()
-
-        def op(pipe: Any) -> None:
-            pipe.hset(self.records, delivery_id, data)
-            pipe.sadd(self.job_prefix + message_id, delivery_id)
-            pipe.zadd(self.key, {delivery_id: due})
-
-        self.pending.append(op)
+        """Queue a delivery due at `due`: a new job's are taken by `take`, a forced job's written by `flush_into`."""
+        self.planned.append(Planned(delivery_id, message_id, orjson.dumps(record).decode(), due))
         self.wake(due)
+
+    def take(self, message_id: str) -> list[Planned]:
+        """The deliveries just planned for a new job (the store writes them with `scripts.PLAN`)."""
+        mine = [p for p in self.planned if p.message_id == message_id]
+        if mine:
+            self.planned = [p for p in self.planned if p.message_id != message_id]
+        return mine
 
     def cancel_after(self, message_id: str, now: float) -> None:
         """Queue the removal of a job's deliveries due after `now` that nobody holds yet."""
@@ -91,10 +102,15 @@ class RedisOutbox:
         await self.client.script_load(CANCEL)
 
     def flush_into(self, pipe: Any) -> None:
-        """Add the queued writes to `pipe` (a pipeline that also writes the job)."""
+        """Add the queued writes to `pipe` (a transaction that also writes the forced job)."""
         ops, self.pending = self.pending, []
+        planned, self.planned = self.planned, []
         for op in ops:
             op(pipe)
+        for p in planned:
+            pipe.hset(self.records, p.delivery_id, p.record)
+            pipe.sadd(self.job_prefix + p.message_id, p.delivery_id)
+            pipe.zadd(self.key, {p.delivery_id: p.due})
 
     # --- the pump's --------------------------------------------------------------------------------------------
 

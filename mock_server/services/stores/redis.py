@@ -2,31 +2,29 @@
 
 Each worker keeps a local replica (jobs it has read, the clock, armed rules) and Redis holds the truth:
 
-- a job is numbered and given its account's slot by one script (`scripts.SUBMIT`), then written with its
-  webhook deliveries in one pipeline; a worker reads a job once and keeps it (plans never change), and a forced
-  state is published so every worker drops its copy;
+- jobs are created by one script call per event-loop turn, and each job's webhook plan is written exactly once,
+  even if its creator dies in between (`creates`: a transactional outbox); a worker reads a job once and keeps
+  it (plans never change), and a forced state is published so every worker drops its copy;
+- armed rules are a hash, one field per rule, so concurrent arms never overwrite each other (`rules`);
 - clock, rules, credits set by the admin API and resets are published to the fleet (`Fleet`) and an admin call
   returns once every worker applied them;
 - counted state is decided in Redis: rule counts (DECR), rate-limit windows and credits (scripts);
-- journals are mirrored to Redis in the background (ordered by instant, numbered fleet-wide, bounded), and a
-  fleet read first asks every worker to flush.
+- journals are mirrored to Redis in the background (`journals`), and a fleet read first asks every worker to
+  flush.
 
-Two round trips per create; none for polling a job this worker has seen.
+One round trip per batch of creates (two with webhooks); none for polling a job this worker has seen.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import math
 import os
 import socket
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError, RedisError
 
@@ -35,24 +33,24 @@ from mock_server.contract.errors import MockServerError
 from mock_server.contract.problems import HttpError
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import INSUFFICIENT, Credits
-from mock_server.domain.jobs import Job, JobKind, JobPage, JobStore, Timing, plan_job
-from mock_server.domain.lifecycle import run_length
+from mock_server.domain.jobs import Job, JobKind, JobPage, JobStore, Timing
 from mock_server.domain.ratelimit import RateLimiter, retry_after
 from mock_server.domain.records.journal import Journal
-from mock_server.domain.scenarios.armed import Rule, make_rule
+from mock_server.domain.scenarios.armed import Rule
 from mock_server.domain.scenarios.engine import ScenarioEngine
 from mock_server.domain.stores import scripts
-from mock_server.domain.stores.records import draft, forced_fields, load_job
+from mock_server.domain.stores.records import forced_fields, load_job
 from mock_server.domain.webhooks.journal import WebhookJournal
 from mock_server.services.outages import Outage
+from mock_server.services.stores.creates import FleetCreates
 from mock_server.services.stores.fleet import Fleet
+from mock_server.services.stores.journals import FleetJournals
 from mock_server.services.stores.outbox import RedisOutbox
-from mock_server.services.tasks import stop_task
+from mock_server.services.stores.rules import FleetRules
 
 log = logging.getLogger("flux_mock.store")
 
 PREFIX = "fm:"
-FLUSH_BATCH = 500  # journal entries per write
 
 
 class StoreUnavailable(MockServerError):
@@ -118,16 +116,17 @@ class RedisStore:
         self.fleet = Fleet(self.client, prefix, self.worker, self._apply, self.outage)
         self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s, self.outage)
         self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
-        self._submit = self.client.register_script(scripts.SUBMIT)
-        self._append = self.client.register_script(scripts.APPEND)
+        self.creates = FleetCreates(
+            self.client, self.key, settings, jobs, clock, self.outbox, self.fleet.channel, self.find, self.outage
+        )
+        self.rules = FleetRules(self.client, self.key, engine)
+        self.journals = FleetJournals(
+            self.client, self.key, self.fleet, self.outage, journal, webhook_journal, settings.journal_size
+        )
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
         self._credit_scenario = self.client.register_script(scripts.CREDIT_SCENARIO)
-        self._queued: dict[str, list[tuple[float, bytes]]] = {"requests": [], "webhooks": []}
-        self._wanted: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
         self._credits_used = settings.credits is not None
-        self._ttl_ms = max(1, int(min(settings.job_ttl, 10 * 365 * 86_400) * 1000))
 
     def key(self, *parts: str) -> str:
         """A key of this store's namespace."""
@@ -144,28 +143,21 @@ class RedisStore:
         clock = await self.client.hgetall(self.key("clock"))
         if clock:
             self.clock.restore(float(clock["offset"]), float(clock["frozen_at"]) if clock["frozen_at"] else None)
-        rules = await self.client.get(self.key("rules"))
-        if rules:
-            self.engine.replace_admin_rules(_rules_from(orjson.loads(rules)))
+        await self.rules.load()
         await self._load_scripts()
-        await self._count_file_rules(overwrite=False)
+        await self.rules.count_file_rules(overwrite=False)
         self._credits_used = self._credits_used or bool(await self.client.exists(self.key("credits")))
         await self.fleet.start()
-        self._wanted = asyncio.Event()
-        self.journal.sink = lambda item: self._mirror("requests", self.journal.materialise(item))
-        self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
-        self._writer = asyncio.get_running_loop().create_task(self._write_journals(), name="flux-mock-journal")
+        self.journals.start()
+        self.creates.start()
 
     async def _load_scripts(self) -> None:
         await self.outbox.load()
 
     async def aclose(self) -> None:
         """Write what the journals still hold, stop following the fleet, disconnect."""
-        self.journal.sink = self.webhook_journal.sink = None
-        writer, self._writer = self._writer, None
-        await stop_task(writer)
-        with contextlib.suppress(RedisError, OSError):
-            await self._flush_journals()
+        await self.creates.aclose()
+        await self.journals.aclose()
         await self.fleet.aclose()
         with contextlib.suppress(Exception):
             await self.client.aclose()
@@ -175,42 +167,23 @@ class RedisStore:
     async def submit(
         self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
     ) -> Job:
-        """Create the job in one script (number, id, slot, record, indexes, eviction); its webhooks follow."""
-        now = self.clock.now()
-        run = run_length(timing.duration, timing.fail_at, timing.stall_at)
-        deadline = now + timeout if timing.honour_timeout else math.inf
-        record = draft(
-            created_at=now,
-            timing=timing,
-            progress_step=progress_step,
-            fields={"kind": kind, "account": account, "timeout": timeout, **fields},
+        """Create the job in Redis with this turn's other creates, then its webhook plan (`creates.FleetCreates`)."""
+        return await self.creates.submit(
+            kind=kind, account=account, timeout=timeout, timing=timing, progress_step=progress_step, **fields
         )
-        keys = [self.key("ids"), self.key("slots", account), self.key("jobs"), self.key("jobs", "created")]
-        args: list[str | int | bytes] = [
-            *(repr(now), self.jobs.concurrency, repr(timing.queued_extra), _num(run), _num(deadline), self._ttl_ms),
-            *(self.jobs.ids.key, self.key("job", ""), record, self._ttl_ms, self.settings.max_jobs),
-            *(repr(now - self.settings.job_ttl), self.fleet.channel),
-        ]
-        n, slot_free, message_id = await self._submit(keys=keys, args=args)
-        job_plan = plan_job(now, float(slot_free), timeout, timing, progress_step)
-        job = Job(str(message_id), kind, account, job_plan, int(n), timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
-        self.jobs.adopt(job)
-        self.jobs.announce(job)  # the webhook service plans its deliveries into the outbox
-        if self.outbox.pending:
-            await self._write(lambda pipe: None)
-        return job
 
     async def _write(self, write: Callable[[Any], None]) -> None:
         """One transaction: `write`'s commands and the outbox writes planning queued."""
         async with self.client.pipeline(transaction=True) as pipe:
             write(pipe)
-            ops = list(self.outbox.pending)
+            ops, planned = list(self.outbox.pending), list(self.outbox.planned)
             self.outbox.flush_into(pipe)
             try:
                 await pipe.execute()
             except NoScriptError:  # Redis restarted and lost the scripts: load them and write again
                 await self._load_scripts()
                 self.outbox.pending[:0] = ops
+                self.outbox.planned[:0] = planned
                 await self._write(write)
 
     async def find(self, message_id: str) -> Job | None:
@@ -249,6 +222,27 @@ class RedisStore:
         found = [j for j in loaded if j is not None and j.plan.created_at + self.settings.job_ttl > now]
         return JobPage(found, int(ids[-1][1]) if more and ids else None, total)
 
+    async def newest(self, limit: int) -> tuple[list[Job], int]:
+        """The fleet's newest live jobs, newest first (records read once, kept here), and how many there are."""
+        index = self.key("jobs")
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zrevrange(index, 0, limit - 1)
+            pipe.zcard(index)
+            found, total = await pipe.execute()
+        ids = [str(m) for m in found]
+        unknown = [m for m in ids if self.jobs.find(m) is None]
+        if unknown:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for message_id in unknown:
+                    pipe.hgetall(self.key("job", message_id))
+                records = await pipe.execute()
+            for message_id, record in zip(unknown, records, strict=True):
+                job = load_job(message_id, record)
+                if job is not None:
+                    self.jobs.adopt(job)
+        jobs = [self.jobs.find(m) for m in ids]
+        return [j for j in jobs if j is not None], int(total)
+
     # --- admin changes, published --------------------------------------------------------------------------
 
     async def clock_changed(self) -> None:
@@ -258,19 +252,13 @@ class RedisStore:
         await self.fleet.publish("clock", offset=offset, frozenAt=frozen_at)
 
     async def rules_changed(self) -> None:
-        """Write this worker's armed rules and their counts, and have every worker take them."""
-        rules = [_rule_record(r) for r in self.engine.admin_rules()]
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.key("rules"), orjson.dumps(rules))
-            for rule in rules:
-                if rule["count"] is not None:
-                    pipe.set(self.key("rule", str(rule["id"])), rule["count"], nx=True, ex=86_400)
-            await pipe.execute()
-        await self.fleet.publish("rules", rules=rules)
+        """Write the rules armed or cleared here (one hash field each: `rules.FleetRules`); every worker takes them."""
+        await self.rules.changed()
+        await self.fleet.publish("rules")
 
     async def rule_id(self) -> int:
-        """The next admin rule id of the whole fleet (INCR): two workers arming at once never share one."""
-        return self.engine.file_rule_count + int(await self.client.incr(self.key("rule-ids")))
+        """The next admin rule id of the whole fleet: two workers arming at once never share one."""
+        return await self.rules.next_id()
 
     async def credit_scenario(self, account: str, balance: int) -> bool:
         """The ``credits:<n>`` scenario with the fleet's memory of what it last set (one worker's was per worker)."""
@@ -294,7 +282,8 @@ class RedisStore:
         keys = [k async for k in self.client.scan_iter(match=self.prefix + "*", count=1000)]
         for start in range(0, len(keys), 1000):
             await self.client.unlink(*keys[start : start + 1000])
-        await self._count_file_rules(overwrite=True)
+        await self.rules.count_file_rules(overwrite=True)
+        self.rules.forget()
         self._credits_used = self.settings.credits is not None
         await self.fleet.publish("reset")
 
@@ -308,25 +297,21 @@ class RedisStore:
             for message_id in change.get("ids", []):
                 self.jobs.discard(str(message_id))
         elif kind == "rules":
-            self.engine.replace_admin_rules(_rules_from(change["rules"]))
+            await self.rules.load()
         elif kind == "credits":
             self._credits_used = True
         elif kind == "reset":
             self.on_reset()
+            self.rules.forget()
             self._credits_used = self.settings.credits is not None
         elif kind == "flush":
-            await self._flush_journals()
-
-    async def _count_file_rules(self, *, overwrite: bool) -> None:
-        for rule in self.engine.rules:
-            if rule.source != "admin" and rule.remaining is not None:
-                await self.client.set(self.key("rule", str(rule.id)), rule.remaining, nx=not overwrite, ex=86_400)
+            await self.journals.flush()
 
     # --- counted state, decided in Redis -------------------------------------------------------------------
 
     async def take(self, rule: Rule) -> bool:
         """Use one of the rule's matches fleet-wide."""
-        return int(await self.client.decr(self.key("rule", str(rule.id)))) >= 0
+        return await self.rules.take(rule)
 
     async def hit(self, key: str, bucket: str) -> int | None:
         """The key's window in Redis (the rule of `ratelimit.RateLimiter`)."""
@@ -361,53 +346,16 @@ class RedisStore:
 
     # --- journals ------------------------------------------------------------------------------------------
 
-    def _mirror(self, name: str, entry: Any) -> None:
-        self._queued[name].append((entry.at, orjson.dumps(entry.as_dict())))
-        if self._wanted is not None:
-            self._wanted.set()
-
-    async def _write_journals(self) -> None:
-        assert self._wanted is not None
-        while True:
-            await self._wanted.wait()
-            self._wanted.clear()
-            try:
-                await self._flush_journals()
-            except (RedisError, OSError) as exc:
-                self.outage.failed(exc)
-                await asyncio.sleep(0.5)
-                self._wanted.set()
-
-    async def _flush_journals(self) -> None:
-        for name, queued in self._queued.items():
-            while queued:
-                batch, queued[:] = queued[:FLUSH_BATCH], queued[FLUSH_BATCH:]
-                args: list[Any] = [self.settings.journal_size]
-                for at, data in batch:
-                    args += [repr(at), data]
-                await self._append(keys=[self.key(name), self.key(name, "seq")], args=args)
-
-    async def _read_journal(self, name: str) -> list[dict[str, Any]]:
-        await self._flush_journals()
-        await self.fleet.publish("flush")  # every worker writes what it holds before the fleet's journal is read
-        entries = []
-        for member in await self.client.zrange(self.key(name), 0, -1):
-            seq, _, data = str(member).partition("|")
-            entry = orjson.loads(data)
-            entry["seq"] = int(seq)
-            entries.append(entry)
-        return entries
-
     async def requests(self, *, message_id: str | None = None, since: int = 0) -> list[dict[str, Any]]:
         """Every worker's requests, in arrival order."""
-        found = await self._read_journal("requests")
+        found = await self.journals.read("requests")
         return [e for e in found if e["seq"] > since and (message_id is None or e.get("messageId") == message_id)]
 
     async def webhook_attempts(
         self, *, message_id: str | None = None, delivery_id: str | None = None, since: int = 0
     ) -> list[dict[str, Any]]:
         """Every worker's webhook attempts, in order."""
-        found = await self._read_journal("webhooks")
+        found = await self.journals.read("webhooks")
         return [
             e
             for e in found
@@ -415,6 +363,10 @@ class RedisStore:
             and (message_id is None or e.get("messageId") == message_id)
             and (delivery_id is None or e.get("deliveryId") == delivery_id)
         ]
+
+    async def tail(self, journal: str, count: int) -> list[dict[str, Any]]:
+        """The newest `count` entries of a fleet journal (every worker wrote its own first), oldest first."""
+        return await self.journals.read(journal, count) if count > 0 else []
 
     def describe_error(self, exc: BaseException) -> str | None:
         """What to tell a client when `exc` means Redis did not answer (the app answers 503), else None."""
@@ -434,21 +386,5 @@ class RedisStore:
         return {"jobs": int(jobs), "requests": int(requests), "webhooks": int(webhooks)}
 
 
-def _num(value: float) -> str:
-    return repr(value) if math.isfinite(value) else scripts.INF
-
-
 def _opt(value: float | None) -> str:
     return "" if value is None else repr(value)
-
-
-def _rule_record(rule: Rule) -> dict[str, Any]:
-    regex = rule.prompt_regex.pattern if rule.prompt_regex is not None else None
-    scenario = ",".join(s.text for s in rule.scenarios)
-    return {"id": rule.id, "scenario": scenario, "count": rule.remaining, "promptRegex": regex}
-
-
-def _rules_from(records: list[dict[str, Any]]) -> list[Rule]:
-    return [
-        make_rule(int(r["id"]), str(r["scenario"]), count=r["count"], prompt_regex=r["promptRegex"]) for r in records
-    ]

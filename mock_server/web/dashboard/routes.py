@@ -60,28 +60,32 @@ def _filter(request: Request) -> JobFilter:
         raise HttpError(400, str(exc)) from None
 
 
-def first_paint(request: Request, view: str, wanted: JobFilter, message_id: str = "") -> FirstPaint | None:
-    """The current rows of `view`, for the page's first answer; None for a shell served without the admin token."""
+async def first_paint(request: Request, view: str, wanted: JobFilter, message_id: str = "") -> FirstPaint | None:
+    """The current rows of `view`, for the page's first answer; None for a shell served without the admin token.
+
+    Everything is read through the store, so with ``--store redis://`` every worker paints the fleet's rows.
+    """
     if request.scope.get(SHELL_ONLY):
         return None
     control: MockControl = request.app.state.control
     svc, now, base = control.services, control.now, _base(request)
-    health = health_view(control, now)
+    store = svc.store
+    health = health_view(control, now, await store.counts())
     common = {"clock": rows.clock_pill(health), "armed": rows.armed_items(health)}
     if view == "jobs":
-        jobs = jobs_view(svc, now, wanted)
+        jobs = await jobs_view(svc, now, wanted)
         return FirstPaint(**common, jobs=rows.job_rows(base, jobs), jobs_count=rows.jobs_count(jobs))
     if view == "requests":
-        entries = reversed([request_row(e) for e in svc.journal.tail(ROWS)])
+        entries = reversed([request_row(e) for e in await store.tail("requests", ROWS)])
         return FirstPaint(**common, requests=rows.request_rows(base, entries))
     if view == "webhooks":
-        attempts = reversed([webhook_row(a) for a in svc.webhooks.journal.tail(ROWS)])
+        attempts = reversed([webhook_row(a) for a in await store.tail("webhooks", ROWS)])
         return FirstPaint(**common, webhooks=rows.webhook_rows(base, attempts))
     if view == "health":
         return FirstPaint(**common, health=rows.health_facts(health))
-    requests = svc.journal.entries(message_id=message_id)[-ROWS:]
-    attempts = svc.webhooks.journal.entries(message_id=message_id)[-ROWS:]
-    job = job_detail(control, message_id, now, requests, attempts)
+    requests = (await store.requests(message_id=message_id))[-ROWS:]
+    attempts = (await store.webhook_attempts(message_id=message_id))[-ROWS:]
+    job = await job_detail(control, message_id, now, requests, attempts)
     if job["missing"]:
         return FirstPaint(**common, job_summary=rows.job_summary(job))
     return FirstPaint(
@@ -101,14 +105,14 @@ async def page(request: Request) -> Response:
         known = ", ".join(f"{ADMIN_PREFIX}/ui/{v}" for v in VIEWS)
         raise HttpError(404, f"No dashboard view {view!r}; the views are {known} and /__mock/ui/jobs/<messageId>.")
     wanted = _filter(request)
-    first = first_paint(request, view, wanted)
+    first = await first_paint(request, view, wanted)
     return HTMLResponse(render_page(_base(request), view, wanted, first=first), headers=_PAGE_HEADERS)
 
 
 async def job_page(request: Request) -> Response:
     """GET /__mock/ui/jobs/{messageId}: one job's page (a deep link; it says if no such job exists)."""
     message_id = request.path_params["messageId"]
-    first = first_paint(request, "job", JobFilter(), message_id)
+    first = await first_paint(request, "job", JobFilter(), message_id)
     return HTMLResponse(render_page(_base(request), "job", JobFilter(), message_id, first), headers=_PAGE_HEADERS)
 
 

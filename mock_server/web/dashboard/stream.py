@@ -9,6 +9,10 @@ every `flush_s` seconds sends at most one event of each kind:
 - ``requests`` and ``webhooks``: the entries that arrived since the last flush (the newest `BATCH`; ``skipped``
   says how many more came), or the tail (`ROWS`) with ``reset: true`` on connect and after ``POST /__mock/reset``.
 
+With a shared store (``--store redis://``) every view is read through the store: the jobs (`Store.newest`), the
+counts, and the journals' tails, read again at each flush with the fleet's sequence numbers (`_SharedFollow`),
+so a page shows the same rows whichever worker serves its stream.
+
 So a page gets at most four small updates a second, and one a second under heavy traffic. A stream ends after
 `lifetime_s` and the page reconnects: an open page never holds a shutting-down server for longer than that.
 """
@@ -19,12 +23,13 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Union
 
 import orjson
 
 from mock_server.domain.records.journal import RequestRecorded
 from mock_server.domain.records.log import BoundedLog, Subscription
+from mock_server.domain.stores.base import Store
 from mock_server.domain.webhooks.journal import WebhookAttempted
 from mock_server.services.control import MockControl
 from mock_server.web.dashboard.views import (
@@ -49,6 +54,7 @@ KEEPALIVE_S = 10.0  # a comment line when nothing changed, so proxies and the pa
 QUEUE = 1000  # per subscription; a reader that falls behind loses the oldest (counted as skipped)
 
 E = TypeVar("E", RequestRecorded, WebhookAttempted)
+_Followed = Union["_Follow[RequestRecorded]", "_Follow[WebhookAttempted]", "_SharedFollow"]
 
 
 def sse(event: str, data: Any) -> bytes:
@@ -87,7 +93,7 @@ async def _collect(subscription: Subscription[E], sink: _Sink[E]) -> None:
 
 
 class _Follow(Generic[E]):
-    """One journal followed for one page: its subscription, sink, and the last sequence number sent."""
+    """One local journal followed for one page: its subscription, sink, and the last sequence number sent."""
 
     def __init__(self, log: BoundedLog[E], job_id: str | None) -> None:
         self.log: BoundedLog[E] = log
@@ -97,18 +103,31 @@ class _Follow(Generic[E]):
         self.length = 0
         self.overlap = True  # the first flush may repeat entries of the tail read just after subscribing
 
-    def first(self) -> list[E]:
+    @property
+    def arrived(self) -> int:
+        """How many entries arrived before the last flush: how busy the log is."""
+        return self.sink.last_arrived
+
+    def start(self) -> asyncio.Task[None]:
+        """Collect what the subscription delivers (the task ends when cancelled)."""
+        return asyncio.create_task(_collect(self.subscription, self.sink))
+
+    def close(self) -> None:
+        """Stop following."""
+        self.subscription.close()
+
+    async def first(self) -> list[dict[str, Any]]:
         """The log's tail, read once after subscribing."""
         tail = self.log.tail(ROWS)
         self._seen(tail)
-        return tail
+        return [e.as_dict() for e in tail]
 
     def _seen(self, entries: list[E]) -> None:
         if entries:
             self.last_seq = entries[-1].seq
         self.length = len(self.log)
 
-    def flush(self) -> tuple[list[E], int, bool] | None:
+    async def flush(self) -> tuple[list[dict[str, Any]], int, bool] | None:
         """New entries since the last flush, how many were skipped, and whether the log was reset; None: nothing."""
         batch, skipped = self.sink.take()
         if self.overlap:
@@ -118,12 +137,67 @@ class _Follow(Generic[E]):
         if len(self.log) < self.length or any(e.seq <= self.last_seq for e in batch):
             tail = self.log.tail(ROWS)
             self._seen(tail)
-            return tail, 0, True
+            return [e.as_dict() for e in tail], 0, True
         self.length = len(self.log)
         if not batch:
             return None
         self.last_seq = batch[-1].seq
-        return batch, skipped, False
+        return [e.as_dict() for e in batch], skipped, False
+
+    def mine(self) -> list[dict[str, Any]]:
+        """The entries about the page's job that arrived since the last call."""
+        found = [e.as_dict() for e in self.sink.mine]
+        self.sink.mine.clear()
+        return found
+
+
+class _SharedFollow:
+    """One fleet journal followed for one page through a shared store: its tail, read again at every flush.
+
+    Every worker's entries are in it (the store has each worker write what it holds before the read), with the
+    fleet's sequence numbers: whichever worker serves the stream, the page shows the same rows.
+    """
+
+    def __init__(self, store: Store, journal: str, job_id: str | None) -> None:
+        self.store = store
+        self.journal = journal
+        self.job_id = job_id
+        self.last_seq = 0
+        self.arrived = 0
+        self._mine: list[dict[str, Any]] = []
+
+    def start(self) -> None:
+        """Nothing runs between flushes."""
+
+    def close(self) -> None:
+        """Nothing to stop."""
+
+    async def first(self) -> list[dict[str, Any]]:
+        """The fleet journal's tail."""
+        tail = await self.store.tail(self.journal, ROWS)
+        self.last_seq = max((e["seq"] for e in tail), default=0)
+        return tail
+
+    async def flush(self) -> tuple[list[dict[str, Any]], int, bool] | None:
+        """Entries new since the last flush; after a reset (sequence numbers went back) the tail again."""
+        tail = await self.store.tail(self.journal, ROWS)
+        top = max((e["seq"] for e in tail), default=0)
+        if top < self.last_seq:
+            self.last_seq, self.arrived = top, len(tail)
+            return tail, 0, True
+        new = [e for e in tail if e["seq"] > self.last_seq]
+        self.arrived = len(new)
+        if not new:
+            return None
+        self.last_seq = top
+        if self.job_id is not None:
+            self._mine += [e for e in new if e.get("messageId") == self.job_id]
+        return new, 0, False
+
+    def mine(self) -> list[dict[str, Any]]:
+        """The entries about the page's job that arrived since the last call."""
+        found, self._mine = self._mine, []
+        return found
 
 
 class Feed:
@@ -144,30 +218,38 @@ class Feed:
         self.flush_s = flush_s
         self.lifetime_s = lifetime_s
         self._last: dict[str, bytes] = {}
-        self._job_requests: list[RequestRecorded] = []
-        self._job_attempts: list[WebhookAttempted] = []
+        self._job_requests: list[dict[str, Any]] = []
+        self._job_attempts: list[dict[str, Any]] = []
 
     async def events(self) -> AsyncIterator[bytes]:
         """Yield SSE frames until `lifetime_s` has passed (or the client goes away and this is cancelled)."""
         svc = self.control.services
         loop = asyncio.get_running_loop()
-        requests = _Follow(svc.journal, self.job_id)
-        webhooks = _Follow(svc.webhooks.journal, self.job_id)
-        tasks = [
-            asyncio.create_task(_collect(requests.subscription, requests.sink)),
-            asyncio.create_task(_collect(webhooks.subscription, webhooks.sink)),
-        ]
+        requests: _Follow[RequestRecorded] | _SharedFollow
+        webhooks: _Follow[WebhookAttempted] | _SharedFollow
+        if svc.store.shared:  # the fleet's journals, read through the store
+            requests = _SharedFollow(svc.store, "requests", self.job_id)
+            webhooks = _SharedFollow(svc.store, "webhooks", self.job_id)
+        else:
+            requests, webhooks = _Follow(svc.journal, self.job_id), _Follow(svc.webhooks.journal, self.job_id)
+        tasks = [task for task in (requests.start(), webhooks.start()) if task is not None]
         try:
             # Subscribed first, then the tails read: an entry in both is dropped by its sequence number.
             yield b"retry: 1000\n\n"
-            yield sse("requests", _batch([request_row(e) for e in requests.first()], 0, True))
-            yield sse("webhooks", _batch([webhook_row(a) for a in webhooks.first()], 0, True))
-            self._read_job_entries()
+            yield sse("requests", _batch([request_row(e) for e in await requests.first()], 0, True))
+            yield sse("webhooks", _batch([webhook_row(a) for a in await webhooks.first()], 0, True))
+            await self._read_job_entries()
             ends = loop.time() + self.lifetime_s
             quiet_since = loop.time()
             while True:
                 sent = False
-                for frame in self._flush(requests, webhooks):
+                try:
+                    frames = await self._flush(requests, webhooks)
+                except Exception as exc:  # a shared store away for a moment: said once, the page keeps its rows
+                    if svc.store.describe_error(exc) is None:
+                        raise
+                    frames = []
+                for frame in frames:
                     sent = True
                     yield frame
                 now = loop.time()
@@ -179,7 +261,7 @@ class Feed:
                 if now >= ends:
                     yield sse("reconnect", {"after": 0})
                     return
-                busy = requests.sink.last_arrived + webhooks.sink.last_arrived > BUSY
+                busy = requests.arrived + webhooks.arrived > BUSY
                 await asyncio.sleep(max(self.flush_s, BUSY_FLUSH_S) if busy else self.flush_s)
         finally:
             for task in tasks:
@@ -187,20 +269,20 @@ class Feed:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            requests.subscription.close()
-            webhooks.subscription.close()
+            requests.close()
+            webhooks.close()
 
-    def _read_job_entries(self) -> None:
-        # Once per connection (and after a reset): these reads materialise the whole journal.
+    async def _read_job_entries(self) -> None:
+        # Once per connection (and after a reset): these reads go through the whole journal.
         if self.job_id is not None:
-            svc = self.control.services
-            self._job_requests = svc.journal.entries(message_id=self.job_id)[-ROWS:]
-            self._job_attempts = svc.webhooks.journal.entries(message_id=self.job_id)[-ROWS:]
+            store = self.control.services.store
+            self._job_requests = (await store.requests(message_id=self.job_id))[-ROWS:]
+            self._job_attempts = (await store.webhook_attempts(message_id=self.job_id))[-ROWS:]
 
-    def _flush(self, requests: _Follow[RequestRecorded], webhooks: _Follow[WebhookAttempted]) -> list[bytes]:
+    async def _flush(self, requests: _Followed, webhooks: _Followed) -> list[bytes]:
         frames: list[bytes] = []
         now = self.control.now
-        new_requests, new_attempts = requests.flush(), webhooks.flush()
+        new_requests, new_attempts = await requests.flush(), await webhooks.flush()
         if new_requests is not None:
             entries, skipped, reset = new_requests
             frames.append(sse("requests", _batch([request_row(e) for e in entries], skipped, reset)))
@@ -210,17 +292,19 @@ class Feed:
         reset = bool(new_requests and new_requests[2]) or bool(new_attempts and new_attempts[2])
         if self.job_id is not None:
             if reset:
-                requests.sink.mine.clear()
-                webhooks.sink.mine.clear()
-                self._read_job_entries()
-            self._job_requests = _merge(self._job_requests, requests.sink.mine)
-            self._job_attempts = _merge(self._job_attempts, webhooks.sink.mine)
+                requests.mine()
+                webhooks.mine()
+                await self._read_job_entries()
+            self._job_requests = _merge(self._job_requests, requests.mine())
+            self._job_attempts = _merge(self._job_attempts, webhooks.mine())
+        store = self.control.services.store
         views: list[tuple[str, Any]] = [
-            ("health", health_view(self.control, now)),
-            ("jobs", jobs_view(self.control.services, now, self.wanted)),
+            ("health", health_view(self.control, now, await store.counts())),
+            ("jobs", await jobs_view(self.control.services, now, self.wanted)),
         ]
         if self.job_id is not None:
-            views.append(("job", job_detail(self.control, self.job_id, now, self._job_requests, self._job_attempts)))
+            job = await job_detail(self.control, self.job_id, now, self._job_requests, self._job_attempts)
+            views.append(("job", job))
         for name, data in views:
             frame = sse(name, data)
             if self._last.get(name) != frame:
@@ -233,9 +317,8 @@ def _batch(rows: list[dict[str, Any]], skipped: int, reset: bool) -> dict[str, A
     return {"reset": reset, "entries": rows, "skipped": skipped}
 
 
-def _merge(known: list[E], arrived: list[E]) -> list[E]:
+def _merge(known: list[dict[str, Any]], arrived: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`known` plus the `arrived` entries after its last one (the first flush may repeat some), bounded."""
-    last = known[-1].seq if known else 0
-    merged = known + [e for e in arrived if e.seq > last]
-    arrived.clear()
+    last = known[-1]["seq"] if known else 0
+    merged = known + [e for e in arrived if e["seq"] > last]
     return merged[-ROWS:]

@@ -8,7 +8,6 @@ uses), so a job's progress moves with the clock between requests. Keys are shown
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +15,6 @@ from mock_server.domain.clock import SystemClock
 from mock_server.domain.jobs import Job
 from mock_server.domain.lifecycle import JobStatus
 from mock_server.domain.messages import format_timestamp, image_urls
-from mock_server.domain.records.journal import RequestRecorded
-from mock_server.domain.webhooks.journal import WebhookAttempted
 from mock_server.services.container import Services
 from mock_server.services.control import MockControl
 from mock_server.version import __version__
@@ -25,7 +22,8 @@ from mock_server.version import __version__
 ROWS = 200  # at most this many rows per journal view: the newest ones
 JOB_ROWS = 100  # at most this many jobs per jobs view (the page says how many it left out)
 # A filtered jobs view looks at this many of the newest jobs (~1 µs each, on the event loop), so a flush stays
-# around a millisecond however big the store is; an exact messageId is looked up directly.
+# around a millisecond however big the store is; an exact messageId is looked up directly. With a shared store
+# a worker reads a job's record once and keeps it, so only jobs new since the last flush cost a read.
 SCAN = 2_000
 STATUSES = tuple(s.value for s in JobStatus)
 
@@ -81,14 +79,20 @@ def job_row(svc: Services, job: Job, now: float) -> dict[str, Any]:
     }
 
 
-def jobs_view(svc: Services, now: float, wanted: JobFilter) -> dict[str, Any]:
-    """The newest matching jobs (at most `JOB_ROWS`), newest first, and how many jobs there are in all."""
-    exact = svc.jobs.find(wanted.message_id) if wanted.message_id else None
-    # One copy of the store (it hands out a list) and the newest `SCAN` kept; filters run on the snapshot
-    # before a row is built, since building rows is what costs.
-    newest = [exact] if exact is not None else deque(svc.jobs, maxlen=SCAN)
+async def jobs_view(svc: Services, now: float, wanted: JobFilter) -> dict[str, Any]:
+    """The newest matching jobs (at most `JOB_ROWS`), newest first, and how many jobs there are in all.
+
+    Read through the store: with ``--store redis://`` every worker shows the fleet's jobs, the same rows.
+    """
+    exact = await svc.store.find(wanted.message_id) if wanted.message_id else None
+    filtered = bool(wanted.key or wanted.status or wanted.message_id)
+    # Unfiltered, the newest `JOB_ROWS` are the rows; a filter looks at the newest `SCAN`. Filters run on the
+    # jobs before a row is built, since building rows is what costs.
+    newest, total = await svc.store.newest(SCAN if filtered else JOB_ROWS)
+    if exact is not None:
+        newest = [exact]
     rows: list[dict[str, Any]] = []
-    for job in reversed(newest):
+    for job in newest:
         snap = job.snapshot(now)
         if wanted.status and snap.status.value != wanted.status:
             continue
@@ -96,19 +100,22 @@ def jobs_view(svc: Services, now: float, wanted: JobFilter) -> dict[str, Any]:
             rows.append(job_row(svc, job, now))
             if len(rows) == JOB_ROWS:
                 break
-    return {"total": len(svc.jobs), "rows": rows, "limit": JOB_ROWS, "scanned": len(newest)}
+    return {"total": total, "rows": rows, "limit": JOB_ROWS, "scanned": len(newest)}
 
 
-def job_detail(
+async def job_detail(
     control: MockControl,
     message_id: str,
     now: float,
-    requests: list[RequestRecorded],
-    attempts: list[WebhookAttempted],
+    requests: list[dict[str, Any]],
+    attempts: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """One job: its plan as a timeline, what a poll sees now, its requests, webhook attempts and images."""
+    """One job: its plan as a timeline, what a poll sees now, its requests, webhook attempts and images.
+
+    `requests` and `attempts` are the job's journal entries (JSON-ready, as the store gives them).
+    """
     svc = control.services
-    job = svc.jobs.find(message_id)
+    job = await svc.store.find(message_id)  # with a shared store, kept here from now on (`control.message` reads it)
     if job is None:
         return {"messageId": message_id, "missing": True}
     plan = job.plan
@@ -142,27 +149,24 @@ def _in(epoch: float, now: float) -> float | None:
     return round(epoch - now, 1) if math.isfinite(epoch) else None
 
 
-def request_row(entry: RequestRecorded) -> dict[str, Any]:
-    """One journal entry as the requests view shows it (the body left out: it can be long)."""
-    row = entry.as_dict()
-    del row["body"]
-    return row
+def request_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """One journal entry (JSON-ready) as the requests view shows it (the body left out: it can be long)."""
+    return {name: value for name, value in entry.items() if name != "body"}
 
 
-def webhook_row(attempt: WebhookAttempted) -> dict[str, Any]:
-    """One webhook attempt without the headers and payload sent (``GET /__mock/webhooks`` has them).
+def webhook_row(attempt: dict[str, Any]) -> dict[str, Any]:
+    """One webhook attempt (JSON-ready) without the headers and payload sent (``GET /__mock/webhooks`` has them).
 
     ``attempt`` is None for a delivery never tried (blocked, recorded by a dry run): the page says "not sent".
     """
-    row = attempt.as_dict()
-    del row["headers"], row["payload"]
-    if not attempt.attempt:  # blocked, recorded (dry run) or dropped before any try: "Attempt 0" misleads
+    row = {name: value for name, value in attempt.items() if name not in ("headers", "payload")}
+    if not row.get("attempt"):  # blocked, recorded (dry run) or dropped before any try: "Attempt 0" misleads
         row["attempt"] = None
     return row
 
 
-def health_view(control: MockControl, now: float) -> dict[str, Any]:
-    """Mock time, whether it is frozen, seed, counts, webhook queue and the rate-limit mode."""
+def health_view(control: MockControl, now: float, counts: dict[str, int]) -> dict[str, Any]:
+    """Mock time, whether it is frozen, seed, counts (the store's: `Store.counts`), webhook queue, rate-limit mode."""
     svc = control.services
     settings = svc.settings
     dispatcher = svc.webhooks.dispatcher
@@ -174,9 +178,9 @@ def health_view(control: MockControl, now: float) -> dict[str, Any]:
         "frozen": control.frozen,
         "clock": "system" if isinstance(svc.clock, SystemClock) else "virtual",
         "seed": settings.seed,
-        "jobs": len(svc.jobs),
-        "requests": len(svc.journal),
-        "webhookAttempts": len(svc.webhooks.journal),
+        "jobs": counts["jobs"],
+        "requests": counts["requests"],
+        "webhookAttempts": counts["webhooks"],
         "webhooksPending": dispatcher.pending,
         "webhooksInFlight": dispatcher.in_flight,
         "armed": [rule.as_dict() for rule in control.armed],

@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 
 from mock_server import Settings, VirtualClock, create_app
 from mock_server.domain.jobs import Timing
+from mock_server.services.stores.outbox import Planned
 from mock_server.services.stores.redis import RedisStore, StoreUnavailable, check_reachable
 
 KEY = {"Authorization": "Bearer sk-test"}
@@ -252,3 +253,104 @@ async def test_the_credits_scenario_remembers_what_it_set_fleet_wide(pair: tuple
     # The same header through the other worker: spent stays spent (per-worker memory set 100 again there).
     assert await credits(b, scenario) == spent
     assert await credits(a, scenario) == spent
+
+
+async def test_the_creates_of_one_turn_share_one_script_call_and_keep_their_order(pair: tuple[Worker, Worker]) -> None:
+    a, _ = pair
+    store = a.svc.store
+    assert isinstance(store, RedisStore)
+    before = store.creates.batches.calls
+    jobs = await asyncio.gather(
+        *(store.submit(kind="imagine", account="k", timeout=900, timing=Timing(10)) for _ in range(6))
+    )
+    assert store.creates.batches.calls == before + 1
+    assert [j.message_id for j in jobs] == [a.svc.jobs.ids.nth(n) for n in range(1, 7)]
+    assert jobs[4].plan.starts_at == jobs[0].plan.ends_at  # 4 slots: the fifth queues behind the first
+    assert jobs[5].plan.starts_at == jobs[1].plan.ends_at
+
+
+HOOK = "http://127.0.0.1:9/hook"  # never contacted: the jobs' webhooks fall due 10 s of mock time later
+
+
+async def _outbox(store: RedisStore) -> list[str]:
+    return [str(m) for m in await store.client.zrange(store.outbox.key, 0, -1)]
+
+
+async def test_a_job_and_its_webhook_plan_are_written_together_when_the_creator_lives(redis_url: str) -> None:
+    async with Worker(redis_url, VirtualClock(start=1_750_000_000.0), webhook_url=HOOK) as a:
+        store = a.svc.store
+        assert isinstance(store, RedisStore)
+        await a.create()
+        assert len(await _outbox(store)) == 1  # the final event
+        assert await store.client.zcard(store.key("unplanned")) == 0
+        assert await store.creates.sweep(age_ms=0) == 0
+
+
+async def test_a_job_whose_creator_died_before_planning_is_planned_once_by_another_worker(redis_url: str) -> None:
+    clock = VirtualClock(start=1_750_000_000.0)
+    async with Worker(redis_url, clock, webhook_url=HOOK) as a, Worker(redis_url, clock, webhook_url=HOOK) as b:
+        store_a, store_b = a.svc.store, b.svc.store
+        assert isinstance(store_a, RedisStore)
+        assert isinstance(store_b, RedisStore)
+        lost: list[tuple[str, list[Planned]]] = []
+
+        async def die(plan: tuple[str, list[Planned]]) -> None:  # the crash window: created, deliveries not written
+            lost.append(plan)
+
+        store_a.creates.plans = die  # type: ignore[assignment]
+        message_id = await a.create()
+        assert await _outbox(store_b) == []
+        assert await store_b.client.zscore(store_b.key("unplanned"), message_id) is not None
+        assert await store_b.creates.sweep() == 0  # younger than the lease: its creator may still be planning it
+
+        assert await store_b.creates.sweep(age_ms=0) == 1
+        planned = await _outbox(store_b)
+        assert len(planned) == 1
+        assert await store_b.client.zcard(store_b.key("unplanned")) == 0
+        await store_b.outbox.done(planned[0], message_id)  # sent
+        # The creator's own write, had it come late, finds the mark gone: the webhook is not sent a second time.
+        [(late_id, late)] = lost
+        assert late_id == message_id
+        assert [p.delivery_id for p in late] == planned
+        await store_b.creates._plan_batch(lost)
+        assert await _outbox(store_b) == []
+        assert await store_b.client.hlen(store_b.outbox.records) == 0
+
+
+async def test_a_create_whose_plan_write_fails_still_answers_and_a_sweep_plans_it_later(redis_url: str) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    async with Worker(redis_url, VirtualClock(start=1_750_000_000.0), webhook_url=HOOK) as a:
+        store = a.svc.store
+        assert isinstance(store, RedisStore)
+        writes = store.creates.plans
+
+        async def unreachable(plan: tuple[str, list[Planned]]) -> None:
+            raise RedisConnectionError("Redis went away between the two steps")
+
+        store.creates.plans = unreachable  # type: ignore[assignment]
+        message_id = await a.create()  # the job exists: the client gets its id, not a 503
+        assert await _outbox(store) == []
+        store.creates.plans = writes
+        assert await store.creates.sweep(age_ms=0) == 1
+        assert len(await _outbox(store)) == 1
+        assert (await a.client.get(f"/api/v1/message/fetch/{message_id}")).status_code == 200
+
+
+async def test_a_sweep_drops_the_mark_of_a_job_that_is_gone_or_forced(redis_url: str) -> None:
+    async with Worker(redis_url, VirtualClock(start=1_750_000_000.0), webhook_url=HOOK) as a:
+        store = a.svc.store
+        assert isinstance(store, RedisStore)
+
+        async def die(plan: tuple[str, list[Planned]]) -> None:  # created, never planned
+            return None
+
+        store.creates.plans = die  # type: ignore[assignment]
+        forced = await a.create()
+        answer = await a.client.post(f"/__mock/jobs/{forced}/force", json={"status": "FAIL"})
+        assert answer.status_code == 200, answer.text  # the forced state planned what follows it (one final)
+        await store.client.zadd(store.key("unplanned"), {"00000000-0000-4000-8000-000000000000": 1})
+        planned = await _outbox(store)
+        assert await store.creates.sweep(age_ms=0) == 2
+        assert await store.client.zcard(store.key("unplanned")) == 0
+        assert await _outbox(store) == planned  # nothing planned a second time

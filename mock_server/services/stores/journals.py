@@ -1,0 +1,110 @@
+"""The fleet's journals in Redis: each worker mirrors its request and webhook journals there, read by any worker.
+
+Every entry a worker journals is queued and written in the background (`scripts.APPEND`: a fleet-wide sequence
+number each, ordered by instant, bounded by ``--journal-size``). The writer wakes at once, so what queues while a
+write is in flight goes together in the next one. A fleet read first has every worker write what it holds
+(a ``flush`` change, acknowledged), so it sees every request answered before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from mock_server.domain.records.journal import Journal
+from mock_server.domain.stores import scripts
+from mock_server.domain.webhooks.journal import WebhookJournal
+from mock_server.services.outages import Outage
+from mock_server.services.stores.fleet import Fleet
+from mock_server.services.tasks import stop_task
+
+FLUSH_BATCH = 500  # journal entries per write
+NAMES = ("requests", "webhooks")
+
+
+class FleetJournals:
+    """This worker's journals mirrored to Redis, and the fleet's read back."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        key: Callable[..., str],
+        fleet: Fleet,
+        outage: Outage,
+        journal: Journal,
+        webhook_journal: WebhookJournal,
+        size: int,
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.fleet = fleet
+        self.outage = outage
+        self.journal = journal
+        self.webhook_journal = webhook_journal
+        self.size = size
+        self._append = client.register_script(scripts.APPEND)
+        self._queued: dict[str, list[tuple[float, bytes]]] = {name: [] for name in NAMES}
+        self._wanted: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Mirror every entry journalled from now on."""
+        self._wanted = asyncio.Event()
+        self.journal.sink = lambda item: self._mirror("requests", self.journal.materialise(item))
+        self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
+        self._writer = asyncio.get_running_loop().create_task(self._write(), name="flux-mock-journal")
+
+    async def aclose(self) -> None:
+        """Stop mirroring; write what is still queued (unless Redis is away)."""
+        self.journal.sink = self.webhook_journal.sink = None
+        writer, self._writer = self._writer, None
+        await stop_task(writer)
+        with contextlib.suppress(RedisError, OSError):
+            await self.flush()
+
+    def _mirror(self, name: str, entry: Any) -> None:
+        self._queued[name].append((entry.at, orjson.dumps(entry.as_dict())))
+        if self._wanted is not None:
+            self._wanted.set()
+
+    async def _write(self) -> None:
+        assert self._wanted is not None
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            try:
+                await self.flush()
+            except (RedisError, OSError) as exc:
+                self.outage.failed(exc)
+                await asyncio.sleep(0.5)
+                self._wanted.set()
+
+    async def flush(self) -> None:
+        """Write what this worker's journals queued."""
+        for name, queued in self._queued.items():
+            while queued:
+                batch, queued[:] = queued[:FLUSH_BATCH], queued[FLUSH_BATCH:]
+                args: list[Any] = [self.size]
+                for at, data in batch:
+                    args += [repr(at), data]
+                await self._append(keys=[self.key(name), self.key(name, "seq")], args=args)
+
+    async def read(self, name: str, last: int | None = None) -> list[dict[str, Any]]:
+        """The fleet's journal `name` (its newest `last` entries), oldest first, once every worker wrote its own."""
+        if name not in NAMES:
+            raise ValueError(f"journal has value {name!r}; it must be one of {', '.join(NAMES)}.")
+        await self.flush()
+        await self.fleet.publish("flush")  # every worker writes what it holds before the fleet's journal is read
+        entries = []
+        for member in await self.client.zrange(self.key(name), 0 if last is None else -last, -1):
+            seq, _, data = str(member).partition("|")
+            entry = orjson.loads(data)
+            entry["seq"] = int(seq)
+            entries.append(entry)
+        return entries

@@ -108,71 +108,119 @@ def _no_button(images: list[Any]) -> list[Any]:
     return [dict(image, button="") for image in images]
 
 
+ACCOUNT_INFO = "/api/v1/subscription/account-info"
+VARIATIONS = ("V1", "V2", "V3", "V4")
+
+
+def _variations_cost_10(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    # Each variation takes 5 credits more than its x-credits price (5): account-info shows them all gone.
+    if call.is_button and status == 200 and call.body.get("button") in VARIATIONS:
+        call.state["overcharged"] = call.state.get("overcharged", 0) + 5
+    if call.method == "GET" and call.path == ACCOUNT_INFO and status == 200 and isinstance(body, dict):
+        body = dict(body, credits=body["credits"] - call.state.get("overcharged", 0))
+    return status, body
+
+
+def _says_four_slots(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    # The server runs every job at once, but its health still says a key runs 4.
+    if call.method == "GET" and call.path == "/__mock/health" and status == 200 and isinstance(body, dict):
+        body = dict(body, queue={**body["queue"], "concurrency": 4})
+    return status, body
+
+
+LIFECYCLE = frozenset({"lifecycle"})  # what only the lifecycle run's actions can show
+
 ACTION_MUTANTS: list[Mutant] = [
     Mutant(
         "cutout-without-alpha",
         "a remove-bg result is served as an opaque RGB PNG",
         frozenset({"png_has_alpha"}),
         response=_flatten_cutouts,
+        phases=LIFECYCLE,
     ),
     Mutant(
         "cancel-ignored",
         "Cancel Job answers 200 naming the job, but the job runs on to DONE",
         frozenset({"cancel_ends_job"}),
         request=_cancel_ignored,
+        phases=LIFECYCLE,
     ),
     Mutant(
         "cancel-resets-progress",
         "a cancelled job ends FAIL at progress 0, not at the progress it had",
         frozenset({"cancel_ends_job"}),
         response=_on_message(_cancel_resets_progress),
+        phases=LIFECYCLE,
     ),
     Mutant(
         "cancel-after-end-accepted",
         "Cancel Job on a DONE or already cancelled job is answered 200",
         frozenset({"cancel_needs_running_target"}),
         response=_cancel_anytime,
+        phases=LIFECYCLE,
     ),
     Mutant(
         "vary-region-without-mask",
         "Vary (Region) without a mask is accepted",
         frozenset({"vary_region_needs_mask"}),
         request=_mask_optional,
+        phases=LIFECYCLE,
     ),
     Mutant(
         "offered-button-refused",
         "an upscale offers Zoom Out 1.5x but pressing it is refused with 409",
         frozenset({"valid_request_accepted"}),
         request=_refuses_zoom,
+        phases=LIFECYCLE,
     ),
     Mutant(
         "variation-makes-upscale",
         "a variation, reroll, zoom or pan leads to one upscaled image instead of a grid",
         frozenset({"button_leads_to_stage"}),
         response=_on_message(_variation_is_upscale),
+        phases=LIFECYCLE,
     ),
     Mutant(
         "origin-not-the-pressed-message",
         "a grid made by a button names another message in originatingMessageId",
         frozenset({"follow_up_names_origin"}),
         response=_on_message(_origin_not_pressed),
+        phases=LIFECYCLE,
     ),
     Mutant(
         "extend-only-result-0",
         "video extend refuses every result index but 0",
         frozenset({"valid_request_accepted"}),
         request=_refuses_extend_beyond_0,
+        phases=LIFECYCLE,
     ),
     Mutant(
         "history-oldest-first",
         "the history lists jobs oldest first",
         frozenset({"history_lists_jobs"}),
         response=_on_history(_oldest_first),
+        phases=LIFECYCLE,
     ),
     Mutant(
         "history-without-buttons",
         'the history shows every job\'s button as "" (jobs made by a button look like new imagines)',
         frozenset({"history_lists_jobs"}),
         response=_on_history(_no_button),
+        phases=LIFECYCLE,
+    ),
+    Mutant(
+        "variation-overcharged",
+        "a variation (V1-V4) takes 10 credits, not the 5 its x-credits say",
+        frozenset({"credits_match_charges"}),
+        response=_variations_cost_10,
+        phases=LIFECYCLE,
+    ),
+    Mutant(
+        "no-queue",
+        "every job runs at once: none waits QUEUED, though the server says a key runs 4",
+        frozenset({"queue_holds_jobs"}),
+        response=_says_four_slots,
+        phases=LIFECYCLE,
+        concurrency=1000,
     ),
 ]

@@ -167,18 +167,25 @@ class Mutant:
     request: RequestRule | None = None
     response: ResponseRule | None = None
     headers: HeaderRule | None = None
+    # The parts of a default `check` the kill matrix runs it with (None: its KILL_PHASES); a mutant whose fault
+    # only the lifecycle run can see needs no probes or schemathesis, which cost the fast tier seconds each.
+    phases: frozenset[str] | None = None
+    concurrency: int | None = None  # jobs a key runs at once, when not the mock's default
 
     def build(self, clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> Rewrite:
-        base = faithful(clock, job_seconds, public_url)
+        base = faithful(clock, job_seconds, public_url, concurrency=self.concurrency)
         rewrite = Rewrite(base, request=self.request, response=self.response, headers=self.headers)
         rewrite.state["clock"] = clock  # for rules that act on time (a lagging path)
         return rewrite
 
 
-def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
+def faithful(
+    clock: Clock, job_seconds: float = 3.0, public_url: str | None = None, *, concurrency: int | None = None
+) -> ASGIApp:
     """The mock itself, with the same settings as the mutants (the control: check must pass)."""
     settings = Settings(
         job_seconds=job_seconds,
+        **({"concurrency": concurrency} if concurrency is not None else {}),
         seed=7,
         api_keys=(API_KEY,),
         public_url=public_url,

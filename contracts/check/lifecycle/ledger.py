@@ -125,5 +125,5 @@ class Ledger:
             ):
                 found.append(failure.with_context(curl=self.caller.curl(op.method, op.path, job.body), notes=notes))
         outcome.fail(found)
-        outcome.detail = f"{judged} job(s) created, each charged its x-credits price"
+        outcome.detail = f"{len(self._jobs)} job(s) made; {judged} create(s) judged against their x-credits price"
         return outcome

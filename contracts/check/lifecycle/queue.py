@@ -68,8 +68,10 @@ class QueueWatch:
         return self.outcome
 
     async def _fetch(self, job: Created) -> str | None:
-        path = poll_operations(None)[0][1].replace("{messageId}", job.message_id)
-        return _status(json_or_none(await self.caller.send("GET", path)))
+        # Every progress path of the job, as each lifecycle poll does; the first one's status is the one watched.
+        paths = [t.replace("{messageId}", job.message_id) for _, t in poll_operations(job.operation_id)]
+        answers = [json_or_none(await self.caller.send("GET", path)) for path in paths]
+        return _status(answers[0]) if answers else None
 
     def _failure(self, text: str, waiting: Created, got: str | None) -> ContractFailure:
         path = poll_operations(None)[0][1]

@@ -19,6 +19,16 @@ def test_the_summary_says_which_actions_were_pressed_and_which_not() -> None:
         assert action in pressed
     assert "Make Square (no message of this run offered it)" in skipped
     assert note in render_summary(report)
+    # The effects outside the answers: every create charged its x-credits price (Cancel Job's press too: free), and
+    # the per-key queue held.
+    outcomes = {o.name: o for o in report.outcomes}
+    credits = outcomes["credits match charges"]
+    jobs = report.costs["lifecycle"].jobs
+    assert credits.status == "passed"
+    assert credits.detail == f"{jobs} job(s) made; {jobs + 1} create(s) judged against their x-credits price"
+    queue = outcomes["per-key queue: a job waits QUEUED while the key's slots are busy"]
+    assert queue.status == "passed"
+    assert queue.detail.startswith("job 5 (")
 
 
 def test_a_tight_budget_says_which_actions_it_held_back() -> None:

@@ -39,6 +39,11 @@ def test_a_tight_budget_goes_to_flux_even_when_follow_ups_come_late() -> None:
     done = {o.name for o in report.outcomes if o.name.startswith("job ") and o.status == "passed"}
     assert done == {"job imagine n=2", "job imagine defaults", "job upscale x2"}
     assert "3 job(s) created (max 3)" in report.budget
+    [queue] = [o for o in report.outcomes if o.name.startswith("per-key queue")]
+    assert (queue.status, queue.detail) == (
+        "skipped",
+        "the run created 3 job(s): too few to fill the key's slots and queue one",
+    )
 
 
 def test_a_remote_url_gets_a_small_budget_and_no_positive_fuzzing() -> None:

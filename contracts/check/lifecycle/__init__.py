@@ -8,7 +8,6 @@ Which jobs, in which order, and how follow-ups get their target: `plans`. How on
   jobs stay for the probes, so a small ``--max-jobs`` spends itself on Flux and nothing else is sent;
 - ``credits_match_charges``: every create goes through the `ledger`, one at a time, with account-info read
   around it: each must lower the balance by openapi.yaml's ``x-credits`` price (skipped without a finite balance);
-- the order jobs reach the server (`gate`): where its concurrency is known, follow-ups go before independent jobs;
 - ``queue_holds_jobs`` (`queue`): where the server says how many jobs a key runs at once, the job created after
   that many waits QUEUED until one of them ends;
 - ``button_needs_done_target``: a button pressed on the Midjourney grid while it is not DONE yet, and, once
@@ -27,7 +26,6 @@ import httpx
 from contracts import checks
 from contracts.check.lifecycle.actions import Actions
 from contracts.check.lifecycle.effects import history
-from contracts.check.lifecycle.gate import FOLLOW_UP, INDEPENDENT, Gate
 from contracts.check.lifecycle.ledger import Ledger
 from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings, job_plans
 from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
@@ -69,8 +67,7 @@ async def run_jobs(
     slots = await concurrency(caller)
     queue = QueueWatch(caller, ledger, settings, slots)
     watching = asyncio.ensure_future(queue.run())
-    gate = Gate(None if slots is None else 2 * slots)
-    actions = Actions(caller, budget, settings, inbox, ledger, gate)
+    actions = Actions(caller, budget, settings, inbox, ledger)
     outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
     extra: list[Outcome] = []
     claimed = _claim(budget, plans)
@@ -96,13 +93,12 @@ async def run_jobs(
         started = caller.timer.now()
         found: list[ContractFailure] = []
         try:
-            async with gate.held(INDEPENDENT if plan.after is None else FOLLOW_UP):
-                await create(caller, budget, plan, outcome, found, ledger)
-                if created is not None:
-                    created.set()
-                if plan.message_id is not None and any(d.kind == "button" for d in dependents.get(plan.name, [])):
-                    extra.append(await _press_too_early(caller, budget, ledger, plan))
-                await follow(caller, settings, plan, outcome, inbox, found)
+            await create(caller, budget, plan, outcome, found, ledger)
+            if created is not None:
+                created.set()
+            if plan.message_id is not None and any(d.kind == "button" for d in dependents.get(plan.name, [])):
+                extra.append(await _press_too_early(caller, budget, ledger, plan))
+            await follow(caller, settings, plan, outcome, inbox, found)
         except httpx.HTTPError as exc:  # the server went away or timed out: report it, keep the other jobs going
             outcome.escalate("error", f"{type(exc).__name__}: {exc}")
         finally:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import checks
-from contracts.check.lifecycle.gate import FOLLOW_UP, Gate
 from contracts.check.lifecycle.ledger import Ledger
 from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings
 from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
@@ -88,10 +87,8 @@ class Actions:
         settings: LifecycleSettings,
         inbox: WebhookInbox | None,
         ledger: Ledger,
-        gate: Gate,
     ) -> None:
         self.caller, self.budget, self.settings, self.inbox, self.ledger = caller, budget, settings, inbox, ledger
-        self.gate = gate
         self.coverage = Coverage()
         self.outcomes: list[Outcome] = []
         self.plans: list[JobPlan] = []  # every job pressed, once followed
@@ -124,12 +121,11 @@ class Actions:
         found: list[ContractFailure] = []
         self.plans.append(plan)
         try:
-            async with self.gate.held(FOLLOW_UP):
-                await create(self.caller, self.budget, plan, outcome, found, self.ledger)
-                sparse = dataclasses.replace(self.settings, poll_interval=self.settings.poll_interval * SPARSE)
-                # Result files of each kind are downloaded by its own job; rendering 100 more images would cost
-                # more than the rest of the run.
-                await follow(self.caller, sparse, plan, outcome, None, found, downloads=False)
+            await create(self.caller, self.budget, plan, outcome, found, self.ledger)
+            sparse = dataclasses.replace(self.settings, poll_interval=self.settings.poll_interval * SPARSE)
+            # Result files of each kind are downloaded by its own job; rendering 100 more images would cost more
+            # than the rest of the run.
+            await follow(self.caller, sparse, plan, outcome, None, found, downloads=False)
         finally:
             outcome.seconds = max(0.0, self.caller.timer.now() - started)
             outcome.fail(found)
@@ -227,10 +223,9 @@ class Actions:
         plan = JobPlan("cancel target", template.operation_id, body, template.kind, ref=template.ref)
         found: list[ContractFailure] = []
         try:
-            async with self.gate.held(FOLLOW_UP):  # it must run early, while a slot is free
-                target = await create(self.caller, self.budget, plan, outcome, found, self.ledger)
-                if target is not None:
-                    await self._cancel(outcome, plan, target, path, found)
+            target = await create(self.caller, self.budget, plan, outcome, found, self.ledger)
+            if target is not None:
+                await self._cancel(outcome, plan, target, path, found)
         finally:
             outcome.fail(found)
 

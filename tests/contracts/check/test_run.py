@@ -135,3 +135,43 @@ def test_every_path_is_fetched_back_to_back_on_every_poll() -> None:
         ("legacy", "current"),
     }
     assert any("video" in paths for paths in rounds.values())
+
+
+@pytest.mark.parametrize(
+    ("phases", "app", "any_key", "limit", "alongside"),
+    [
+        (frozenset({"lifecycle", "examples"}), None, True, None, True),
+        (frozenset({"examples"}), None, True, None, False),  # nothing to run alongside
+        (frozenset({"lifecycle", "examples"}), object(), True, None, False),  # in-process: one virtual clock
+        (frozenset({"lifecycle", "examples"}), None, False, None, False),  # one key: one queue
+        (frozenset({"lifecycle", "examples"}), None, True, 5, False),  # a budget: its order matters
+    ],
+)
+def test_schemathesis_runs_alongside_only_on_a_separate_queue(
+    phases: frozenset[str], app: Any, any_key: bool, limit: int | None, alongside: bool
+) -> None:
+    from contracts.check.auth_mode import AnyKeyMode
+    from contracts.check.run import _alongside
+    from contracts.core.budget import JobBudget
+
+    options = CheckOptions(LOCAL, phases=phases)
+    assert _alongside(options, app, AnyKeyMode() if any_key else None, JobBudget(limit)) is alongside
+
+
+@pytest.mark.slow  # a live any-key mock, lifecycle and examples in real time: ~5 s of CPU
+def test_against_an_any_key_mock_schemathesis_runs_alongside_with_its_own_key() -> None:
+    from contracts.check.run import ALONGSIDE_KEY_SUFFIX, ALONGSIDE_NOTE
+
+    with LiveServer(settings=Settings(job_seconds=0.5)) as server:
+        options = CheckOptions(
+            server.url, seed=4, poll_interval=0.2, phases=frozenset({"lifecycle", "examples"}), webhooks=False
+        )
+        report = run_check(options)
+        accounts = {job.account for job in server.app.state.services.jobs}
+    assert report.ok, render_summary(report)
+    assert ALONGSIDE_NOTE in report.notes
+    assert report.costs["schemathesis/examples"].jobs > 0
+    assert len(accounts) == 2  # the lifecycle's key and schemathesis' own
+    assert any(account.endswith(ALONGSIDE_KEY_SUFFIX) for account in accounts)
+    queue = next(o for o in report.outcomes if o.name.startswith("per-key queue"))
+    assert queue.status == "passed", queue.detail

@@ -22,6 +22,7 @@ from contracts.check.lifecycle.polling import FINAL, SUITE, poll_operations
 from contracts.core.calls import Caller, json_or_none
 from contracts.core.failures import ContractFailure
 from contracts.core.reporting import Outcome
+from contracts.core.schema import contract
 
 NAME = "per-key queue: a job waits QUEUED while the key's slots are busy"
 UNKNOWN = (
@@ -75,6 +76,14 @@ class QueueWatch:
 
     def _failure(self, text: str, waiting: Created, got: str | None) -> ContractFailure:
         path = poll_operations(None)[0][1]
+        op = contract().operation(waiting.operation_id)
+        reproduce = "\n".join(
+            [
+                f"# create {self.slots} jobs, then this one, and fetch it while they run:",
+                self.caller.curl(op.method, op.path, waiting.body),
+                self.caller.curl("GET", path.replace("{messageId}", waiting.message_id)),
+            ]
+        )
         return ContractFailure(
             "queue_holds_jobs",
             f"{text}; with {self.slots} job(s) at once per key (GET {HEALTH_PATH}: queue.concurrency), a job "
@@ -84,6 +93,7 @@ class QueueWatch:
             "QUEUED",
             got,
             message_id=waiting.message_id,
+            curl=reproduce,
         )
 
     async def _watch(self, running: list[Created], waiting: Created, slots: int) -> list[ContractFailure]:

@@ -78,6 +78,9 @@ def test_a_job_that_runs_while_every_slot_is_busy_fails() -> None:
     )
     assert (failure.expected, failure.actual, failure.message_id) == ("QUEUED", "PROCESSING", "job-4")
     assert "queue.concurrency" in failure.message
+    assert failure.curl is not None
+    assert f"{BASE}/api/v1/flux/imagine" in failure.curl
+    assert f"{BASE}/api/v1/message/fetch/job-4" in failure.curl
 
 
 def test_a_job_that_stays_queued_after_a_slot_frees_fails() -> None:

@@ -47,11 +47,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import difflib
 import random
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -266,10 +268,8 @@ def run_check(
             "the server accepts any key (flux-mock without --api-key): checks that need a wrong key refused are "
             "skipped; a request without credentials must still get 401"
         )
-    with _receiver(options, inbox, report, in_process=app is not None) as receiver:
-        if options.phases & set(KIT_PHASES):
-            asyncio.run(_kit_parts(options, report, budget, token, seed, app, timer or RealTimer(), receiver, any_key))
     chosen = options.phases & set(SCHEMATHESIS_PHASES)
+    fuzz: FuzzSettings | None = None
     if chosen:
         negative_only = budget.limit is not None and budget.limit < FULL_FUZZING_MIN_JOBS
         if negative_only:
@@ -290,10 +290,51 @@ def run_check(
             any_key,
             options.operations,
         )
+    alongside = fuzz is not None and _alongside(options, app, any_key, budget)
+    with _receiver(options, inbox, report, in_process=app is not None) as receiver, ThreadPoolExecutor(1) as pool:
+        side: Future[CheckReport] | None = None
+        if fuzz is not None and alongside:
+            # Its own key, so its jobs queue apart from the lifecycle's (whose queue, order and history it checks).
+            own = dataclasses.replace(fuzz, token=f"{token}{ALONGSIDE_KEY_SUFFIX}")
+            side = pool.submit(_schemathesis_apart, own, budget, base, seed)
+        if options.phases & set(KIT_PHASES):
+            asyncio.run(_kit_parts(options, report, budget, token, seed, app, timer or RealTimer(), receiver, any_key))
+        if side is not None:
+            apart = side.result()
+            report.outcomes += apart.outcomes
+            report.notes += [*apart.notes, ALONGSIDE_NOTE]
+            for name, cost in apart.costs.items():
+                report.cost(name).add(requests=cost.requests, jobs=cost.jobs)
+    if fuzz is not None and not alongside:
         run_schemathesis(report, budget, fuzz, base_url=base if app is None else None, app=app)
     report.budget = budget.describe()
     report.seconds = time.perf_counter() - started
     return report
+
+
+ALONGSIDE_KEY_SUFFIX = "-schemathesis"
+ALONGSIDE_NOTE = (
+    "schemathesis ran alongside the lifecycle jobs and probes, with its own key (the server accepts any key and "
+    "queues each key apart), so the lifecycle's queue, order, credits and history saw only its own jobs"
+)
+
+
+def _alongside(options: CheckOptions, app: Any, any_key: AnyKeyMode | None, budget: JobBudget) -> bool:
+    """Whether schemathesis may run while the lifecycle jobs do, instead of after them.
+
+    Only against a flux-mock over the network that accepts any key (`flux-mock serve`): a second key then has its
+    own queue, so schemathesis' jobs cannot hold the lifecycle's slots, and with no job cap there is no budget
+    order to keep. The run is shorter by about the lifecycle's waiting. In-process runs stay one after the other
+    (their virtual clock is moved by the lifecycle's polling).
+    """
+    kit = bool(options.phases & set(KIT_PHASES))
+    return kit and app is None and any_key is not None and budget.limit is None
+
+
+def _schemathesis_apart(fuzz: FuzzSettings, budget: JobBudget, base: str, seed: int) -> CheckReport:
+    apart = CheckReport(base_url=base, seed=seed)
+    run_schemathesis(apart, budget, fuzz, base_url=base, app=None)
+    return apart
 
 
 def _reachable(options: CheckOptions, report: CheckReport) -> bool:

@@ -80,7 +80,10 @@ CHECKS: dict[str, str] = {
     "error_status": "unknown id -> 404, malformed id -> 400, no credentials -> 401",
     "button_needs_done_target": "a button pressed on a message that is not DONE, or one it does not offer, is "
     "refused with 409 and creates no job",
-    "credits_match_charges": "account-info's credits fall by exactly what a created job costs (the documented prices)",
+    "credits_match_charges": "account-info's credits fall by exactly what each created job costs (openapi.yaml's "
+    "x-credits for its operation and body), checked job by job where the server shows a finite balance",
+    "queue_holds_jobs": "where the server says how many jobs a key runs at once, the next job waits QUEUED until one "
+    "of them ends, then starts",
     "cancel_ends_job": "pressing Cancel Job on a running job answers its messageId; the job then ends FAIL with an "
     "error at the progress it had, on every poll path and in its webhook",
     "cancel_needs_running_target": "pressing Cancel Job on a job that has ended (DONE, or already cancelled) is "

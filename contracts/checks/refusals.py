@@ -11,6 +11,9 @@ from contracts.core.failures import ContractFailure
 CONFLICT = 409  # the spec's Conflict answer: a valid request the target message's state refuses
 
 
+UNLIMITED = 2_147_483_647  # how account-info shows an unlimited balance (AccountInfo's x-inferred): nothing to compare
+
+
 def button_refused(
     status_code: int,
     body: Any,
@@ -43,17 +46,25 @@ def button_refused(
 
 
 def credits_match_charges(
-    before: int, after: int | None, cost: int, *, job: str | None = None, operation: str | None = None
+    before: int,
+    after: int | None,
+    cost: int,
+    *,
+    job: str | None = None,
+    operation: str | None = None,
+    action: str | None = None,
 ) -> list[ContractFailure]:
-    """account-info's credits fell by exactly `cost` across one created job (nothing else in flight)."""
+    """account-info's credits fell by exactly `cost` across one created job (nothing else in flight); `action`
+    names what was sent (e.g. ``press V1 on the grid (mjButton, x-credits 5)``)."""
     if after is not None and before - after == cost:
         return []
     shown = "no credits" if after is None else f"{after} (a change of {after - before:+d})"
+    what = action or "the job"
     return [
         ContractFailure(
             "credits_match_charges",
-            f"account-info showed {before} credits before the job and {shown} after it; a job costing {cost} "
-            f"credits must lower the balance by exactly {cost}",
+            f"account-info showed {before} credits before {what} and {shown} after it; a job costing {cost} "
+            f"credits (openapi.yaml's x-credits for its operation) must lower the balance by exactly {cost}",
             operation or "GET /api/v1/subscription/account-info",
             "/credits",
             before - cost,

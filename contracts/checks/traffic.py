@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import checks
+from contracts.checks.refusals import UNLIMITED
 from contracts.core.failures import ContractFailure
 from mock_server import ProxiedExchange, load_spec
 
@@ -34,9 +35,6 @@ class _Job:
     reported: set[str] = field(default_factory=set)  # once-per-job checks already reported
     kind: str | None = None  # x-mock-kind create:<kind> of the operation that made it (None: Flux imagine)
     origin: str | None = None  # a follow-up's target messageId (buttons, video extend)
-
-
-UNLIMITED = 2_147_483_647  # how the mock's account-info shows an unlimited balance: nothing to compare
 
 
 def _kind_of(operation_id: str | None) -> str | None:
@@ -93,13 +91,14 @@ class Traffic:
         return checks.button_refused(ex.status, ex.response_body, status=last, operation=operation)
 
     def _credits(self, ex: ProxiedExchange, operation: str) -> list[ContractFailure]:
-        """Across Flux imagine jobs (documented: 6 credits per image), account-info's balance falls by their cost."""
+        """Across jobs with a documented price (openapi.yaml's x-credits, not x-inferred), account-info's balance
+        falls by their cost; a job priced only by the mock's choice makes the next difference unknown."""
         if ex.role == "create" and ex.status == 200:
             sent = ex.request_body if isinstance(ex.request_body, dict) else {}
-            asked = sent.get("n")
-            n = asked if isinstance(asked, int) else 1
-            documented = _kind_of(ex.operation_id) == "imagine"
-            self._cost_since = None if self._cost_since is None or not documented else self._cost_since + 6 * n
+            price = load_spec().price(ex.operation_id) if ex.operation_id in load_spec().operations else None
+            documented = price is not None and price.inferred is None
+            cost = price.of(sent) if price is not None and documented else None
+            self._cost_since = None if self._cost_since is None or cost is None else self._cost_since + cost
             return []
         body = ex.response_body
         if ex.operation_id != "accountInfo" or ex.status != 200 or not isinstance(body, dict):

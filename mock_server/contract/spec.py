@@ -18,6 +18,7 @@ from typing import Any
 
 from mock_server.contract import cache
 from mock_server.contract.errors import SpecError
+from mock_server.contract.prices import EXTENSION, Price, parse_price
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ROLES = ("create", "poll", "read")  # the first half of `x-mock-kind`
@@ -108,6 +109,12 @@ class Spec:
         except KeyError:
             known = ", ".join(sorted(self.operations))
             raise SpecError(f"{self.source} has no operation {operation_id!r}; it has: {known}.") from None
+
+    def price(self, operation_id: str) -> Price | None:
+        """What one job of `operation_id` costs (its ``x-credits``, see `prices`); None when the contract is silent."""
+        op = self.operation(operation_id)
+        raw = self.document["paths"][op.path][op.method.lower()].get(EXTENSION)
+        return None if raw is None else parse_price(raw, f"{op.method} {op.path} ({operation_id}) in {self.source}")
 
     def by_role(self, role: str) -> list[Operation]:
         """The operations of one `x-mock-kind` role (create, poll, read), in document order."""

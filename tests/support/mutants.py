@@ -1,196 +1,45 @@
 """Deliberately broken servers: flux-mock with one contract bug each, to prove `flux-mock check` catches it.
 
-Each mutant wraps `create_app` in a small ASGI layer that rewrites requests or responses, so the
-bug is exactly one behaviour and everything else stays faithful. `expected` names the checks
-that should catch it; the kill test asserts at least one of them fired.
+Each mutant wraps `create_app` in a small ASGI layer (`mutant_rewrites`) that rewrites requests or responses, so
+the bug is exactly one behaviour and everything else stays faithful. `expected` names the checks that should
+catch it; the kill test asserts at least one of them fired. `MUTANTS` break the contract's rules (the proxy is
+held to them too); `ACTION_MUTANTS` (in `mutant_actions`) break what a documented action does.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from mutant_actions import ACTION_MUTANTS
+from mutant_rewrites import (
+    API_KEY,
+    CREDITS,
+    FETCH_PREFIXES,
+    Call,
+    Mutant,
+    Reply,
+    RequestRule,
+    Rewrite,
+    _on_message,
+    dry_webhooks,
+    faithful,
+)
 
-from mock_server import Clock, Settings, create_app
-
-API_KEY = "sk-mutant"
-CREDITS = 1_000_000  # a finite balance, so account-info shows what each job is charged
-FETCH_PREFIXES = ("/api/v1/message/fetch/", "/api/v1/midjourney/message/", "/api/v1/video/mj/fetch/")
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What a request rule returns to answer the request itself: the wrapped app never sees it."""
-
-    status: int
-    body: Any
-
-
-@dataclass
-class Call:
-    """What a rewrite rule sees of one request."""
-
-    method: str
-    path: str
-    state: dict[str, Any]  # per-mutant memory (e.g. how often a job was polled)
-    body: Any = None  # the parsed JSON request body, for POSTs
-    reply: Reply | None = None  # set when a request rule answered the request itself
-
-    @property
-    def is_button(self) -> bool:
-        return self.method == "POST" and self.path.endswith("/button") and isinstance(self.body, dict)
-
-    @property
-    def is_image(self) -> bool:
-        return self.method == "GET" and self.path.startswith("/storage/")
-
-    @property
-    def is_fetch(self) -> bool:
-        return self.method == "GET" and self.path.startswith(FETCH_PREFIXES)
-
-    @property
-    def is_create(self) -> bool:
-        return self.method == "POST" and self.path.startswith("/api/v1/flux/")
-
-    @property
-    def is_legacy(self) -> bool:
-        return self.path.startswith(FETCH_PREFIXES[1])
-
-
-RequestRule = Callable[[Call, Any], Any]
-ResponseRule = Callable[[Call, int, Any], tuple[int, Any]]
-HeaderRule = Callable[[Call, list[tuple[bytes, bytes]]], list[tuple[bytes, bytes]]]
-
-
-class Rewrite:
-    """ASGI wrapper: rewrite JSON request bodies, headers and JSON responses of the wrapped app."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        request: RequestRule | None = None,
-        response: ResponseRule | None = None,
-        headers: HeaderRule | None = None,
-    ) -> None:
-        self.app, self.request, self.response, self.headers = app, request, response, headers
-        self.state: dict[str, Any] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        call = Call(scope["method"], scope["path"], self.state)
-        scope = dict(scope)
-        if self.headers is not None:
-            scope["headers"] = self.headers(call, list(scope["headers"]))
-        if scope["method"] == "POST":
-            receive, scope = await self._rewrite_request(call, scope, receive)
-        if call.reply is not None:
-            raw = json.dumps(call.reply.body).encode()
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-            await send({"type": "http.response.start", "status": call.reply.status, "headers": headers})
-            await send({"type": "http.response.body", "body": raw})
-            return
-        if self.response is None:
-            await self.app(scope, receive, send)
-            return
-        started: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                started.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    await self._send_rewritten(call, started, b"".join(chunks), send)
-
-        await self.app(scope, receive, capture)
-
-    async def _rewrite_request(self, call: Call, scope: Scope, receive: Receive) -> tuple[Receive, Scope]:
-        raw, more = b"", True
-        while more:
-            message = await receive()
-            raw += message.get("body", b"")
-            more = message.get("more_body", False)
-        try:
-            call.body = json.loads(raw)
-        except ValueError:
-            call.body = None  # not JSON: passed on untouched, the mock answers as usual
-        else:
-            if self.request is not None:
-                changed = self.request(call, call.body)
-                if isinstance(changed, Reply):
-                    call.reply = changed
-                else:
-                    raw = json.dumps(changed).encode()
-        headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
-        scope["headers"] = [*headers, (b"content-length", str(len(raw)).encode())]
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": raw, "more_body": False}
-
-        return replay, scope
-
-    async def _send_rewritten(self, call: Call, started: dict[str, Any], raw: bytes, send: Send) -> None:
-        assert self.response is not None
-        status = started["status"]
-        headers = [(k, v) for k, v in started.get("headers", []) if k != b"content-length"]
-        is_json = any(k == b"content-type" and v.startswith(b"application/json") for k, v in headers)
-        status, body = self.response(call, status, json.loads(raw) if is_json else raw)
-        if isinstance(body, bytes):
-            raw = body  # a rewritten download (or the same bytes)
-        else:
-            raw = json.dumps(body).encode()
-            headers = [(k, v) for k, v in headers if k != b"content-type"] + [(b"content-type", b"application/json")]
-        headers.append((b"content-length", str(len(raw)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": raw})
-
-
-@dataclass(frozen=True)
-class Mutant:
-    """One broken server: a name, the bug, the checks expected to catch it, and how to build it."""
-
-    name: str
-    bug: str
-    expected: frozenset[str]
-    request: RequestRule | None = None
-    response: ResponseRule | None = None
-    headers: HeaderRule | None = None
-
-    def build(self, clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> Rewrite:
-        base = faithful(clock, job_seconds, public_url)
-        rewrite = Rewrite(base, request=self.request, response=self.response, headers=self.headers)
-        rewrite.state["clock"] = clock  # for rules that act on time (a lagging path)
-        return rewrite
-
-
-def faithful(clock: Clock, job_seconds: float = 3.0, public_url: str | None = None) -> ASGIApp:
-    """The mock itself, with the same settings as the mutants (the control: check must pass)."""
-    settings = Settings(
-        job_seconds=job_seconds,
-        seed=7,
-        api_keys=(API_KEY,),
-        public_url=public_url,
-        credits=CREDITS,
-        **dry_webhooks(),
-    )
-    return create_app(settings, clock=clock)
-
-
-def dry_webhooks() -> dict[str, Any]:
-    """Webhooks recorded, not sent: the mutants run in-process, and check's EchoInbox stands in for delivery."""
-    return {"webhook_transport": "record"}
+__all__ = [
+    "ACTION_MUTANTS",
+    "API_KEY",
+    "CREDITS",
+    "FETCH_PREFIXES",
+    "MUTANTS",
+    "Call",
+    "Mutant",
+    "Reply",
+    "Rewrite",
+    "_on_message",
+    "dry_webhooks",
+    "faithful",
+]
 
 
 # --- rules -----------------------------------------------------------------------------------------
@@ -241,18 +90,6 @@ def _drop_unknown(body: dict[str, Any]) -> None:
     }
     for key in set(body) - known:
         del body[key]
-
-
-def _on_message(change: Callable[[Call, dict[str, Any]], None]) -> ResponseRule:
-    """Rewrite 200 fetch answers only."""
-
-    def rule(call: Call, status: int, body: Any) -> tuple[int, Any]:
-        if call.is_fetch and status == 200 and isinstance(body, dict):
-            body = dict(body)
-            change(call, body)
-        return status, body
-
-    return rule
 
 
 def _progress_backwards(call: Call, body: dict[str, Any]) -> None:
@@ -424,102 +261,6 @@ def _credits_frozen(call: Call, status: int, body: Any) -> tuple[int, Any]:
     if call.path == "/api/v1/subscription/account-info" and status == 200 and isinstance(body, dict):
         body = dict(body, credits=CREDITS)
     return status, body
-
-
-CREATED_AT = "2025-06-15T15:06:40.000Z"
-
-
-def _flatten_cutouts(call: Call, status: int, body: Any) -> tuple[int, Any]:
-    # Every PNG with alpha is re-encoded without it (JPEG and WebP results are left alone).
-    if call.is_image and status == 200 and isinstance(body, bytes) and body[25:26] in (b"\x04", b"\x06"):
-        from io import BytesIO
-
-        from PIL import Image
-
-        out = BytesIO()
-        Image.open(BytesIO(body)).convert("RGB").save(out, "PNG")
-        return status, out.getvalue()
-    return status, body
-
-
-def _cancel_ignored(call: Call, body: Any) -> Any:
-    # Cancel Job is answered as documented (200 naming the target) but nothing happens: the job runs on.
-    if call.is_button and body.get("button") == "Cancel Job":
-        return Reply(200, {"success": True, "messageId": body.get("messageId"), "createdAt": CREATED_AT})
-    return body
-
-
-def _cancel_resets_progress(call: Call, body: dict[str, Any]) -> None:
-    if body["status"] == "FAIL" and body.get("error") == "Job cancelled":
-        body["progress"] = 0
-
-
-def _cancel_anytime(call: Call, status: int, body: Any) -> tuple[int, Any]:
-    # Cancel Job on a job that has ended (DONE, or cancelled already) is answered as if it worked.
-    if call.is_button and call.body.get("button") == "Cancel Job" and status == 409:
-        return 200, {"success": True, "messageId": call.body["messageId"], "createdAt": CREATED_AT}
-    return status, body
-
-
-def _mask_optional(call: Call, body: Any) -> Any:
-    # Vary (Region) without a mask is accepted (the server paints a default mask).
-    if call.is_button and body.get("button") == "Vary (Region)" and not body.get("mask"):
-        return {**body, "mask": "AAAA"}
-    return body
-
-
-def _refuses_zoom(call: Call, body: Any) -> Any:
-    # The upscale offers Zoom Out 1.5x, but pressing it is refused as not offered.
-    if call.is_button and body.get("button") == "Zoom Out 1.5x":
-        message = "Button 'Zoom Out 1.5x' is not offered by this message."
-        return Reply(409, {"message": [message], "error": "Conflict", "statusCode": 409})
-    return body
-
-
-def _refuses_extend_beyond_0(call: Call, body: Any) -> Any:
-    if call.method == "POST" and call.path.endswith("/video/mj/extend") and isinstance(body, dict):
-        index = body.get("index")
-        if isinstance(index, int) and index > 0:
-            message = f"Result {body.get('index')} cannot be extended."
-            return Reply(409, {"message": [message], "error": "Conflict", "statusCode": 409})
-    return body
-
-
-UPSCALED = ["Upscale (Subtle)", "Upscale (Creative)", "Vary (Subtle)", "Vary (Strong)", "Vary (Region)", "Zoom Out 2x"]
-
-
-def _variation_is_upscale(call: Call, body: dict[str, Any]) -> None:
-    # A grid made by a button (a variation, a reroll, a zoom...) comes back as one upscaled image.
-    if body["status"] == "DONE" and body.get("originatingMessageId") and "V1" in body.get("buttons", []):
-        body["buttons"] = list(UPSCALED)
-        body["images"] = body["images"][:1]
-
-
-def _origin_not_pressed(call: Call, body: dict[str, Any]) -> None:
-    # A grid made by a button names some other message as its origin.
-    origin = body.get("originatingMessageId")
-    if isinstance(origin, str) and "V1" in body.get("buttons", []):
-        body["originatingMessageId"] = ("1" if origin[0] == "0" else "0") + origin[1:]
-
-
-HISTORY_PATHS = ("/api/v1/nova/images", "/api/v1/midjourney/images")
-
-
-def _on_history(change: Callable[[list[Any]], list[Any]]) -> ResponseRule:
-    def rule(call: Call, status: int, body: Any) -> tuple[int, Any]:
-        if call.method == "GET" and call.path in HISTORY_PATHS and status == 200 and isinstance(body, dict):
-            body = dict(body, images=change(list(body.get("images", []))))
-        return status, body
-
-    return rule
-
-
-def _oldest_first(images: list[Any]) -> list[Any]:
-    return sorted(images, key=lambda image: str(image.get("createdAt")))
-
-
-def _no_button(images: list[Any]) -> list[Any]:
-    return [dict(image, button="") for image in images]
 
 
 MUTANTS: list[Mutant] = [
@@ -700,77 +441,5 @@ MUTANTS: list[Mutant] = [
         "account-info shows the starting credits whatever the jobs cost",
         frozenset({"credits_match_charges"}),
         response=_credits_frozen,
-    ),
-]
-
-# Servers whose only fault is what a documented action does (Cancel Job, Vary (Region), a button's stage and
-# origin, every extend index, the history). `flux-mock check` presses every action, so it kills them; the proxy
-# only sees the actions a client happens to take, so they are not in MUTANTS, which the proxy is held to.
-ACTION_MUTANTS: list[Mutant] = [
-    Mutant(
-        "cutout-without-alpha",
-        "a remove-bg result is served as an opaque RGB PNG",
-        frozenset({"png_has_alpha"}),
-        response=_flatten_cutouts,
-    ),
-    Mutant(
-        "cancel-ignored",
-        "Cancel Job answers 200 naming the job, but the job runs on to DONE",
-        frozenset({"cancel_ends_job"}),
-        request=_cancel_ignored,
-    ),
-    Mutant(
-        "cancel-resets-progress",
-        "a cancelled job ends FAIL at progress 0, not at the progress it had",
-        frozenset({"cancel_ends_job"}),
-        response=_on_message(_cancel_resets_progress),
-    ),
-    Mutant(
-        "cancel-after-end-accepted",
-        "Cancel Job on a DONE or already cancelled job is answered 200",
-        frozenset({"cancel_needs_running_target"}),
-        response=_cancel_anytime,
-    ),
-    Mutant(
-        "vary-region-without-mask",
-        "Vary (Region) without a mask is accepted",
-        frozenset({"vary_region_needs_mask"}),
-        request=_mask_optional,
-    ),
-    Mutant(
-        "offered-button-refused",
-        "an upscale offers Zoom Out 1.5x but pressing it is refused with 409",
-        frozenset({"valid_request_accepted"}),
-        request=_refuses_zoom,
-    ),
-    Mutant(
-        "variation-makes-upscale",
-        "a variation, reroll, zoom or pan leads to one upscaled image instead of a grid",
-        frozenset({"button_leads_to_stage"}),
-        response=_on_message(_variation_is_upscale),
-    ),
-    Mutant(
-        "origin-not-the-pressed-message",
-        "a grid made by a button names another message in originatingMessageId",
-        frozenset({"follow_up_names_origin"}),
-        response=_on_message(_origin_not_pressed),
-    ),
-    Mutant(
-        "extend-only-result-0",
-        "video extend refuses every result index but 0",
-        frozenset({"valid_request_accepted"}),
-        request=_refuses_extend_beyond_0,
-    ),
-    Mutant(
-        "history-oldest-first",
-        "the history lists jobs oldest first",
-        frozenset({"history_lists_jobs"}),
-        response=_on_history(_oldest_first),
-    ),
-    Mutant(
-        "history-without-buttons",
-        'the history shows every job\'s button as "" (jobs made by a button look like new imagines)',
-        frozenset({"history_lists_jobs"}),
-        response=_on_history(_no_button),
     ),
 ]

@@ -6,8 +6,10 @@ Which jobs, in which order, and how follow-ups get their target: `plans`. How on
 
 - the budget, claimed up front in priority order: Flux first (any room), the other kinds only while `SPARE`
   jobs stay for the probes, so a small ``--max-jobs`` spends itself on Flux and nothing else is sent;
-- ``credits_match_charges``: account-info read just before and after the first job is created (nothing else in
-  flight), which must fall by the documented price (6 credits per Flux image), unless the balance is unlimited;
+- ``credits_match_charges``: every create goes through the `ledger`, one at a time, with account-info read
+  around it: each must lower the balance by openapi.yaml's ``x-credits`` price (skipped without a finite balance);
+- ``queue_holds_jobs`` (`queue`): where the server says how many jobs a key runs at once, the job created after
+  that many waits QUEUED until one of them ends;
 - ``button_needs_done_target``: a button pressed on the Midjourney grid while it is not DONE yet, and, once
   DONE, a button it does not offer: both must be refused with 409 (each is sent within the budget, since a
   server that accepts it creates a job).
@@ -16,6 +18,7 @@ Which jobs, in which order, and how follow-ups get their target: `plans`. How on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -23,16 +26,15 @@ import httpx
 from contracts import checks
 from contracts.check.lifecycle.actions import Actions
 from contracts.check.lifecycle.effects import history
+from contracts.check.lifecycle.ledger import Ledger
 from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings, job_plans
 from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
+from contracts.check.lifecycle.queue import QueueWatch, concurrency
 from contracts.core.budget import JobBudget
 from contracts.core.calls import Caller, json_or_none
 from contracts.core.failures import ContractFailure
 from contracts.core.reporting import Outcome
 from contracts.core.schema import contract
-
-FLUX_IMAGE_CREDITS = 6  # the official agent skill: Flux costs 6 credits per image
-UNLIMITED = 2_147_483_647  # how account-info shows an unlimited balance (AccountInfo's x-inferred)
 
 
 def _claim(budget: JobBudget, plans: list[JobPlan]) -> dict[str, bool]:
@@ -60,7 +62,12 @@ async def run_jobs(
     """Create the jobs of `job_plans` (the first `count`; budget permitting), follow each to the end, and return
     one outcome per job, plus the credits, button-refusal and `actions` outcomes (their coverage goes to `notes`)."""
     plans = job_plans(settings, inbox.url if inbox else None)[:count]
-    actions = Actions(caller, budget, settings, inbox)
+    ledger = Ledger(caller)
+    await ledger.open()
+    slots = await concurrency(caller)
+    queue = QueueWatch(caller, ledger, settings, slots)
+    watching = asyncio.ensure_future(queue.run())
+    actions = Actions(caller, budget, settings, inbox, ledger)
     outcomes = {plan.name: Outcome(SUITE, f"job {plan.name}") for plan in plans}
     extra: list[Outcome] = []
     claimed = _claim(budget, plans)
@@ -70,14 +77,14 @@ async def run_jobs(
         if plan.after is not None:
             dependents.setdefault(plan.after, []).append(plan)
 
-    async def run(plan: JobPlan, created: asyncio.Event | None = None, credits: bool = False) -> None:
+    async def run(plan: JobPlan, created: asyncio.Event | None = None) -> None:
         try:
-            await _run(plan, created, credits)
+            await _run(plan, created)
         finally:
             if created is not None:
                 created.set()
 
-    async def _run(plan: JobPlan, created: asyncio.Event | None, credits: bool) -> None:
+    async def _run(plan: JobPlan, created: asyncio.Event | None) -> None:
         outcome = outcomes[plan.name]
         if not claimed[plan.name]:
             outcome.escalate("skipped", f"held back: the --max-jobs budget is spent (or kept for {SPARE} probes)")
@@ -86,14 +93,11 @@ async def run_jobs(
         started = caller.timer.now()
         found: list[ContractFailure] = []
         try:
-            before = await _balance(caller) if credits else None
-            await create(caller, budget, plan, outcome, found)
+            await create(caller, budget, plan, outcome, found, ledger)
             if created is not None:
                 created.set()
-            if before is not None and plan.message_id is not None:
-                extra.append(await _credits(caller, before, FLUX_IMAGE_CREDITS * (plan.n or 1), plan))
             if plan.message_id is not None and any(d.kind == "button" for d in dependents.get(plan.name, [])):
-                extra.append(await _press_too_early(caller, budget, plan))
+                extra.append(await _press_too_early(caller, budget, ledger, plan))
             await follow(caller, settings, plan, outcome, inbox, found)
         except httpx.HTTPError as exc:  # the server went away or timed out: report it, keep the other jobs going
             outcome.escalate("error", f"{type(exc).__name__}: {exc}")
@@ -101,7 +105,7 @@ async def run_jobs(
             outcome.seconds = max(0.0, caller.timer.now() - started)
             outcome.fail(found)
         if plan.kind == "mj-imagine" and plan.result.get("status") == "DONE":
-            extra.append(await _press_not_offered(caller, budget, plan))
+            extra.append(await _press_not_offered(caller, budget, ledger, plan))
         # The plan's own follow-ups are created first: pressed after them, the actions' jobs (a dozen, on a server
         # with a few slots per key) would queue ahead of the chain that leads to the next stage.
         follow_ups = dependents.get(plan.name, [])
@@ -140,53 +144,40 @@ async def run_jobs(
             outcomes[plan.name].escalate("skipped", "no job of the kind it acts on is planned")
     ready = [plan for plan in roots if outcomes[plan.name].status != "skipped"]
     if ready:
-        # The first job is created alone, so account-info around it sees only its charge.
+        # The first job is created alone: the Cancel Job target copies it once it is known to be accepted.
         first = ready[0]
         created = asyncio.Event()
-        first_task = asyncio.ensure_future(run(first, created, credits=first.operation_id == "fluxImagine"))
+        first_task = asyncio.ensure_future(run(first, created))
         await created.wait()
         grid = next((p for p in ready if p.kind == "mj-imagine" and claimed[p.name]), None)
         cancel = [actions.cancel_running(grid)] if grid is not None else []
         await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]), *cancel)
         extra.append(await history(caller, [*plans, *actions.plans]))
+    extra.append(ledger.charges())
+    if not watching.done():  # fewer jobs were created than the key runs at once, plus one
+        watching.cancel()
+        queue.give_up(f"the run created {len(ledger.created)} job(s): too few to fill the key's slots and queue one")
+    with contextlib.suppress(asyncio.CancelledError):
+        await watching
+    extra.append(queue.outcome)
     if notes is not None:
         notes.append(actions.coverage.summary())
     return [*outcomes.values(), *extra, *actions.outcomes]
 
 
-async def _balance(caller: Caller) -> int | None:
-    """The credits account-info shows now; None when the spec or the server has no account-info."""
-    ops = [op for op in contract().by_role("read") if op.operation_id == "accountInfo"]
-    if not ops:
-        return None
-    answer = await caller.send("GET", ops[0].path)
-    body = json_or_none(answer)
-    value = body.get("credits") if isinstance(body, dict) else None
-    return value if answer.status_code == 200 and isinstance(value, int) else None
-
-
-async def _credits(caller: Caller, before: int, cost: int, plan: JobPlan) -> Outcome:
-    outcome = Outcome(SUITE, "credits match charges")
-    if before == UNLIMITED:
-        outcome.escalate("skipped", f"the balance is unlimited ({UNLIMITED}): start the server with --credits N")
-        return outcome
-    after = await _balance(caller)
-    outcome.fail(checks.credits_match_charges(before, after, cost, job=plan.message_id))
-    outcome.detail = f"{before} -> {after} for {plan.name} ({cost} credits)"
-    return outcome
-
-
 def _button_operation() -> str | None:
     ops = [op for op in contract().by_role("create") if op.job_kind == "button"]
-    return ops[0].path if ops else None
+    return ops[0].operation_id if ops else None
 
 
-async def _press(caller: Caller, budget: JobBudget, path: str, body: dict[str, Any]) -> httpx.Response | None:
+async def _press(
+    caller: Caller, budget: JobBudget, ledger: Ledger, operation_id: str, body: dict[str, Any], label: str
+) -> httpx.Response | None:
     if not budget.reserve():
         return None
     created = False
     try:
-        response = await caller.send("POST", path, json_body=body)
+        response = await ledger.send(operation_id, body, label)
         created = response.is_success
     finally:
         budget.settle(created)
@@ -194,18 +185,19 @@ async def _press(caller: Caller, budget: JobBudget, path: str, body: dict[str, A
     return response
 
 
-async def _press_too_early(caller: Caller, budget: JobBudget, grid: JobPlan) -> Outcome:
+async def _press_too_early(caller: Caller, budget: JobBudget, ledger: Ledger, grid: JobPlan) -> Outcome:
     """Press U1 on the grid before it is DONE: a correct server refuses it (409)."""
     outcome = Outcome(SUITE, "button on a message that is not DONE -> 409")
-    path = _button_operation()
+    button_op = _button_operation()
+    path = contract().operation(button_op).path if button_op is not None else None
     target = str(grid.message_id)
     fetch = poll_operations(grid.operation_id)[0][1].replace("{messageId}", target)
     before = json_or_none(await caller.send("GET", fetch))
-    if path is None or not isinstance(before, dict) or before.get("status") == "DONE":
+    if button_op is None or path is None or not isinstance(before, dict) or before.get("status") == "DONE":
         outcome.escalate("skipped", "the grid was DONE before a button could be pressed on it early")
         return outcome
     body = {"messageId": target, "button": "U1"}
-    response = await _press(caller, budget, path, body)
+    response = await _press(caller, budget, ledger, button_op, body, "U1 pressed early")
     if response is None:
         outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
         return outcome
@@ -219,18 +211,19 @@ async def _press_too_early(caller: Caller, budget: JobBudget, grid: JobPlan) -> 
     return outcome
 
 
-async def _press_not_offered(caller: Caller, budget: JobBudget, grid: JobPlan) -> Outcome:
+async def _press_not_offered(caller: Caller, budget: JobBudget, ledger: Ledger, grid: JobPlan) -> Outcome:
     """Press a button the DONE grid does not list: a correct server refuses it (409)."""
     outcome = Outcome(SUITE, "button the message does not offer -> 409")
-    path = _button_operation()
+    button_op = _button_operation()
+    path = contract().operation(button_op).path if button_op is not None else None
     offered = set(grid.result.get("buttons") or [])
     schema = contract().schema("ButtonRequest")["properties"]["button"]
     unknown = [b for b in schema.get("enum", []) if b not in offered and b not in ("Cancel Job", "Vary (Region)")]
-    if path is None or not unknown:
+    if button_op is None or path is None or not unknown:
         outcome.escalate("skipped", "every button of the contract is offered by the grid")
         return outcome
     body = {"messageId": grid.message_id, "button": unknown[-1]}
-    response = await _press(caller, budget, path, body)
+    response = await _press(caller, budget, ledger, button_op, body, f"{unknown[-1]} (not offered)")
     if response is None:
         outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
         return outcome

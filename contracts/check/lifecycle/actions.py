@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import checks
+from contracts.check.lifecycle.ledger import Ledger
 from contracts.check.lifecycle.plans import SPARE, JobPlan, LifecycleSettings
 from contracts.check.lifecycle.polling import SUITE, WebhookInbox, create, follow, poll_operations
 from contracts.checks.actions import CANCEL, VARY_REGION
@@ -66,18 +67,28 @@ def _claim(budget: JobBudget) -> bool:
     return False
 
 
-def _button_path() -> str | None:
+def _button_operation() -> str | None:
     ops = [op for op in contract().by_role("create") if op.job_kind == "button"]
-    return ops[0].path if ops else None
+    return ops[0].operation_id if ops else None
+
+
+def _button_path() -> str | None:
+    operation_id = _button_operation()
+    return contract().operation(operation_id).path if operation_id is not None else None
 
 
 class Actions:
     """Presses the actions of one run (see the module docstring) and collects their outcomes."""
 
     def __init__(
-        self, caller: Caller, budget: JobBudget, settings: LifecycleSettings, inbox: WebhookInbox | None
+        self,
+        caller: Caller,
+        budget: JobBudget,
+        settings: LifecycleSettings,
+        inbox: WebhookInbox | None,
+        ledger: Ledger,
     ) -> None:
-        self.caller, self.budget, self.settings, self.inbox = caller, budget, settings, inbox
+        self.caller, self.budget, self.settings, self.inbox, self.ledger = caller, budget, settings, inbox, ledger
         self.coverage = Coverage()
         self.outcomes: list[Outcome] = []
         self.plans: list[JobPlan] = []  # every job pressed, once followed
@@ -110,7 +121,7 @@ class Actions:
         found: list[ContractFailure] = []
         self.plans.append(plan)
         try:
-            await create(self.caller, self.budget, plan, outcome, found)
+            await create(self.caller, self.budget, plan, outcome, found, self.ledger)
             sparse = dataclasses.replace(self.settings, poll_interval=self.settings.poll_interval * SPARSE)
             # Result files of each kind are downloaded by its own job; rendering 100 more images would cost more
             # than the rest of the run.
@@ -164,15 +175,15 @@ class Actions:
     async def _vary_without_mask(self, upscale: JobPlan) -> None:
         outcome = Outcome(SUITE, "Vary (Region) without a mask -> 400")
         self.outcomes.append(outcome)
-        path = _button_path()
-        if path is None or VARY_REGION not in (upscale.result.get("buttons") or []):
+        path, button_op = _button_path(), _button_operation()
+        if path is None or button_op is None or VARY_REGION not in (upscale.result.get("buttons") or []):
             outcome.escalate("skipped", "the upscaled image does not offer Vary (Region)")
             return
         body = {"messageId": upscale.message_id, "button": VARY_REGION}
         if not self.budget.reserve():  # a server that wrongly accepts it makes a job
             outcome.escalate("skipped", "held back: the --max-jobs budget is spent")
             return
-        response = await self.caller.send("POST", path, json_body=body)
+        response = await self.ledger.send(button_op, body, "Vary (Region) without a mask")
         self.budget.settle(response.is_success)
         self.caller.cost.add(jobs=int(response.is_success))
         found = checks.vary_region_needs_mask(response.status_code, json_or_none(response), operation=f"POST {path}")
@@ -184,11 +195,11 @@ class Actions:
         outcome.fail(await self._cancel_refused(str(grid.message_id), "DONE"))
 
     async def _cancel_refused(self, target: str, status: str) -> list[ContractFailure]:
-        path = _button_path()
-        if path is None:
+        path, button_op = _button_path(), _button_operation()
+        if path is None or button_op is None:
             return []
         body = {"messageId": target, "button": CANCEL}
-        response = await self.caller.send("POST", path, json_body=body)
+        response = await self.ledger.send(button_op, body, f"Cancel Job on a {status} job")
         found = checks.cancel_needs_running_target(
             response.status_code, json_or_none(response), status=status, operation=f"POST {path}"
         )
@@ -212,7 +223,7 @@ class Actions:
         plan = JobPlan("cancel target", template.operation_id, body, template.kind, ref=template.ref)
         found: list[ContractFailure] = []
         try:
-            target = await create(self.caller, self.budget, plan, outcome, found)
+            target = await create(self.caller, self.budget, plan, outcome, found, self.ledger)
             if target is not None:
                 await self._cancel(outcome, plan, target, path, found)
         finally:
@@ -242,7 +253,9 @@ class Actions:
         progress = int(message.get("progress") or 0)
         body = {"messageId": target, "button": CANCEL}
         reproduce = self.caller.curl("POST", path, body)
-        response = await self.caller.send("POST", path, json_body=body)
+        button_op = _button_operation()
+        assert button_op is not None  # `path` is its path
+        response = await self.ledger.send(button_op, body, "Cancel Job on a running job")
         self.coverage.pressed.add(CANCEL)
         if response.status_code == 409:
             now = json_or_none(await self.caller.send("GET", fetches[0]))

@@ -12,7 +12,7 @@ downloaded (status and Content-Type only), and the webhook payload, if one was e
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from contracts import checks
 from contracts.check.lifecycle.plans import JobPlan, LifecycleSettings
@@ -21,6 +21,9 @@ from contracts.core.calls import Caller, json_or_none
 from contracts.core.failures import ContractFailure
 from contracts.core.reporting import Outcome
 from contracts.core.schema import contract
+
+if TYPE_CHECKING:
+    from contracts.check.lifecycle.ledger import Ledger
 
 SUITE = "lifecycle"
 FINAL = ("DONE", "FAIL")
@@ -63,9 +66,10 @@ def poll_operations(operation_id: str | None = None) -> list[tuple[str, str]]:
 
 
 async def create(
-    caller: Caller, budget: JobBudget, plan: JobPlan, outcome: Outcome, found: list[ContractFailure]
+    caller: Caller, budget: JobBudget, plan: JobPlan, outcome: Outcome, found: list[ContractFailure], ledger: Ledger
 ) -> str | None:
-    """Send the plan's create request (its budget already reserved) and check the answer; the messageId or None.
+    """Send the plan's create request through `ledger` (its budget already reserved) and check the answer; the
+    messageId or None.
 
     A 403 (the account's plan does not allow the endpoint, e.g. DIY-only commands) marks the outcome skipped.
     """
@@ -74,7 +78,7 @@ async def create(
     reproduce = caller.curl("POST", path, plan.body)
     created = False
     try:
-        response = await caller.send("POST", path, json_body=plan.body)
+        response = await ledger.send(plan.operation_id, plan.body, plan.name)
         created = response.is_success
     finally:
         budget.settle(created)

@@ -5,9 +5,9 @@ A kind is named by the spec's classification (``x-mock-kind: create:<kind>``); t
 start when the spec names a kind this table does not have, so the two cannot drift apart. Adding a
 job-creating endpoint means adding its operation to openapi.yaml and, for a new kind, one entry here.
 
-Costs follow the official agent skill where it gives them (Flux 6 per image, Flux upscale 2, Midjourney
-imagine 10 fast / 5 relax, upscale and variation buttons 5, Nano Banana and Lumi Girl 6, video 10,
-remove-bg 5); the others are the mock's choices, marked ``x-inferred`` in the README's table.
+What a job costs is not restated here: each kind's cost is the ``x-credits`` of its create operations in
+openapi.yaml (`base.priced`), where the official agent skill's prices are written and the mock's own choices are
+marked ``x-inferred``; ``flux-mock check`` reads the same blocks.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.contract.problems import HttpError, Violation
-from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common
+from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common, priced
 from mock_server.domain.lifecycle import JobStatus
 
 REROLL = "\U0001f504"
@@ -61,12 +61,6 @@ def _fields(body: Mapping[str, Any]) -> Fields:
         "target": body["messageId"],
         "remix": body.get("prompt"),
     }
-
-
-def _cost(fields: Mapping[str, Any]) -> int:
-    if fields.get("action") == "cancel":
-        return 0
-    return 10 if fields.get("button") == REROLL else 5
 
 
 def _refuse(message: str, pointer: str, value: object, expected: object, hint: str) -> HttpError:
@@ -141,4 +135,4 @@ def _press(fields: Fields, context: FollowUp) -> Fields:
     return {**made, "media": "grid", "width": width, "height": height, "buttons": GRID_BUTTONS}
 
 
-BUTTON = JobKind("button", _fields, _cost, progress_step=15, follow_up=_press)
+BUTTON = JobKind("button", _fields, priced("button"), progress_step=15, follow_up=_press)

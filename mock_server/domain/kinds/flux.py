@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.contract.spec import job_timeout
-from mock_server.domain.kinds.base import Fields, JobKind, common
+from mock_server.domain.kinds.base import Fields, JobKind, common, priced
 
 
 def _imagine(body: Mapping[str, Any]) -> Fields:
@@ -30,6 +30,6 @@ def _upscale(body: Mapping[str, Any]) -> Fields:
 
 
 KINDS = (
-    JobKind("imagine", _imagine, lambda f: 6 * int(f.get("n", 1))),
-    JobKind("upscale", _upscale, lambda f: 2),
+    JobKind("imagine", _imagine, priced("imagine")),
+    JobKind("upscale", _upscale, priced("upscale")),
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from mock_server.contract.problems import HttpError
 from mock_server.domain import prompts
-from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common
+from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common, priced
 from mock_server.domain.kinds.buttons import GRID_BUTTONS
 
 STEP = 15  # Midjourney shows progress in jumps (0, 15, 30, ...), not percent by percent
@@ -59,12 +59,12 @@ KINDS = (
     JobKind(
         "mj-imagine",
         _imagine,
-        lambda f: 5 if f.get("mode") == "relax" else 10,
+        priced("mj-imagine"),
         progress_step=STEP,
         pace=lambda f: 2.0 if f.get("mode") == "relax" else 1.0,
     ),
-    JobKind("describe", _describe, lambda f: 5, progress_step=STEP),
-    JobKind("blend", _blend, lambda f: 10, progress_step=STEP),
-    JobKind("faceswap", _faceswap, lambda f: 5, progress_step=STEP),
-    JobKind("command", _command, lambda f: 0, follow_up=_diy_only),
+    JobKind("describe", _describe, priced("describe"), progress_step=STEP),
+    JobKind("blend", _blend, priced("blend"), progress_step=STEP),
+    JobKind("faceswap", _faceswap, priced("faceswap"), progress_step=STEP),
+    JobKind("command", _command, priced("command"), follow_up=_diy_only),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mock_server.domain.kinds.base import Fields, JobKind, common
+from mock_server.domain.kinds.base import Fields, JobKind, common, priced
 
 
 def _text_of(body: Mapping[str, Any]) -> str | None:
@@ -45,8 +45,8 @@ def _zimage(body: Mapping[str, Any]) -> Fields:
 
 
 KINDS = (
-    JobKind("remove-bg", _remove_bg, lambda f: 5),
-    JobKind("universal", _universal, lambda f: 6),
-    JobKind("gemini", _gemini, lambda f: 6),
-    JobKind("zimage", _zimage, lambda f: 6),
+    JobKind("remove-bg", _remove_bg, priced("remove-bg")),
+    JobKind("universal", _universal, priced("universal")),
+    JobKind("gemini", _gemini, priced("gemini")),
+    JobKind("zimage", _zimage, priced("zimage")),
 )

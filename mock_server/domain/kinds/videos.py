@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mock_server.contract.problems import HttpError, Violation
-from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common
+from mock_server.domain.kinds.base import Fields, FollowUp, JobKind, common, priced
 from mock_server.domain.lifecycle import JobStatus
 
 RESULTS = 4  # results per video job (the count is undocumented; Midjourney makes four)
@@ -57,6 +57,6 @@ def _from_video(fields: Fields, context: FollowUp) -> Fields:
 
 
 KINDS = (
-    JobKind("video", _generate, lambda f: 10),
-    JobKind("video-extend", _extend, lambda f: 10, follow_up=_from_video),
+    JobKind("video", _generate, priced("video")),
+    JobKind("video-extend", _extend, priced("video-extend"), follow_up=_from_video),
 )

@@ -119,6 +119,9 @@ async def health(request: Request) -> Response:
             **(await control.services.store.counts()),
             "store": control.services.store.name,
             "worker": {"pid": os.getpid()},
+            # Contract tools read this to hold the server to its per-key queue (the real API's limit is not
+            # published); `setting` names what changes it.
+            "queue": {"concurrency": settings.concurrency, "setting": "--concurrency N (env FLUX_MOCK_CONCURRENCY)"},
             # Contract tools read this: in any-key mode a wrong key is accepted on purpose, so a check that
             # expects 401 for it is meaningless; `setting` names what turns real key checks on.
             "auth": {

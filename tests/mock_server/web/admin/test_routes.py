@@ -82,6 +82,14 @@ async def test_health(api: httpx.AsyncClient) -> None:
     body = conforms(await api.get("/__mock/health"), "health")
     assert (body["status"], body["seed"], body["jobs"]) == ("ok", 1, 0)
     assert body["auth"] == {"anyKey": False, "keys": 1, "setting": "--api-key KEY (env FLUX_MOCK_API_KEYS)"}
+    assert body["queue"] == {"concurrency": 4, "setting": "--concurrency N (env FLUX_MOCK_CONCURRENCY)"}
+
+
+async def test_health_says_how_many_jobs_a_key_runs_at_once(clock: VirtualClock) -> None:
+    app = create_app(Settings(seed=1, concurrency=1), clock=clock)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        body = conforms(await client.get("/__mock/health"), "health")
+    assert body["queue"]["concurrency"] == 1
 
 
 async def test_health_says_when_any_key_is_accepted(clock: VirtualClock) -> None:

@@ -35,7 +35,7 @@ class HandledErrors(ExceptionMiddleware):
                 raise
             request = Request(scope, receive, send)
             if is_async_callable(handler):
-                response = await handler(request, exc)
+                response = await handler(request, exc)  # type: ignore[arg-type]
             else:
                 response = await run_in_threadpool(handler, request, exc)
             if response is not None:

@@ -93,12 +93,15 @@ class IdGenerator:
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self.key = id_key(seed)
+        self._hashed_key = hashlib.sha1(self.key.encode(), usedforsecurity=False)  # copied per id: key hashed once
         self.count = 0  # ids handed out so far
 
     def nth(self, n: int) -> str:
         """The id of arrival number `n` (1-based): SHA-1 of (key, n) as a UUID4 (the Redis store's script does
         the same with ``redis.sha1hex``, so it can create a job in one step)."""
-        h = hashlib.sha1(f"{self.key}{n}".encode(), usedforsecurity=False).hexdigest()
+        hasher = self._hashed_key.copy()
+        hasher.update(b"%d" % n)
+        h = hasher.hexdigest()
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
     def __call__(self) -> str:
@@ -175,15 +178,15 @@ class JobStore:
             heapq.heappush(slots, job_plan.ends_at)
         seq = self.ids.count + 1
         job = Job(self.ids(), kind, account, job_plan, seq, timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
-        self.adopt(job)
+        self.adopt(job, now)
         self._notify(job)
         return job
 
-    def adopt(self, job: Job) -> None:
+    def adopt(self, job: Job, now: float | None = None) -> None:
         """Keep a job made elsewhere (a shared store's, read through this cache), evicting as `submit` does."""
         self._jobs[job.message_id] = job
         self._order.append(job)
-        self._evict(self.clock.now())
+        self._evict(self.clock.now() if now is None else now)
 
     def _evict(self, now: float) -> None:
         jobs, order = self._jobs, self._order

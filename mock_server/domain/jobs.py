@@ -136,9 +136,20 @@ class _Account:
     slots: list[float] = field(default_factory=list)  # min-heap of the times each busy slot frees up
 
 
+# A store over its cap forgets this share of the cap at once (1 %, at least one job): the store never holds more
+# than `max_jobs`, and at the cap it evicts once per `batch` creates instead of on every create.
+EVICTION_BATCH = 0.01
+
+
+def eviction_batch(max_jobs: int) -> int:
+    """How many jobs below its cap a full store drops to: ``max_jobs // 100`` (0 under 100 jobs)."""
+    return int(max_jobs * EVICTION_BATCH)
+
+
 class JobStore:
     """All jobs of one mock server, in memory, bounded: each is forgotten `ttl` seconds (mock time) after its
-    creation, and past `max_jobs` the oldest goes first.
+    creation, and past `max_jobs` the oldest go first: down to `max_jobs - eviction_batch(max_jobs)`, so it
+    holds between that and `max_jobs` once full.
 
     With a shared store it is this worker's cache: jobs made elsewhere are `adopt`ed when first read.
     """
@@ -150,6 +161,7 @@ class JobStore:
         self.concurrency = concurrency
         self.ttl = ttl
         self.max_jobs = max_jobs
+        self._low_water = max_jobs - eviction_batch(max_jobs)
         self._seed = seed
         self.ids = IdGenerator(seed)
         self._jobs: dict[str, Job] = {}
@@ -190,12 +202,13 @@ class JobStore:
 
     def _evict(self, now: float) -> None:
         jobs, order = self._jobs, self._order
+        keep = self._low_water if len(jobs) > self.max_jobs else self.max_jobs
         while order:
             oldest = order[0]
             if jobs.get(oldest.message_id) is not oldest:  # discarded, or kept again since: a stale entry
                 order.popleft()
                 continue
-            if len(jobs) <= self.max_jobs and oldest.plan.created_at + self.ttl > now:
+            if len(jobs) <= keep and oldest.plan.created_at + self.ttl > now:
                 return
             order.popleft()
             del jobs[oldest.message_id]

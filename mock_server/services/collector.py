@@ -4,8 +4,8 @@ A mock holding 100k jobs has a few hundred thousand tracked objects that never f
 full collection walks them all (100-260 ms measured), which shows up as p99 latency under load.
 `gc.freeze()` moves everything alive into a generation the collector never scans (a list splice, O(1));
 freezing again every `every` new jobs keeps the scanned set small. A store at its `--max-jobs` cap
-keeps creating jobs, so the unfrozen ones must stay few there too: 1,000 jobs at most. Used only by a served app (its lifespan), never
-in-process tests, because it changes the whole interpreter.
+keeps creating jobs, so the unfrozen ones must stay few there too: 1,000 jobs at most. Used only by
+a served app (its lifespan), never in-process tests, because it changes the whole interpreter.
 """
 
 from __future__ import annotations

@@ -86,6 +86,7 @@ class CreateJob:
         self.validator = svc.validator(operation_id)
         self.kind = job_kind(svc.spec.operation(operation_id).job_kind, f"{svc.spec.source}: {operation_id}")
         self.properties = frozenset(self.validator.schema.get("properties", {}))
+        self._timings: dict[float, Timing] = {}  # the plain Timing of each duration: Timing is frozen, so shared
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         svc = self.svc
@@ -113,13 +114,17 @@ class CreateJob:
         fault = svc.webhooks.check_request(fields["webhook_url"], None if asked is None else asked.decode("latin-1"))
         # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
         # --pace-from: a recorded job of this kind lends its queue and run time; otherwise --job-seconds.
-        base = svc.pacing.timing(self.kind.name, Timing(duration=svc.settings.job_seconds * self.kind.pace(fields)))
+        duration = svc.settings.job_seconds * self.kind.pace(fields)
+        plain = self._timings.get(duration)
+        if plain is None:
+            plain = self._timings.setdefault(duration, Timing(duration=duration))
+        base = svc.pacing.timing(self.kind.name, plain)
         fields, timing = admit(svc.scenarios, scope, fields, base)
         await svc.store.charge(state["account"], self.kind.cost(fields))
         if fault is not None:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
-        stored = {k: v for k, v in fields.items() if k in JOB_FIELDS}
+        stored = fields if fields.keys() <= JOB_FIELDS else {k: v for k, v in fields.items() if k in JOB_FIELDS}
         job = await svc.store.submit(
             account=state["account"], timing=timing, progress_step=self.kind.progress_step, **stored
         )

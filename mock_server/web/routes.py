@@ -96,7 +96,15 @@ class IndexedRouter(Router):
                 self._prefixed.append((index, path.split("{", 1)[0], route))
             else:
                 self._exact.setdefault(path, []).append((index, route))
-        self._indexed = len(self._exact) + len(self._prefixed) == len(self.routes)
+        self._indexed = sum(map(len, self._exact.values())) + len(self._prefixed) == len(self.routes)
+        # A literal path only one route can take: matched by the method alone, no regex (the create endpoints).
+        self._sole: dict[str, Route] = {
+            path: found[0][1]
+            for path, found in self._exact.items()
+            if len(found) == 1
+            and isinstance(found[0][1], Route)
+            and not any(path.startswith(prefix) for _, prefix, _ in self._prefixed)
+        }
 
     def candidates(self, path: str) -> list[BaseRoute]:
         """The routes that may match `path`, in the router's order."""
@@ -106,17 +114,30 @@ class IndexedRouter(Router):
             found = sorted(exact + found, key=lambda pair: pair[0]) if found else exact
         return [route for _, route in found]
 
+    def find(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """The route a full match picks and what it adds to the scope; None leaves it to Starlette's walk."""
+        if scope["type"] != "http" or not self._indexed or scope.get("root_path"):
+            return None
+        sole = self._sole.get(scope["path"])
+        if sole is not None and (sole.methods is None or scope["method"] in sole.methods):
+            # What Route.matches gives for a full match of a literal path.
+            return sole, {"endpoint": sole.endpoint, "path_params": dict(scope.get("path_params", {}))}
+        for route in self.candidates(scope["path"]):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return route, child_scope
+            if match is Match.PARTIAL:
+                return None  # a 405, or a later full match: Starlette's walk decides
+        return None
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route an HTTP request through its candidates; everything else as Starlette does."""
-        if scope["type"] == "http" and self._indexed and not scope.get("root_path"):
-            for route in self.candidates(scope["path"]):
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.setdefault("router", self)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    await route.handle(scope, receive, send)
-                    return
-                if match is Match.PARTIAL:
-                    break  # a 405: Starlette's walk answers it
-        await super().app(scope, receive, send)
+        found = self.find(scope)
+        if found is None:
+            await super().app(scope, receive, send)
+            return
+        route, child_scope = found
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)

@@ -140,19 +140,19 @@ def render(measures: list[Measure], scenarios: dict[str, str], servers: list[str
                 f"{c.p99_ms:>7.2f} {c.p99_worst_ms:>7.2f}"
             )
             first = False
-    lines += ["", f"  {'target':<46} {'measured':>9}  result", "  " + "-" * 64]
+    lines += ["", f"  {'target':<52} {'measured':>9}  result", "  " + "-" * 70]
     for target in TARGETS:
         found, ok = target.judge(measures)
         sign = "≤" if target.at_most else "≥"
         shown = "-" if found is None else f"{found:.2f}x"
         verdict = "not measured" if ok is None else ("PASS" if ok else "MISS")
-        lines.append(f"  {target.label + f' {sign} {target.limit:g}x':<46} {shown:>9}  {verdict}")
+        lines.append(f"  {target.label + f' {sign} {target.limit:g}x':<52} {shown:>9}  {verdict}")
     cap = [m for m in measures if m.scenario == "get" and m.server == "memory-cap"]
     if cap:
         c = cell(cap)
         verdict = "PASS" if c.p99_ms < MAX_P99_MS else "MISS"
         label = f"p99 GET done, memory at the cap < {MAX_P99_MS:g} ms"
-        lines.append(f"  {label:<46} {c.p99_ms:>6.2f} ms  {verdict} (worst round {c.p99_worst_ms:.2f} ms)")
+        lines.append(f"  {label:<52} {c.p99_ms:>6.2f} ms  {verdict} (worst round {c.p99_worst_ms:.2f} ms)")
     redis = [m for m in measures if m.redis_us > 0]
     if redis:
         lines.append("")

@@ -6,7 +6,7 @@ the Redis servers, read from /proc/<pid>/stat before and after) / requests, over
 less sensitive to a shared machine than req/s. Every server is started afresh in every round; the servers'
 order alternates between rounds (ABBA); servers and redis-server are pinned to one CPU and wrk to another.
 
-    .venv/bin/python bench/cpu.py                    # 3 rounds x 5 s x 3 scenarios x 5 servers, ~6 min
+    .venv/bin/python bench/cpu.py                    # 3 rounds x 5 s x 3 scenarios x 5 servers, ~8 min
     .venv/bin/python bench/cpu.py --quick            # smoke run: 1 round x 1 s, a 20,000-job cap, ~1 min
     .venv/bin/python bench/cpu.py --servers bare,memory,memory-cap --json bench/results/cpu.json
 

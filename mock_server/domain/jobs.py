@@ -93,12 +93,15 @@ class IdGenerator:
     def __init__(self, seed: int) -> None:
         self._seed = seed
         self.key = id_key(seed)
+        self._hashed_key = hashlib.sha1(self.key.encode(), usedforsecurity=False)  # copied per id: key hashed once
         self.count = 0  # ids handed out so far
 
     def nth(self, n: int) -> str:
         """The id of arrival number `n` (1-based): SHA-1 of (key, n) as a UUID4 (the Redis store's script does
         the same with ``redis.sha1hex``, so it can create a job in one step)."""
-        h = hashlib.sha1(f"{self.key}{n}".encode(), usedforsecurity=False).hexdigest()
+        hasher = self._hashed_key.copy()
+        hasher.update(b"%d" % n)
+        h = hasher.hexdigest()
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
     def __call__(self) -> str:
@@ -133,9 +136,20 @@ class _Account:
     slots: list[float] = field(default_factory=list)  # min-heap of the times each busy slot frees up
 
 
+# A store over its cap forgets this share of the cap at once (1 %, at least one job): the store never holds more
+# than `max_jobs`, and at the cap it evicts once per `batch` creates instead of on every create.
+EVICTION_BATCH = 0.01
+
+
+def eviction_batch(max_jobs: int) -> int:
+    """How many jobs below its cap a full store drops to: ``max_jobs // 100`` (0 under 100 jobs)."""
+    return int(max_jobs * EVICTION_BATCH)
+
+
 class JobStore:
     """All jobs of one mock server, in memory, bounded: each is forgotten `ttl` seconds (mock time) after its
-    creation, and past `max_jobs` the oldest goes first.
+    creation, and past `max_jobs` the oldest go first: down to `max_jobs - eviction_batch(max_jobs)`, so it
+    holds between that and `max_jobs` once full.
 
     With a shared store it is this worker's cache: jobs made elsewhere are `adopt`ed when first read.
     """
@@ -147,6 +161,7 @@ class JobStore:
         self.concurrency = concurrency
         self.ttl = ttl
         self.max_jobs = max_jobs
+        self._low_water = max_jobs - eviction_batch(max_jobs)
         self._seed = seed
         self.ids = IdGenerator(seed)
         self._jobs: dict[str, Job] = {}
@@ -175,24 +190,25 @@ class JobStore:
             heapq.heappush(slots, job_plan.ends_at)
         seq = self.ids.count + 1
         job = Job(self.ids(), kind, account, job_plan, seq, timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
-        self.adopt(job)
+        self.adopt(job, now)
         self._notify(job)
         return job
 
-    def adopt(self, job: Job) -> None:
+    def adopt(self, job: Job, now: float | None = None) -> None:
         """Keep a job made elsewhere (a shared store's, read through this cache), evicting as `submit` does."""
         self._jobs[job.message_id] = job
         self._order.append(job)
-        self._evict(self.clock.now())
+        self._evict(self.clock.now() if now is None else now)
 
     def _evict(self, now: float) -> None:
         jobs, order = self._jobs, self._order
+        keep = self._low_water if len(jobs) > self.max_jobs else self.max_jobs
         while order:
             oldest = order[0]
             if jobs.get(oldest.message_id) is not oldest:  # discarded, or kept again since: a stale entry
                 order.popleft()
                 continue
-            if len(jobs) <= self.max_jobs and oldest.plan.created_at + self.ttl > now:
+            if len(jobs) <= keep and oldest.plan.created_at + self.ttl > now:
                 return
             order.popleft()
             del jobs[oldest.message_id]

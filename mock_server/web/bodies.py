@@ -14,9 +14,10 @@ BODY_EXCERPT = 4096  # as much of a body as the journal keeps
 class Replay:
     """A receive callable that first hands back the messages already read, then defers to `original`."""
 
-    def __init__(self, messages: list[Message], original: Receive) -> None:
+    def __init__(self, messages: list[Message], original: Receive, whole: bytes | None = None) -> None:
         self._pending = list(messages)
         self.original = original
+        self.whole = whole  # the complete body these messages hold, when known and not yet handed out
 
     async def __call__(self) -> Message:
         if self._pending:
@@ -31,10 +32,12 @@ async def read_body(receive: Receive, limit: int) -> tuple[Receive, bytes | None
 
     Reading stops as soon as `limit` is passed, so an oversized upload is not buffered.
     """
+    if isinstance(receive, Replay) and receive.whole is not None and len(receive._pending) == 1:
+        return receive, (receive.whole if len(receive.whole) <= limit else None)  # read before, untouched since
     first = await receive()
     if first["type"] == "http.request" and not first.get("more_body", False):
         body: bytes = first.get("body", b"")  # the usual case: the whole body in one message
-        return Replay([first], receive), (body if len(body) <= limit else None)
+        return Replay([first], receive, body), (body if len(body) <= limit else None)
     messages: list[Message] = [first]
     if first["type"] != "http.request":
         return Replay(messages, receive), b""

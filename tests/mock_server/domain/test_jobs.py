@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import JobNotFound, JobStatus, VirtualClock
-from mock_server.domain.jobs import IdGenerator, JobStore, Timing, next_slot
+from mock_server.domain.jobs import IdGenerator, JobStore, Timing, eviction_batch, next_slot
 
 
 def test_ids_are_uuid4_and_reproducible() -> None:
@@ -82,6 +82,26 @@ def test_max_jobs_forgets_the_oldest_first() -> None:
     store = JobStore(VirtualClock(0.0), max_jobs=3)
     jobs = [store.submit(kind="imagine", account="k", timeout=900, timing=Timing(duration=3)) for _ in range(5)]
     assert [j.message_id for j in store] == [j.message_id for j in jobs[2:]]
+
+
+def test_a_full_store_evicts_in_batches_oldest_first_and_never_holds_more_than_its_cap() -> None:
+    clock = VirtualClock(0.0)
+    store = JobStore(clock, max_jobs=500)
+    batch = eviction_batch(500)
+    assert batch == 5
+    sizes, jobs = [], []
+    for _ in range(1_000):
+        jobs.append(store.submit(kind="imagine", account="k", timeout=900, timing=Timing(duration=3)))
+        sizes.append(len(store))
+        clock.advance(0.001)
+    assert max(sizes) == 500  # the cap is hard
+    assert min(sizes[500:]) == 500 - batch  # once full, it holds between cap - batch and cap
+    # Eviction happens once per batch + 1 creates, not on every create.
+    drops = [i for i in range(1, len(sizes)) if sizes[i] < sizes[i - 1]]
+    assert drops == list(range(500, 1_000, batch + 1))
+    kept = [j.message_id for j in store]
+    assert kept == [j.message_id for j in jobs[-len(store) :]]  # the newest are kept, in arrival order
+    assert store.evicted == 1_000 - len(store)
 
 
 def test_pages_follow_arrival_numbers_and_skip_forgotten_jobs() -> None:

@@ -179,7 +179,12 @@ def run(cmds: Sequence[Command], base: str, workdir: Path) -> list[str]:
         capture_output=True,
         text=True,
         timeout=900,
-        env={**os.environ, "LC_ALL": "C.UTF-8"},
+        # `python` and `flux-mock` in a session are this interpreter's, as in an activated virtual environment
+        env={
+            **os.environ,
+            "LC_ALL": "C.UTF-8",
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        },
         check=False,
     )
     if done.returncode != 0:

@@ -107,7 +107,9 @@ class Settings:
     max_jobs: int = field(
         default=100_000,
         metadata=option(
-            "Jobs kept at most; past this the oldest is forgotten (a hard cap beside --job-ttl).", metavar="N"
+            "Jobs kept at most (a hard cap beside --job-ttl); past it the oldest are forgotten, 1% of the cap at once "
+            "in memory, so a full store does not pay on every create.",
+            metavar="N",
         ),
     )
 

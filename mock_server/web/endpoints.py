@@ -125,9 +125,7 @@ class CreateJob:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
         stored = fields if fields.keys() <= JOB_FIELDS else {k: v for k, v in fields.items() if k in JOB_FIELDS}
-        job = await svc.store.submit(
-            account=state["account"], timing=timing, progress_step=self.kind.progress_step, **stored
-        )
+        job = await svc.store.submit(state["account"], timing, stored, self.kind.progress_step)
         state["job"] = {k: v for k, v in fields.items() if k != "prompt"}
         state["message_id"] = job.message_id
         created: CreateBody = {

@@ -87,8 +87,14 @@ def _materialise(item: RequestRecorded | _Raw, show_keys: bool = False) -> Reque
         violations=tuple(state.get("violations", ())),
         body=state.get("body_text"),
         tags=tuple(state.get("tags", ())),
-        job=state.get("job"),
+        job=_without_prompt(state.get("job")),
     )
+
+
+def _without_prompt(job: dict[str, Any] | None) -> dict[str, Any] | None:
+    # A create notes its whole fields (copying them per request is wasted when nobody reads the journal);
+    # the entry leaves the prompt out: it is in `body`.
+    return job if job is None or "prompt" not in job else {k: v for k, v in job.items() if k != "prompt"}
 
 
 class Journal(BoundedLog[RequestRecorded]):

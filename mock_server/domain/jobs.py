@@ -83,6 +83,10 @@ class Timing:
 JobListener = Callable[[Job], None]
 
 
+# The UUID variant digit for each hex digit the hash has there (8, 9, a or b): a lookup, not int(.., 16) per id.
+_VARIANT = {digit: "89ab"[int(digit, 16) % 4] for digit in "0123456789abcdef"}
+
+
 class IdGenerator:
     """UUID4 strings from a seed and an arrival number: the same seed gives the same ids, in arrival order.
 
@@ -102,7 +106,7 @@ class IdGenerator:
         hasher = self._hashed_key.copy()
         hasher.update(b"%d" % n)
         h = hasher.hexdigest()
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
     def __call__(self) -> str:
         self.count += 1

@@ -22,8 +22,8 @@ from typing import Any
 
 from mock_server import RequestRecorded, Settings, create_app
 from mock_server.domain.jobs import Timing
+from mock_server.domain.kinds import job_kind
 from mock_server.services.container import Services
-from mock_server.web.endpoints import _job_fields
 
 MB = 1024 * 1024
 ACCOUNT = "sk-bench"
@@ -57,10 +57,11 @@ def body(i: int) -> dict[str, Any]:
 
 def fill_store(svc: Services, jobs: int) -> None:
     validator = svc.validator("fluxImagine")
+    kind = job_kind(svc.spec.operation("fluxImagine").job_kind, "bench")
     timing = Timing(duration=svc.settings.job_seconds)
     for i in range(jobs):
-        fields = _job_fields("fluxImagine", validator.normalise(body(i)))
-        svc.store.submit(account=ACCOUNT, timing=timing, **fields)
+        fields = kind.fields(validator.normalise(body(i)))
+        svc.jobs.create(ACCOUNT, timing, fields)
 
 
 def fill_journal(svc: Services, entries: int) -> None:
@@ -96,7 +97,7 @@ def measure(jobs: int) -> dict[str, Any]:
     journal_size = svc.settings.journal_size
     fill_journal(svc, journal_size)
     after_journal = settled_rss()
-    assert len(svc.store) == jobs
+    assert len(svc.jobs) == jobs
     assert len(svc.journal) == journal_size
     return {
         "jobs": jobs,

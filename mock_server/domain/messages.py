@@ -52,6 +52,15 @@ class CreateBody(TypedDict):
     createdAt: str
 
 
+def create_body(message_id: str, created_at: str) -> bytes:
+    """A create's answer, ``{"success":true,"messageId":...,"createdAt":...}`` (a `CreateBody`), as JSON bytes.
+
+    Written by hand on the hottest path: an id is hex digits and dashes and a timestamp ASCII digits and
+    punctuation, so neither needs escaping; building the dict and encoding it cost ~3 µs per create.
+    """
+    return b'{"success":true,"messageId":"%s","createdAt":"%s"}' % (message_id.encode(), created_at.encode())
+
+
 @functools.lru_cache(maxsize=1024)
 def _whole_second(whole: int) -> str:
     # Responses within one second share this prefix; caching it saves ~3 µs per timestamp on the hot path.

@@ -24,11 +24,14 @@ import statistics
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mock_server.domain.jobs import Timing
 from mock_server.domain.operations import Operations
-from mock_server.domain.records.har import HarEntry, HarError, read_recording
-from mock_server.domain.records.history import RecordedJob, recorded_jobs
+
+if TYPE_CHECKING:  # the HAR reader is imported only when a recording is read (--pace-from, drift): not at start
+    from mock_server.domain.records.har import HarEntry
+    from mock_server.domain.records.history import RecordedJob
 
 _SLACK_S = 1.0  # how far updatedAt - createdAt may lie outside the polls around the end before it is not believed
 
@@ -161,6 +164,8 @@ class Pacing:
         cls, entries: Sequence[HarEntry], operations: Operations, *, seed: int = 0, sources: Sequence[str] = ()
     ) -> Pacing:
         """The pacing `entries` (one recording, or several joined) show for each kind of job they created."""
+        from mock_server.domain.records.history import recorded_jobs
+
         found: dict[str, list[JobPace]] = {}
         for job in recorded_jobs(entries, operations).values():
             if job.kind is not None:
@@ -207,6 +212,8 @@ def load_pacing(paths: Sequence[str], operations: Operations, *, seed: int = 0) 
 
     Raises HarError naming a file that cannot be read or that holds no job followed to DONE or FAIL.
     """
+    from mock_server.domain.records.har import HarError, read_recording
+
     entries: list[HarEntry] = []
     notes: list[str] = []
     for path in paths:

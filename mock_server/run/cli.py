@@ -117,10 +117,13 @@ def serve(**values: Any) -> None:
 
 def _check_recordings(settings: Settings) -> None:
     """A --replay or --pace-from file that cannot be read: a usage error naming the flag (exit 2), like a bad value."""
+    given = [("--replay", settings.replay)] if settings.replay else []
+    checked = [*given, *(("--pace-from", p) for p in settings.pace_from)]
+    if not checked:
+        return  # the HAR reader is not imported at all (start-up)
     from mock_server.domain.records.har import HarError, read_recording
 
-    given = [("--replay", settings.replay)] if settings.replay else []
-    for flag, path in [*given, *(("--pace-from", p) for p in settings.pace_from)]:
+    for flag, path in checked:
         try:
             read_recording(path)
         except HarError as exc:

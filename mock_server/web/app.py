@@ -25,7 +25,6 @@ from mock_server.config.settings import Settings
 from mock_server.contract.problems import HttpError, error_body
 from mock_server.contract.spec import Spec, load_spec
 from mock_server.domain.clock import Clock, SystemClock
-from mock_server.domain.records.har import load_har
 from mock_server.services import collector
 from mock_server.services.container import Services
 from mock_server.services.control import MockControl
@@ -36,7 +35,6 @@ from mock_server.web.middleware.exceptions import HandledErrors
 from mock_server.web.middleware.faults import FaultMiddleware
 from mock_server.web.middleware.journal import JournalMiddleware
 from mock_server.web.middleware.ratelimit import RateLimitMiddleware
-from mock_server.web.middleware.replay import ReplayMiddleware
 from mock_server.web.middleware.selection import SelectionMiddleware
 from mock_server.web.routes import IndexedRouter, api_routes, image_routes
 
@@ -102,6 +100,23 @@ def scenario_middleware(svc: Services, accepts: KeyPolicy, *, between: tuple[Mid
     ]
 
 
+def _replay(settings: Settings) -> list[Middleware]:
+    # --replay only: the HAR reader and the replay middleware are imported when a recording is to be served.
+    from mock_server.domain.records.har import load_har
+    from mock_server.web.middleware.replay import ReplayMiddleware
+
+    assert settings.replay is not None
+    return [
+        Middleware(
+            ReplayMiddleware,
+            entries=load_har(settings.replay),
+            source=settings.replay,
+            miss=settings.replay_miss,
+            max_body=settings.max_body_bytes,
+        )
+    ]
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None, spec: Spec | None = None) -> Starlette:
     """Build a flux-mock ASGI app.
 
@@ -121,19 +136,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     documented = sorted({(op.method, op.path) for op in spec.operations.values()})
     ops = svc.operations
     accepts = key_policy(settings.api_keys)
-    replay = (
-        [
-            Middleware(
-                ReplayMiddleware,
-                entries=load_har(settings.replay),
-                source=settings.replay,
-                miss=settings.replay_miss,
-                max_body=settings.max_body_bytes,
-            )
-        ]
-        if settings.replay
-        else []
-    )
+    replay = _replay(settings) if settings.replay else []
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)

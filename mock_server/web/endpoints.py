@@ -17,11 +17,11 @@ from mock_server.domain.jobs import Job, Timing
 from mock_server.domain.kinds import FollowUp, job_kind
 from mock_server.domain.kinds.buttons import CANCELLED
 from mock_server.domain.lifecycle import JobStatus
-from mock_server.domain.messages import CreateBody, format_timestamp, render_message
+from mock_server.domain.messages import create_body, format_timestamp, render_message
 from mock_server.domain.validation import nesting_depth
 from mock_server.domain.webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 from mock_server.services.container import Services
-from mock_server.web.answers import send_body, send_json
+from mock_server.web.answers import send_body
 from mock_server.web.bodies import BODY_EXCERPT, read_body
 from mock_server.web.middleware.auth import CLOSE
 from mock_server.web.middleware.selection import admit
@@ -125,17 +125,11 @@ class CreateJob:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]
         stored = fields if fields.keys() <= JOB_FIELDS else {k: v for k, v in fields.items() if k in JOB_FIELDS}
-        job = await svc.store.submit(
-            account=state["account"], timing=timing, progress_step=self.kind.progress_step, **stored
-        )
-        state["job"] = {k: v for k, v in fields.items() if k != "prompt"}
+        job = await svc.store.submit(state["account"], timing, stored, self.kind.progress_step)
+        state["job"] = fields  # the journal leaves the prompt out when it builds its entry (it is in the body)
         state["message_id"] = job.message_id
-        created: CreateBody = {
-            "success": True,
-            "messageId": job.message_id,
-            "createdAt": format_timestamp(job.plan.created_at, svc.settings.timestamp_format),
-        }
-        await send_json(send, 200, created)
+        created_at = format_timestamp(job.plan.created_at, svc.settings.timestamp_format)
+        await send_body(send, 200, create_body(job.message_id, created_at))
 
     async def _cancel(self, send: Send, state: dict[str, Any], target: str) -> None:
         # Cancel Job makes no job: the target ends as FAIL now (its webhook says so) and the answer names it.
@@ -145,12 +139,8 @@ class CreateJob:
         await svc.store.job_changed(svc.jobs.force(target, JobStatus.FAIL, progress, CANCELLED))
         state["message_id"] = target
         state["job"] = {"kind": "button", "button": "Cancel Job", "target": target}
-        created: CreateBody = {
-            "success": True,
-            "messageId": target,
-            "createdAt": format_timestamp(svc.clock.now(), svc.settings.timestamp_format),
-        }
-        await send_json(send, 200, created)
+        created_at = format_timestamp(svc.clock.now(), svc.settings.timestamp_format)
+        await send_body(send, 200, create_body(target, created_at))
 
 
 def _own(svc: Services, message_id: str, account: str) -> Job | None:
@@ -168,7 +158,12 @@ def camel_keys(body: Any, properties: frozenset[str]) -> Any:
     The official Python SDK sends a plain dict's keys unchanged; whether the real API accepts them is unknown,
     so the mock does (x-inferred). A key is renamed only when its camelCase form is a property and not sent too.
     """
-    if not isinstance(body, dict) or not any("_" in key and key not in properties for key in body):
+    if not isinstance(body, dict):
+        return body
+    for key in body:  # a loop, not any(generator): this runs on every create
+        if "_" in key and key not in properties:
+            break
+    else:
         return body  # the usual case (Flux's own keys such as output_format are properties): nothing to rename
     renamed: dict[str, Any] = {}
     for key, value in body.items():

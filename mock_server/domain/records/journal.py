@@ -6,9 +6,13 @@ contract kit reads them to judge a client (poll rate, schema breaks, Retry-After
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from mock_server.contract.problems import Violation
 from mock_server.domain.records.log import BoundedLog
@@ -37,22 +41,73 @@ class RequestRecorded:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
-            "seq": self.seq,
-            "at": self.at,
-            "method": self.method,
-            "path": self.path,
-            "query": self.query,
-            "status": self.status,
-            "durationMs": round(self.duration_ms, 3),
-            "account": self.account,
-            "operationId": self.operation_id,
-            "messageId": self.message_id,
-            "violations": [v.as_dict() for v in self.violations],
-            "body": self.body,
-            "tags": list(self.tags),
-            "job": None if self.job is None else dict(self.job),
-        }
+        return dict(zip(ENTRY_KEYS, _json_values(self), strict=True))
+
+
+# The JSON form's keys, in order. A shared store mirrors an entry as the list of its values only (`wire`):
+# half the bytes, and no per-request dict or frozen record (~3 µs of every request on Redis).
+ENTRY_KEYS = (
+    "seq",
+    "at",
+    "method",
+    "path",
+    "query",
+    "status",
+    "durationMs",
+    "account",
+    "operationId",
+    "messageId",
+    "violations",
+    "body",
+    "tags",
+    "job",
+)
+
+
+# A record's field values, in order: the same tuple `_values` makes from a raw item.
+_record_values = operator.attrgetter(*(f.name for f in dataclasses.fields(RequestRecorded)))
+
+
+def _json_values(e: RequestRecorded | tuple[Any, ...]) -> list[Any]:
+    # A record, or the tuple of its field values in the same order (`_values`).
+    values = _record_values(e) if isinstance(e, RequestRecorded) else e
+    (
+        seq,
+        at,
+        method,
+        path,
+        query,
+        status,
+        duration_ms,
+        account,
+        operation_id,
+        message_id,
+        violations,
+        body,
+        tags,
+        job,
+    ) = values
+    return [
+        seq,
+        at,
+        method,
+        path,
+        query,
+        status,
+        round(duration_ms, 3),
+        account,
+        operation_id,
+        message_id,
+        [v.as_dict() for v in violations],
+        body,
+        list(tags),
+        None if job is None else dict(job),
+    ]
+
+
+def entry_from_wire(data: bytes | str) -> dict[str, Any]:
+    """An entry's JSON form (`RequestRecorded.as_dict`) from what `Journal.wire` wrote."""
+    return dict(zip(ENTRY_KEYS, orjson.loads(data), strict=True))
 
 
 def mask_key(key: str | None) -> str | None:
@@ -69,26 +124,38 @@ def mask_key(key: str | None) -> str | None:
 _Raw = tuple[int, float, str, str, bytes, int, float, dict[str, Any]]
 
 
+def _values(item: _Raw, show_keys: bool) -> tuple[Any, ...]:
+    # A raw item's record, as the tuple of its field values in `RequestRecorded`'s order.
+    seq, at, method, path, query, status, duration_ms, state = item
+    account = state.get("account")
+    return (
+        seq,
+        at,
+        method,
+        path,
+        query.decode("latin-1"),
+        0 if state.get("dropped") else status,  # 0: closed without a response (disconnect)
+        duration_ms,
+        account if show_keys else mask_key(account),
+        state.get("operation_id"),
+        state.get("message_id"),
+        tuple(state.get("violations", ())),
+        state.get("body_text"),
+        tuple(state.get("tags", ())),
+        _without_prompt(state.get("job")),
+    )
+
+
 def _materialise(item: RequestRecorded | _Raw, show_keys: bool = False) -> RequestRecorded:
     if isinstance(item, RequestRecorded):
         return item
-    seq, at, method, path, query, status, duration_ms, state = item
-    return RequestRecorded(
-        seq=seq,
-        at=at,
-        method=method,
-        path=path,
-        query=query.decode("latin-1"),
-        status=0 if state.get("dropped") else status,  # 0: closed without a response (disconnect)
-        duration_ms=duration_ms,
-        account=state.get("account") if show_keys else mask_key(state.get("account")),
-        operation_id=state.get("operation_id"),
-        message_id=state.get("message_id"),
-        violations=tuple(state.get("violations", ())),
-        body=state.get("body_text"),
-        tags=tuple(state.get("tags", ())),
-        job=state.get("job"),
-    )
+    return RequestRecorded(*_values(item, show_keys))
+
+
+def _without_prompt(job: dict[str, Any] | None) -> dict[str, Any] | None:
+    # A create notes its whole fields (copying them per request is wasted when nobody reads the journal);
+    # the entry leaves the prompt out: it is in `body`.
+    return job if job is None or "prompt" not in job else {k: v for k, v in job.items() if k != "prompt"}
 
 
 class Journal(BoundedLog[RequestRecorded]):
@@ -100,6 +167,13 @@ class Journal(BoundedLog[RequestRecorded]):
     def __init__(self, maxlen: int = 10_000, *, show_keys: bool = False) -> None:
         """Keep `maxlen` entries; API keys are masked (``sk-te…st``) unless `show_keys`."""
         super().__init__(maxlen, (lambda item: _materialise(item, True)) if show_keys else _materialise)
+        self.show_keys = show_keys
+
+    def wire(self, item: RequestRecorded | _Raw) -> tuple[float, bytes]:
+        """An appended item's instant and compact JSON (`entry_from_wire` reads it back), for a shared store."""
+        if isinstance(item, RequestRecorded):
+            return item.at, orjson.dumps(_json_values(item))
+        return item[1], orjson.dumps(_json_values(_values(item, self.show_keys)))
 
     def record(
         self,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mock_server.domain.credits import Credits
-from mock_server.domain.jobs import Job, JobKind, JobPage, JobStore, Timing
+from mock_server.domain.jobs import Job, JobPage, JobStore, Timing
 from mock_server.domain.ratelimit import RateLimiter
 from mock_server.domain.records.journal import Journal
 from mock_server.domain.scenarios.armed import Rule
@@ -36,13 +36,9 @@ class MemoryStore:
     async def aclose(self) -> None:
         """Nothing to disconnect."""
 
-    async def submit(
-        self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
-    ) -> Job:
+    async def submit(self, account: str, timing: Timing, fields: Mapping[str, Any], progress_step: int = 1) -> Job:
         """Create a job (see `JobStore.submit`)."""
-        return self.jobs.submit(
-            kind=kind, account=account, timeout=timeout, timing=timing, progress_step=progress_step, **fields
-        )
+        return self.jobs.create(account, timing, fields, progress_step)
 
     async def find(self, message_id: str) -> Job | None:
         """The job, or None."""

@@ -15,15 +15,15 @@ import logging
 import math
 import os
 import signal
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from mock_server.config.settings import Settings
 from mock_server.domain.clock import Clock
-from mock_server.domain.jobs import Job, JobKind, JobStore, Timing, plan_job
+from mock_server.domain.jobs import Job, JobStore, Timing, plan_job
 from mock_server.domain.lifecycle import run_length
 from mock_server.domain.stores import scripts
 from mock_server.domain.stores.records import draft
@@ -96,9 +96,7 @@ class FleetCreates:
         sweeper, self._sweeper = self._sweeper, None
         await stop_task(sweeper)
 
-    async def submit(
-        self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
-    ) -> Job:
+    async def submit(self, account: str, timing: Timing, fields: Mapping[str, Any], progress_step: int = 1) -> Job:
         """Create the job (with this turn's other creates, one script call), then write its planned webhooks.
 
         The create script marks a job with a webhook target "unplanned" in the same step that writes it; the
@@ -108,18 +106,19 @@ class FleetCreates:
         """
         now = self.clock.now()
         run = run_length(timing.duration, timing.fail_at, timing.stall_at)
+        timeout: int = fields["timeout"]
         deadline = now + timeout if timing.honour_timeout else math.inf
         record = draft(
             created_at=now,
             timing=timing,
             progress_step=progress_step,
-            fields={"kind": kind, "account": account, "timeout": timeout, **fields},
+            fields={"account": account, **fields},
         )
         hooked = bool(fields.get("webhook_url") or self.settings.webhook_url)
         create = _Create(account, now, timing.queued_extra, run, deadline, record, hooked)
         n, slot_free, message_id = await self.batches(create)
         job_plan = plan_job(now, slot_free, timeout, timing, progress_step)
-        job = Job(message_id, kind, account, job_plan, n, timeout=timeout, timing=timing, **fields)  # type: ignore[arg-type]
+        job = Job(message_id, account=account, plan=job_plan, seq=n, timing=timing, **fields)
         self.jobs.adopt(job)
         if hooked and CRASH_AFTER_CREATE:
             os.kill(os.getpid(), signal.SIGKILL)  # the crash window, for the fleet test: created, not planned

@@ -17,7 +17,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from mock_server.domain.records.journal import Journal
+from mock_server.domain.records.journal import Journal, entry_from_wire
 from mock_server.domain.stores import scripts
 from mock_server.domain.webhooks.journal import WebhookJournal
 from mock_server.services.outages import Outage
@@ -56,7 +56,7 @@ class FleetJournals:
     def start(self) -> None:
         """Mirror every entry journalled from now on."""
         self._wanted = asyncio.Event()
-        self.journal.sink = lambda item: self._mirror("requests", self.journal.materialise(item))
+        self.journal.sink = self._mirror_request
         self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
         self._writer = asyncio.get_running_loop().create_task(self._write(), name="flux-mock-journal")
 
@@ -72,6 +72,13 @@ class FleetJournals:
         self._queued[name].append((entry.at, orjson.dumps(entry.as_dict())))
         if self._wanted is not None:
             self._wanted.set()
+
+    def _mirror_request(self, item: Any) -> None:
+        # Every request pays this: its entry's compact form, straight from the raw item (`Journal.wire`).
+        self._queued["requests"].append(self.journal.wire(item))
+        wanted = self._wanted
+        if wanted is not None and not wanted.is_set():
+            wanted.set()
 
     async def _write(self) -> None:
         assert self._wanted is not None
@@ -104,7 +111,7 @@ class FleetJournals:
         entries = []
         for member in await self.client.zrange(self.key(name), 0 if last is None else -last, -1):
             seq, _, data = str(member).partition("|")
-            entry = orjson.loads(data)
+            entry = entry_from_wire(data) if name == "requests" else orjson.loads(data)
             entry["seq"] = int(seq)
             entries.append(entry)
         return entries

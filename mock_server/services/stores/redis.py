@@ -22,7 +22,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -33,7 +33,7 @@ from mock_server.contract.errors import MockServerError
 from mock_server.contract.problems import HttpError
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import INSUFFICIENT, Credits
-from mock_server.domain.jobs import Job, JobKind, JobPage, JobStore, Timing
+from mock_server.domain.jobs import Job, JobPage, JobStore, Timing
 from mock_server.domain.ratelimit import RateLimiter, retry_after
 from mock_server.domain.records.journal import Journal
 from mock_server.domain.scenarios.armed import Rule
@@ -164,13 +164,9 @@ class RedisStore:
 
     # --- jobs ------------------------------------------------------------------------------------------------
 
-    async def submit(
-        self, *, kind: JobKind, account: str, timeout: int, timing: Timing, progress_step: int = 1, **fields: object
-    ) -> Job:
+    async def submit(self, account: str, timing: Timing, fields: Mapping[str, Any], progress_step: int = 1) -> Job:
         """Create the job in Redis with this turn's other creates, then its webhook plan (`creates.FleetCreates`)."""
-        return await self.creates.submit(
-            kind=kind, account=account, timeout=timeout, timing=timing, progress_step=progress_step, **fields
-        )
+        return await self.creates.submit(account, timing, fields, progress_step)
 
     async def _write(self, write: Callable[[Any], None]) -> None:
         """One transaction: `write`'s commands and the outbox writes planning queued."""

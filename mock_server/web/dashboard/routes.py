@@ -1,8 +1,8 @@
-"""The dashboard's routes, relative to ``/__mock`` (mounted by `admin.admin_mount`, behind `AdminGuard`).
+"""The dashboard's endpoints, relative to ``/__mock`` (routed by `mount`, behind `AdminGuard`).
 
 ``GET /ui``, ``/ui/{view}`` and ``/ui/jobs/{messageId}`` are the pages, each carrying its current rows
 (`first_paint`); ``/ui/assets/{name}`` the script and stylesheet; ``/ui/events`` the live feed (Server-Sent
-Events), which only updates the rows. The pages and assets are the "shell" (`is_shell`): with
+Events), which only updates the rows. The pages and assets are the "shell" (`mount.is_shell`): with
 ``--admin-token`` the guard serves them without the token, but then with no rows (the page asks for the token);
 the feed, like every admin route, needs it. Every control on the page calls the documented
 admin API (``admin_openapi.yaml``), nothing private.
@@ -14,7 +14,6 @@ from importlib import resources
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response, StreamingResponse
-from starlette.routing import BaseRoute, Route
 
 from mock_server.contract.problems import HttpError
 from mock_server.contract.spec import ADMIN_PREFIX
@@ -132,19 +131,3 @@ async def events(request: Request) -> Response:
     feed = Feed(control, _filter(request), job)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(feed.events(), media_type="text/event-stream", headers=headers)
-
-
-def is_shell(path: str) -> bool:
-    """Whether `path` (relative to ``/__mock``) is a dashboard page or asset: served without the admin token."""
-    return (path == "/ui" or path.startswith("/ui/")) and path != "/ui/events"
-
-
-def dashboard_routes() -> list[BaseRoute]:
-    """The dashboard's routes, relative to ``/__mock`` (the feed before ``/ui/{view}``, which would match it)."""
-    return [
-        Route("/ui", page, methods=["GET"]),
-        Route("/ui/events", events, methods=["GET"]),
-        Route("/ui/assets/{name}", asset, methods=["GET"]),
-        Route("/ui/jobs/{messageId}", job_page, methods=["GET"]),
-        Route("/ui/{view}", page, methods=["GET"]),
-    ]

@@ -34,8 +34,9 @@ main(["serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "warning"], 
 """
 
 # Not needed to answer: the kit's test tools, the webhook sender's HTTP client (and what it pulls in), the HAR
-# writer, the full validator (for a request that fails the fast one), Pillow (for a download), the YAML parser
-# (openapi.yaml comes from the cache; scenario files only with --scenarios), the proxy and the contract kit.
+# writer and reader (and --replay's middleware), the full validator (for a request that fails the fast one),
+# Pillow (for a download), the YAML parser (openapi.yaml comes from the cache; scenario files only with
+# --scenarios), the proxy, the dashboard's pages and feed (on its first request) and the contract kit.
 NOT_AT_START = (
     "schemathesis",
     "hypothesis",
@@ -47,6 +48,9 @@ NOT_AT_START = (
     "yaml",
     "av",
     "mock_server.web.proxy",
+    "mock_server.web.dashboard.routes",
+    "mock_server.web.middleware.replay",
+    "mock_server.domain.records.har",
     "contracts",
 )
 

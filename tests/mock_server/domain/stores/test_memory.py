@@ -19,7 +19,7 @@ async def test_the_memory_store_answers_from_the_local_objects(app: Starlette) -
     assert isinstance(store, MemoryStore)
     assert not store.shared
     await store.start()
-    job = await store.submit(kind="imagine", account="sk-test", timeout=900, timing=Timing(3))
+    job = await store.submit("sk-test", Timing(3), {"kind": "imagine", "timeout": 900})
     assert await store.find(job.message_id) is svc.jobs.get(job.message_id)
     assert (await store.page(0, 10)).jobs == [job]
     assert await store.take(make_rule(1, "fail", count=1))

@@ -88,8 +88,8 @@ async def test_the_lua_slot_rule_books_the_same_end_as_the_plan(pair: tuple[Work
     a, _ = pair
     store = a.svc.store
     assert isinstance(store, RedisStore)
-    stalled = await store.submit(kind="imagine", account="k", timeout=900, timing=Timing(10, stall_at=50))
-    cut = await store.submit(kind="imagine", account="k", timeout=5, timing=Timing(10))
+    stalled = await store.submit("k", Timing(10, stall_at=50), {"kind": "imagine", "timeout": 900})
+    cut = await store.submit("k", Timing(10), {"kind": "imagine", "timeout": 5})
     slots = await store.client.zrange(store.key("slots", "k"), 0, -1, withscores=True)
     assert sorted(score for _, score in slots) == sorted([stalled.plan.ends_at, cut.plan.ends_at])
     assert cut.plan.ends_at == cut.plan.created_at + 5
@@ -260,9 +260,7 @@ async def test_the_creates_of_one_turn_share_one_script_call_and_keep_their_orde
     store = a.svc.store
     assert isinstance(store, RedisStore)
     before = store.creates.batches.calls
-    jobs = await asyncio.gather(
-        *(store.submit(kind="imagine", account="k", timeout=900, timing=Timing(10)) for _ in range(6))
-    )
+    jobs = await asyncio.gather(*(store.submit("k", Timing(10), {"kind": "imagine", "timeout": 900}) for _ in range(6)))
     assert store.creates.batches.calls == before + 1
     assert [j.message_id for j in jobs] == [a.svc.jobs.ids.nth(n) for n in range(1, 7)]
     assert jobs[4].plan.starts_at == jobs[0].plan.ends_at  # 4 slots: the fifth queues behind the first

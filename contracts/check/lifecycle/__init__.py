@@ -40,7 +40,8 @@ from contracts.core.schema import contract
 def _claim(budget: JobBudget, plans: list[JobPlan]) -> dict[str, bool]:
     """Reserve one job per plan, in priority order: core plans while there is room, the others leaving SPARE."""
     claimed = {}
-    for plan in plans:
+    # The --v 5 chain only adds buttons the others cannot show: under a budget it comes after every other kind.
+    for plan in sorted(plans, key=lambda p: p.only_upscalers):
         remaining = budget.remaining
         if plan.core or remaining is None or remaining > SPARE:
             claimed[plan.name] = budget.reserve()

@@ -12,9 +12,9 @@ Follow-up kinds act on an earlier job's result, so they run once that job is DON
 the Midjourney grid offers (U1 when offered), a video extend extends result 0 of the video job.
 
 The Midjourney grid is made non-square (``--ar 3:2`` unless its prompt sets one), so its upscales offer Make
-Square. A second grid, ``--v 5`` (last in priority), leads through U1 to a v5 upscale: the only stage that offers
-Upscale (2x)/(4x), and through them Redo Upscale (facts §3.4); it is kept to those buttons (`only_upscalers`),
-every other button being pressed on the first grid's chain.
+Square. A second grid, ``--v 5`` (started next to the first, claimed from the budget last), leads through U1 to a
+v5 upscale: the only stage that offers Upscale (2x)/(4x), and through them Redo Upscale (facts §3.4); it is kept
+to those buttons (`only_upscalers`), every other button being pressed on the first grid's chain.
 """
 
 from __future__ import annotations
@@ -221,4 +221,10 @@ def job_plans(settings: LifecycleSettings, webhook_url: str | None) -> list[JobP
                 prepare=needs[1] if needs is not None else None,
             )
         )
-    return plans + _v5_chain(plans)
+    grid, *button = _v5_chain(plans)
+    if not button:
+        return plans
+    # Its grid starts next to the first (the chain is the run's deepest: four stages of queued jobs, so started
+    # last it ends last, seconds after the rest); the budget claims it last all the same (`only_upscalers`).
+    at = next(i for i, p in enumerate(plans) if p.kind == "mj-imagine") + 1
+    return [*plans[:at], grid, *plans[at:], *button]

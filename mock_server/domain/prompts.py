@@ -2,8 +2,9 @@
 
 Flags are read the way the official skill and real clients write them: ``--ar W:H`` sets the aspect ratio,
 ``--relax`` selects relax mode (5 credits instead of 10, slower), ``--fast`` and ``--turbo`` are the other
-modes. Everything here is a pure function of its arguments (describe and extend are seeded by their input),
-so the same request always gets the same answer.
+modes, ``--v N`` / ``--version N`` the model version (it decides which upscale buttons an upscale offers).
+Everything here is a pure function of its arguments (describe and extend are seeded by their input), so the same
+request always gets the same answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from dataclasses import dataclass
 
 _AR = re.compile(r"(?:^|\s)--(?:ar|aspect)\s+(\d{1,3}):(\d{1,3})(?=\s|$)", re.IGNORECASE)
 _BAD_AR = re.compile(r"(?:^|\s)--(?:ar|aspect)(?:\s+(?!\d{1,3}:\d{1,3}(?:\s|$))\S*|\s*$)", re.IGNORECASE)
+# A version is a number with at most one decimal (5, 5.2, 6.1, 7), as Midjourney writes them; the last one wins.
+_VERSION = re.compile(r"(?:^|\s)--(?:v|version)\s+(\d{1,2}(?:\.\d)?)(?=\s|$)", re.IGNORECASE)
+_BAD_VERSION = re.compile(r"(?:^|\s)--(?:v|version)(?:\s+(?!\d{1,2}(?:\.\d)?(?:\s|$))\S*|\s*$)", re.IGNORECASE)
 _MODE = re.compile(r"(?:^|\s)--(relax|fast|turbo)(?=\s|$)", re.IGNORECASE)
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 GRID_LONG_SIDE = 1024  # a grid's longer side, in pixels (the mock's choice; Midjourney's are 2048)
@@ -26,10 +30,17 @@ class Flags:
     width: int
     height: int
     mode: str  # fast, relax or turbo
+    version: float | None = None  # from --v/--version; None: the current default (v6 and later)
+
+    @property
+    def v5_upscalers(self) -> bool:
+        """Whether an upscale of this grid offers v5's Upscale (2x)/(4x) rather than v6's Subtle/Creative."""
+        return self.version is not None and self.version < 6
 
 
 def flags(prompt: str) -> Flags:
-    """The grid size from ``--ar`` (default 1:1) and the mode from ``--relax``/``--fast``/``--turbo`` (default fast)."""
+    """The grid size from ``--ar`` (default 1:1), the mode from ``--relax``/``--fast``/``--turbo`` (default fast)
+    and the version from ``--v``/``--version`` (default None: the current model)."""
     width, height = GRID_LONG_SIDE, GRID_LONG_SIDE
     match = _AR.search(prompt)
     if match is not None:
@@ -37,7 +48,8 @@ def flags(prompt: str) -> Flags:
         if w > 0 and h > 0:
             width, height = size_for(w, h)
     modes = [m.lower() for m in _MODE.findall(prompt)]
-    return Flags(width, height, modes[-1] if modes else "fast")
+    versions = [float(v) for v in _VERSION.findall(prompt)]
+    return Flags(width, height, modes[-1] if modes else "fast", versions[-1] if versions else None)
 
 
 def size_for(w: int, h: int, long_side: int = GRID_LONG_SIDE) -> tuple[int, int]:
@@ -55,6 +67,8 @@ def check(prompt: str, banned: tuple[str, ...]) -> str | None:
         return f"forbidden: The prompt has blocked words: {', '.join(found)}"
     if _BAD_AR.search(prompt):
         return "Invalid parameter: --ar must be followed by a ratio W:H such as 16:9"
+    if _BAD_VERSION.search(prompt) or any(float(v) < 1 for v in _VERSION.findall(prompt)):
+        return "Invalid parameter: --v (or --version) must be followed by a version number such as 6.1 or 5.2"
     return None
 
 

@@ -88,6 +88,30 @@ def _origin_not_pressed(call: Call, body: dict[str, Any]) -> None:
         body["originatingMessageId"] = ("1" if origin[0] == "0" else "0") + origin[1:]
 
 
+GRID = ["U1", "U2", "U3", "U4", "\U0001f504", "V1", "V2", "V3", "V4"]
+
+
+def _upscale_2x_is_grid(call: Call, body: dict[str, Any]) -> None:
+    # The image Upscale (2x) makes (its buttons name Redo Upscale (2x)) comes back as a grid: only the v5 chain of
+    # `check` shows it, so this proves that chain is pressed and judged.
+    if body["status"] == "DONE" and "Redo Upscale (2x)" in body.get("buttons", []):
+        body["buttons"] = list(GRID)
+
+
+def _make_square_without_origin(call: Call, status: int, body: Any) -> tuple[int, Any]:
+    # The grid Make Square makes (only a non-square upscale offers it) does not say which message it came from.
+    if call.is_button and status == 200 and call.body.get("button") == "Make Square" and isinstance(body, dict):
+        call.state.setdefault("squared", set()).add(body.get("messageId"))
+    if (
+        call.is_fetch
+        and status == 200
+        and isinstance(body, dict)
+        and body.get("messageId") in call.state.get("squared", ())
+    ):
+        body = {k: v for k, v in body.items() if k != "originatingMessageId"}
+    return status, body
+
+
 HISTORY_PATHS = ("/api/v1/nova/images", "/api/v1/midjourney/images")
 
 
@@ -185,6 +209,20 @@ ACTION_MUTANTS: list[Mutant] = [
         "a grid made by a button names another message in originatingMessageId",
         frozenset({"follow_up_names_origin"}),
         response=_on_message(_origin_not_pressed),
+        phases=LIFECYCLE,
+    ),
+    Mutant(
+        "upscale-2x-makes-grid",
+        "Upscale (2x) (offered by a --v 5 upscale) leads to a grid, not an upscaled image",
+        frozenset({"button_leads_to_stage"}),
+        response=_on_message(_upscale_2x_is_grid),
+        phases=LIFECYCLE,
+    ),
+    Mutant(
+        "make-square-without-origin",
+        "the grid Make Square makes (on a non-square upscale) has no originatingMessageId",
+        frozenset({"follow_up_names_origin"}),
+        response=_make_square_without_origin,
         phases=LIFECYCLE,
     ),
     Mutant(

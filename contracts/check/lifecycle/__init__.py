@@ -40,7 +40,8 @@ from contracts.core.schema import contract
 def _claim(budget: JobBudget, plans: list[JobPlan]) -> dict[str, bool]:
     """Reserve one job per plan, in priority order: core plans while there is room, the others leaving SPARE."""
     claimed = {}
-    for plan in plans:
+    # The --v 5 chain only adds buttons the others cannot show: under a budget it comes after every other kind.
+    for plan in sorted(plans, key=lambda p: p.only_upscalers):
         remaining = budget.remaining
         if plan.core or remaining is None or remaining > SPARE:
             claimed[plan.name] = budget.reserve()
@@ -96,7 +97,8 @@ async def run_jobs(
             await create(caller, budget, plan, outcome, found, ledger)
             if created is not None:
                 created.set()
-            if plan.message_id is not None and any(d.kind == "button" for d in dependents.get(plan.name, [])):
+            early = not plan.only_upscalers  # the first grid's chain checks the refusals once
+            if early and plan.message_id is not None and any(d.kind == "button" for d in dependents.get(plan.name, [])):
                 extra.append(await _press_too_early(caller, budget, ledger, plan))
             await follow(caller, settings, plan, outcome, inbox, found)
         except httpx.HTTPError as exc:  # the server went away or timed out: report it, keep the other jobs going
@@ -104,7 +106,7 @@ async def run_jobs(
         finally:
             outcome.seconds = max(0.0, caller.timer.now() - started)
             outcome.fail(found)
-        if plan.kind == "mj-imagine" and plan.result.get("status") == "DONE":
+        if plan.kind == "mj-imagine" and not plan.only_upscalers and plan.result.get("status") == "DONE":
             extra.append(await _press_not_offered(caller, budget, ledger, plan))
         # The plan's own follow-ups are created first: pressed after them, the actions' jobs (a dozen, on a server
         # with a few slots per key) would queue ahead of the chain that leads to the next stage.
@@ -149,7 +151,7 @@ async def run_jobs(
         created = asyncio.Event()
         first_task = asyncio.ensure_future(run(first, created))
         await created.wait()
-        grid = next((p for p in ready if p.kind == "mj-imagine" and claimed[p.name]), None)
+        grid = next((p for p in ready if p.kind == "mj-imagine" and not p.only_upscalers and claimed[p.name]), None)
         cancel = [actions.cancel_running(grid)] if grid is not None else []
         await asyncio.gather(first_task, *(run(plan) for plan in ready[1:]), *cancel)
         extra.append(await history(caller, [*plans, *actions.plans]))

@@ -1,9 +1,11 @@
 """The documented actions the lifecycle run presses beyond one job per kind, and what each must do.
 
 - **every button at each stage**: once the Midjourney grid is DONE, each button it offers (U1 is the ``button``
-  job of `plans`); once that upscale is DONE, each button it offers (Vary (Region) with a mask). Every pressed job
-  is followed like any lifecycle job (its ``originatingMessageId`` must name the pressed message) and must lead to
-  the documented stage (`checks.button_leads_to_stage`);
+  job of `plans`); once that upscale is DONE, each button it offers (Vary (Region) with a mask); once an image an
+  upscaler made is DONE, each Redo Upscale it offers (one stage more, only those: its other buttons are the
+  upscale's again). On the ``--v 5`` chain (`JobPlan.only_upscalers`) only the upscale buttons are pressed (v5's
+  2x/4x, then their Redo). Every pressed job is followed like any lifecycle job (its ``originatingMessageId`` must
+  name the pressed message) and must lead to the documented stage (`checks.button_leads_to_stage`);
 - **Vary (Region) without a mask**: refused with 400;
 - **Cancel Job**: on a job of its own, pressed while it runs: the answer names it, it ends FAIL with an error at
   the progress it had on every poll path (and in its webhook), and a second Cancel Job is refused with 409; on the
@@ -35,6 +37,8 @@ from contracts.core.schema import contract
 
 # The pressed jobs are judged on their final message: they are polled this many times less often than the others.
 SPARSE = 2
+UPSCALERS = ("Upscale (", "Redo Upscale (")  # how every upscale button's label starts (ButtonRequest's enum)
+REDO = "Redo Upscale ("
 # A 1x1 greyscale PNG: the smallest image a mask can be (white: repaint everything).
 MASK = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGP4DwABAQEAsTj2FAAAAABJRU5ErkJggg=="
 
@@ -101,9 +105,13 @@ class Actions:
             return
         if plan.kind == "mj-imagine":
             self.coverage.pressed.add("U1")
-            await asyncio.gather(self._cancel_after_end(plan), self._press_all(plan, "grid", skip=("U1",)))
+            if not plan.only_upscalers:  # the v5 grid's own buttons are the first grid's: pressed there
+                await asyncio.gather(self._cancel_after_end(plan), self._press_all(plan, "grid", skip=("U1",)))
         elif plan.kind == "button" and plan.body.get("button") in ("U1", "U2", "U3", "U4"):
-            await asyncio.gather(self._vary_without_mask(plan), self._press_all(plan, "upscale"))
+            if plan.only_upscalers:
+                await self._press_all(plan, "v5 upscale", only=UPSCALERS)
+            else:
+                await asyncio.gather(self._vary_without_mask(plan), self._press_all(plan, "upscale"))
         elif plan.kind == "video":
             await self._extend_all(plan)
         elif plan.kind == "video-extend":
@@ -131,8 +139,13 @@ class Actions:
             outcome.fail(found)
         return outcome
 
-    async def _press_all(self, target: JobPlan, stage: str, skip: tuple[str, ...] = ()) -> None:
-        offered = [b for b in target.result.get("buttons") or [] if isinstance(b, str) and b not in skip]
+    async def _press_all(
+        self, target: JobPlan, stage: str, skip: tuple[str, ...] = (), only: tuple[str, ...] = ("",)
+    ) -> None:
+        """Press every button `target` offers but `skip`, among those starting with one of `only` (all by default);
+        where the image a pressed upscaler made offers Redo Upscale, press that too (one stage more)."""
+        buttons = target.result.get("buttons") or []
+        offered = [b for b in buttons if isinstance(b, str) and b not in skip and b.startswith(only)]
         button_op = next((op.operation_id for op in contract().by_role("create") if op.job_kind == "button"), None)
         if button_op is None:
             return
@@ -154,6 +167,8 @@ class Actions:
                 return
             self.coverage.pressed.add(button)
             outcome.fail(checks.button_leads_to_stage(plan.result, button))
+            if button.startswith(UPSCALERS[0]) and not button.startswith(REDO) and plan.message_id is not None:
+                await self._press_all(plan, f"image of {button}", only=(REDO,))
 
         await asyncio.gather(*(press(b) for b in offered))
 

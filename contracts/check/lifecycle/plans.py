@@ -10,6 +10,11 @@
 
 Follow-up kinds act on an earlier job's result, so they run once that job is DONE: a button presses a button
 the Midjourney grid offers (U1 when offered), a video extend extends result 0 of the video job.
+
+The Midjourney grid is made non-square (``--ar 3:2`` unless its prompt sets one), so its upscales offer Make
+Square. A second grid, ``--v 5`` (started next to the first, claimed from the budget last), leads through U1 to a
+v5 upscale: the only stage that offers Upscale (2x)/(4x), and through them Redo Upscale (facts §3.4); it is kept
+to those buttons (`only_upscalers`), every other button being pressed on the first grid's chain.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ class JobPlan:
             and returns why the job cannot run (None when it can).
         core: a Flux job, which may use any room in the budget.
         origin: the messageId a follow-up acts on (what its ``originatingMessageId`` must name).
+        only_upscalers: a job of the ``--v 5`` chain: on its messages the run presses only the upscale buttons
+            (and the U1 that leads to them), not every button again, and re-checks no refusal.
     """
 
     name: str
@@ -68,6 +75,7 @@ class JobPlan:
     after: str | None = None
     prepare: Prepare | None = None
     origin: str | None = None
+    only_upscalers: bool = False
     message_id: str | None = None
     result: dict[str, Any] = field(default_factory=dict)  # the final body, once known
 
@@ -105,6 +113,39 @@ FOLLOW_UPS: dict[str, tuple[str, Prepare]] = {
     "button": ("mj-imagine", _press_a_button),
     "video-extend": ("video", _extend_a_result),
 }
+
+
+def _non_square(body: dict[str, Any]) -> dict[str, Any]:
+    """The imagine body with ``--ar 3:2`` added unless its prompt sets a ratio: the smallest documented example has
+    none, so its grid is square and no upscale of it would offer Make Square."""
+    prompt = str(body.get("prompt", ""))
+    if "--ar " in prompt or "--aspect " in prompt:
+        return body
+    return {**body, "prompt": f"{prompt} --ar 3:2"}
+
+
+def _v5_chain(plans: list[JobPlan]) -> list[JobPlan]:
+    """The ``--v 5`` grid and the U1 on it (see the module docstring), copied from the first grid and button plans;
+    none when the contract has no Midjourney imagine or no button."""
+    grid = next((p for p in plans if p.kind == "mj-imagine"), None)
+    button = next((p for p in plans if p.kind == "button"), None)
+    if grid is None or button is None:
+        return []
+    name = f"{grid.name} --v 5"
+    body = {**grid.body, "prompt": f"{grid.body.get('prompt', '')} --v 5"}
+    return [
+        JobPlan(name, grid.operation_id, body, grid.kind, ref=grid.ref, only_upscalers=True),
+        JobPlan(
+            f"{button.name} --v 5",
+            button.operation_id,
+            dict(button.body),
+            button.kind,
+            ref=button.ref,
+            after=name,
+            prepare=_press_a_button,
+            only_upscalers=True,
+        ),
+    ]
 
 
 def _kind_body(operation_id: str, tag: str, settings: LifecycleSettings) -> dict[str, Any]:
@@ -165,6 +206,8 @@ def job_plans(settings: LifecycleSettings, webhook_url: str | None) -> list[JobP
             continue
         covered.add(kind)
         body = _kind_body(op.operation_id, tag, settings)
+        if kind == "mj-imagine":
+            body = _non_square(body)
         needs = FOLLOW_UPS.get(kind)
         after = next((p.name for p in plans if needs is not None and p.kind == needs[0]), None)
         plans.append(
@@ -178,4 +221,10 @@ def job_plans(settings: LifecycleSettings, webhook_url: str | None) -> list[JobP
                 prepare=needs[1] if needs is not None else None,
             )
         )
-    return plans
+    grid, *button = _v5_chain(plans)
+    if not button:
+        return plans
+    # Its grid starts next to the first (the chain is the run's deepest: four stages of queued jobs, so started
+    # last it ends last, seconds after the rest); the budget claims it last all the same (`only_upscalers`).
+    at = next(i for i, p in enumerate(plans) if p.kind == "mj-imagine") + 1
+    return [*plans[:at], grid, *plans[at:], *button]

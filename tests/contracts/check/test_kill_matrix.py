@@ -81,6 +81,8 @@ def test_the_mutant_set_covers_the_issues_list() -> None:
         "offered-button-refused",
         "variation-makes-upscale",
         "origin-not-the-pressed-message",
+        "upscale-2x-makes-grid",
+        "make-square-without-origin",
         "extend-only-result-0",
         "history-oldest-first",
         "history-without-buttons",

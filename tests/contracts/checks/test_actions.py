@@ -20,7 +20,16 @@ def fired(found: list[Any]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("button", "stage"), [("U2", "upscale"), ("Upscale (Creative)", "upscale"), ("V1", "grid"), ("Zoom Out 2x", "grid")]
+    ("button", "stage"),
+    [
+        ("U2", "upscale"),
+        ("Upscale (Creative)", "upscale"),
+        ("Upscale (4x)", "upscale"),
+        ("Redo Upscale (2x)", "upscale"),  # the same upscale again: one image
+        ("V1", "grid"),
+        ("Zoom Out 2x", "grid"),
+        ("Make Square", "grid"),
+    ],
 )
 def test_each_button_leads_to_its_documented_stage(button: str, stage: str) -> None:
     assert stage_of(button) == stage

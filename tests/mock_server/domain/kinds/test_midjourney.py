@@ -11,7 +11,7 @@ from PIL import Image
 from starlette.applications import Starlette
 
 from mock_server import Settings, VirtualClock, create_app
-from mock_server.domain.kinds.buttons import GRID_BUTTONS, REROLL, upscaled_buttons
+from mock_server.domain.kinds.buttons import GRID_BUTTONS, REROLL, V5_UPSCALERS, V6_UPSCALERS, upscaled_buttons
 
 pytestmark = pytest.mark.anyio
 
@@ -76,6 +76,65 @@ async def test_u1_makes_an_upscale_of_quadrant_one_with_the_upscaled_buttons(
     assert "Make Square" not in done["buttons"]
     picture = (await api.get(done["uri"])).content
     assert Image.open(io.BytesIO(picture)).size == (1024, 1024)
+
+
+async def test_a_non_square_upscale_offers_make_square_and_it_makes_a_square_grid(
+    api: httpx.AsyncClient, clock: VirtualClock
+) -> None:
+    grid = await done_grid(api, clock, "a red fox --ar 3:2")
+    upscale = (await create(api, BUTTON, {"messageId": grid, "button": "U2"}))["messageId"]
+    clock.advance(10)
+    assert "Make Square" in (await poll(api, upscale))["buttons"]
+    square = (await create(api, BUTTON, {"messageId": upscale, "button": "Make Square"}))["messageId"]
+    clock.advance(10)
+    done = await poll(api, square)
+    assert (done["buttons"], done["originatingMessageId"]) == (list(GRID_BUTTONS), upscale)
+    assert Image.open(io.BytesIO((await api.get(done["uri"])).content)).size == (1024, 1024)
+
+
+async def upscaled(api: httpx.AsyncClient, clock: VirtualClock, target: str, button: str) -> dict[str, Any]:
+    made = (await create(api, BUTTON, {"messageId": target, "button": button}))["messageId"]
+    clock.advance(10)
+    done = await poll(api, made)
+    assert (done["status"], done["originatingMessageId"]) == ("DONE", target)
+    return done
+
+
+async def test_a_v5_grid_upscales_with_2x_and_4x_and_their_results_offer_the_redo(
+    api: httpx.AsyncClient, clock: VirtualClock
+) -> None:
+    grid = await done_grid(api, clock, "a red fox --ar 3:2 --v 5.2")
+    upscale = await upscaled(api, clock, grid, "U1")
+    assert upscale["buttons"] == list(upscaled_buttons(1024, 680, V5_UPSCALERS))
+    for subtle in V6_UPSCALERS:  # v6's upscalers are not offered on a v5 image: refused like any button not offered
+        refused = await create(api, BUTTON, {"messageId": upscale["messageId"], "button": subtle}, status=409)
+        assert "Upscale (2x), Upscale (4x)" in refused["message"][0]
+    twice = await upscaled(api, clock, upscale["messageId"], "Upscale (2x)")
+    assert twice["buttons"][:2] == ["Redo Upscale (2x)", "Upscale (4x)"]
+    assert Image.open(io.BytesIO((await api.get(twice["uri"])).content)).size == (2048, 1360)
+    await create(api, BUTTON, {"messageId": twice["messageId"], "button": "Upscale (2x)"}, status=409)
+    redone = await upscaled(api, clock, twice["messageId"], "Redo Upscale (2x)")
+    assert redone["buttons"] == twice["buttons"]  # the same upscale again, the same size
+    four = await upscaled(api, clock, upscale["messageId"], "Upscale (4x)")
+    assert four["buttons"][:2] == ["Upscale (2x)", "Redo Upscale (4x)"]
+    # 4x of 1024 px would pass 4096: the longer side stops there and the image keeps its 3:2 shape.
+    assert Image.open(io.BytesIO((await api.get(four["uri"])).content)).size == (4096, 2720)
+    assert "Make Square" in four["buttons"]
+    redo_four = await upscaled(api, clock, four["messageId"], "Redo Upscale (4x)")
+    assert redo_four["buttons"] == four["buttons"]
+
+
+async def test_a_v6_upscale_offers_subtle_and_creative_not_the_v5_upscalers(
+    api: httpx.AsyncClient, clock: VirtualClock
+) -> None:
+    grid = await done_grid(api, clock, "a red fox --v 6.1")
+    upscale = await upscaled(api, clock, grid, "U1")
+    assert upscale["buttons"][:2] == list(V6_UPSCALERS)
+    for button in ("Upscale (2x)", "Redo Upscale (4x)"):
+        await create(api, BUTTON, {"messageId": upscale["messageId"], "button": button}, status=409)
+    creative = await upscaled(api, clock, upscale["messageId"], "Upscale (Creative)")
+    assert creative["buttons"][:2] == list(V6_UPSCALERS)
+    assert not any(b.startswith("Redo") for b in creative["buttons"])
 
 
 @pytest.mark.parametrize("button", ["V2", REROLL])

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import sys
 from pathlib import Path
+from typing import TypeVar
 
 from mock_server.version import __version__
 
@@ -61,6 +63,21 @@ def _private(folder: Path) -> bool:
     info = folder.stat()
     owner = os.getuid() if hasattr(os, "getuid") else info.st_uid
     return info.st_uid == owner and not info.st_mode & 0o022
+
+
+T = TypeVar("T")
+
+
+def read_value(name: str, kind: type[T]) -> T | None:
+    """The `marshal`-ed value stored under `name` when it is a `kind`, else None (a damaged entry is redone)."""
+    data = read(name)
+    if data is None:
+        return None
+    try:
+        value = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return value if isinstance(value, kind) else None
 
 
 def write(name: str, data: bytes) -> None:

@@ -188,23 +188,12 @@ def load_document(path: Path | str | None = None) -> dict[str, Any]:
     except OSError as exc:
         raise SpecError(f"Cannot read {target}: {exc.strerror}.") from None
     name = cache.entry_name("document", text)
-    document = _cached_document(name)
+    document = cache.read_value(name, dict)
     if document is None:
         document = _parse(text, target)
         with contextlib.suppress(ValueError):  # e.g. a YAML timestamp, which marshal cannot hold: not cached
             cache.write(name, marshal.dumps(document))
     return document
-
-
-def _cached_document(name: str) -> dict[str, Any] | None:
-    data = cache.read(name)
-    if data is None:
-        return None
-    try:
-        document = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):  # a damaged entry: parse again
-        return None
-    return document if isinstance(document, dict) else None
 
 
 def _parse(text: bytes, target: Path) -> dict[str, Any]:

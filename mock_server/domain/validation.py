@@ -70,7 +70,7 @@ def compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
         return fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
     found = _COMPILED.get(name)
     if found is None:
-        code = _cached_code(name)
+        code = cache.read_value(name, types.CodeType)
         if code is None:
             source = fastjsonschema.compile_to_code(copy.deepcopy(schema), use_default=False)
             code = compile(source, "<fastjsonschema>", "exec")
@@ -79,17 +79,6 @@ def compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
         exec(code, namespace)  # defines the validator (and compiles its regular expressions)
         found = _COMPILED[name] = namespace[RefResolver.from_schema(schema, store={}).get_scope_name()]
     return found
-
-
-def _cached_code(name: str) -> types.CodeType | None:
-    data = cache.read(name)
-    if data is None:
-        return None
-    try:
-        code = marshal.loads(data)
-    except (EOFError, ValueError, TypeError):  # a damaged entry: compile again
-        return None
-    return code if isinstance(code, types.CodeType) else None
 
 
 def _pointer(path: Iterable[Any]) -> str:

@@ -10,6 +10,7 @@ import contextlib
 import http.client
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -136,8 +137,19 @@ def test_slow_and_huge_headers_do_not_stall_a_normal_client(lines: Lines) -> Non
         for sock in slow:
             sock.close()
         poller.close()
-        logged = flushed(lines, "did not send a request head")
-        assert logged == ["closed 200 connections that did not send a request head within 0.5 s (--head-timeout-s)"]
+        # One line per flush window (FLUSH_S): on a busy machine the 200 timeouts can straddle two windows.
+        shape = re.compile(
+            r"closed (\d+) connections that did not send a request head within 0\.5 s \(--head-timeout-s\)"
+        )
+        deadline = time.monotonic() + 2 * connections.FLUSH_S + 1
+        while True:
+            logged = flushed(lines, "did not send a request head")
+            counts = [int(m.group(1)) for line in logged if (m := shape.fullmatch(line))]
+            if sum(counts) >= 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert len(counts) == len(logged) <= 2, logged
+        assert sum(counts) == 200, logged
         assert flushed(lines, "whose request head was over 65536 bytes")
 
 

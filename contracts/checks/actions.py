@@ -17,14 +17,14 @@ import itertools
 from typing import Any
 
 from contracts.checks.base import FETCH, Message, parse_timestamp
-from contracts.checks.errors import error_has_nestjs_shape
+from contracts.checks.errors import refused
+from contracts.checks.refusals import CONFLICT
 from contracts.core.failures import ContractFailure
 
 CANCEL = "Cancel Job"
 VARY_REGION = "Vary (Region)"
 GRID = ("U1", "U2", "U3", "U4", "V1", "V2", "V3", "V4")
 UPSCALED = ("Vary (Subtle)", "Vary (Strong)", "Zoom Out 2x")  # what every upscaled image offers (Message.buttons)
-CONFLICT = 409
 
 
 def stage_of(button: str) -> str:
@@ -116,38 +116,30 @@ def cancel_needs_running_target(
     status_code: int, body: Any, *, status: str, operation: str | None = None
 ) -> list[ContractFailure]:
     """Cancel Job on a job that has ended (`status`: DONE, or FAIL once cancelled) is refused with 409."""
-    if status_code == CONFLICT:
-        return error_has_nestjs_shape(status_code, body, operation=operation)
-    verb = "accepted" if status_code < 300 else f"answered {status_code} to"
-    return [
-        ContractFailure(
-            "cancel_needs_running_target",
-            f"the server {verb} Cancel Job on a job that is already {status}; Cancel Job works only while the "
-            "job's progress is below 100: answer 409 (Conflict)",
-            operation,
-            "/button",
-            CONFLICT,
-            status_code,
-        )
-    ]
+    return refused(
+        "cancel_needs_running_target",
+        CONFLICT,
+        status_code,
+        body,
+        what=f"Cancel Job on a job that is already {status}",
+        must="Cancel Job works only while the job's progress is below 100: answer 409 (Conflict)",
+        pointer="/button",
+        operation=operation,
+    )
 
 
 def vary_region_needs_mask(status_code: int, body: Any, *, operation: str | None = None) -> list[ContractFailure]:
     """Vary (Region) without ``mask`` is refused with 400 (ButtonRequest requires mask for it)."""
-    if status_code == 400:
-        return error_has_nestjs_shape(status_code, body, operation=operation)
-    verb = "accepted" if status_code < 300 else f"answered {status_code} to"
-    return [
-        ContractFailure(
-            "vary_region_needs_mask",
-            f"the server {verb} Vary (Region) without a mask; ButtonRequest requires mask for it: answer 400 "
-            "naming mask",
-            operation,
-            "/mask",
-            400,
-            status_code,
-        )
-    ]
+    return refused(
+        "vary_region_needs_mask",
+        400,
+        status_code,
+        body,
+        what="Vary (Region) without a mask",
+        must="ButtonRequest requires mask for it: answer 400 naming mask",
+        pointer="/mask",
+        operation=operation,
+    )
 
 
 def history_lists_jobs(

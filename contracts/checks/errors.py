@@ -44,22 +44,41 @@ def error_has_nestjs_shape(status_code: int, body: Any, *, operation: str | None
     return []
 
 
+def refused(
+    check: str,
+    expected: int,
+    status_code: int,
+    body: Any,
+    *,
+    what: str,
+    must: str,
+    pointer: str,
+    operation: str | None = None,
+) -> list[ContractFailure]:
+    """`what` was sent and must get the refusal `expected` in the NestJS shape; else a failure of `check` saying
+    what the server did instead and what it `must` do."""
+    if status_code == expected:
+        return error_has_nestjs_shape(status_code, body, operation=operation)
+    verb = "accepted" if status_code < 300 else f"answered {status_code} to"
+    return [ContractFailure(check, f"the server {verb} {what}; {must}", operation, pointer, expected, status_code)]
+
+
 def rejection_names_field(
     status_code: int, body: Any, *, rule: str, field: str, operation: str | None = None
 ) -> list[ContractFailure]:
     """A body that breaks one rule is refused with 400 and an error message that names the field."""
     if status_code != 400:
-        verb = "accepted" if status_code < 300 else f"answered {status_code} to"
-        return [
-            ContractFailure(
-                "rejection_names_field",
-                f"the server {verb} a body that breaks rule {rule}; it must answer 400",
-                operation,
-                f"/{field}",
-                400,
-                status_code,
-            )
-        ]
+        what = f"a body that breaks rule {rule}"
+        return refused(
+            "rejection_names_field",
+            400,
+            status_code,
+            body,
+            what=what,
+            must="it must answer 400",
+            pointer=f"/{field}",
+            operation=operation,
+        )
     message = body.get("message") if isinstance(body, Mapping) else None
     text = " ".join(message) if isinstance(message, list) else str(message or "")
     if field.lower() in text.lower():

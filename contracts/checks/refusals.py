@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from contracts.checks.errors import error_has_nestjs_shape
+from contracts.checks.errors import refused
 from contracts.core.failures import ContractFailure
 
 CONFLICT = 409  # the spec's Conflict answer: a valid request the target message's state refuses
@@ -24,25 +24,22 @@ def button_refused(
 ) -> list[ContractFailure]:
     """A button pressed on a message that is not DONE (`status`), or one it does not offer (`offered`), gets 409
     in the NestJS shape and creates no job."""
-    if status_code == CONFLICT:
-        return error_has_nestjs_shape(status_code, body, operation=operation)
     if offered is not None:
         why = f"a button the message does not offer (it offers {', '.join(offered) or 'none'})"
         fix = "refuse a button the target does not list in buttons"
     else:
         why = f"a button pressed on a message that is {status}, not DONE"
         fix = "refuse buttons until the target message is DONE"
-    verb = "accepted" if status_code < 300 else f"answered {status_code} to"
-    return [
-        ContractFailure(
-            "button_needs_done_target",
-            f"the server {verb} {why}; it must answer 409 (Conflict) and create no job: {fix}",
-            operation,
-            "/button" if offered is not None else "/messageId",
-            CONFLICT,
-            status_code,
-        )
-    ]
+    return refused(
+        "button_needs_done_target",
+        CONFLICT,
+        status_code,
+        body,
+        what=why,
+        must=f"it must answer 409 (Conflict) and create no job: {fix}",
+        pointer="/button" if offered is not None else "/messageId",
+        operation=operation,
+    )
 
 
 def credits_match_charges(

@@ -1,8 +1,8 @@
 """`create_app(settings)`: the only way to build the mock's ASGI app.
 
 It wires the contract, the services, the routes and the middleware; it holds no request logic.
-Middleware order, outermost first: errors → journal → rate limit → scenario selection → faults → router
-→ (per route) auth → endpoint; ``/__mock`` is a mount behind its own admin guard.
+Middleware order, outermost first: see ARCHITECTURE.md ("One request"); the fast lane skips from itself to the
+route when nothing between it and the route would act; ``/__mock`` is a mount behind its own admin guard.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from mock_server.web.admin.routes import admin_mount
 from mock_server.web.answers import json_response
 from mock_server.web.middleware.auth import KeyPolicy, key_policy
 from mock_server.web.middleware.exceptions import HandledErrors
+from mock_server.web.middleware.fastlane import FastLane
 from mock_server.web.middleware.faults import FaultMiddleware
 from mock_server.web.middleware.journal import JournalMiddleware
 from mock_server.web.middleware.ratelimit import RateLimitMiddleware
@@ -177,6 +178,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
             await svc.store.aclose()
 
     routes = [*api_routes(spec, svc), *image_routes(spec), admin_mount(settings.admin_token, settings.admin_host)]
+    router = IndexedRouter(routes, lifespan=lifespan)
+    handlers: dict[Any, Any] = {HttpError: http_error, HTTPException: routing_error}
+    lane = Middleware(
+        FastLane,
+        router=router,
+        engine=svc.scenarios,
+        accepts=accepts,
+        max_body=settings.max_body_bytes,
+        handlers=handlers,
+    )
     app = MockApp(
         middleware=[
             Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
@@ -186,11 +197,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
                 if settings.rate_limit == "documented"
                 else []
             ),
+            lane,  # a plain create or poll skips what follows up to its route
             *scenario_middleware(svc, accepts),
         ],
-        exception_handlers={HttpError: http_error, HTTPException: routing_error, Exception: server_error},
+        exception_handlers={**handlers, Exception: server_error},
     )
-    app.router = IndexedRouter(routes, lifespan=lifespan)
+    app.router = router
     app.state.services = svc
     app.state.control = MockControl(svc)
     app.state.control.on_reset(svc.webhooks.reset)  # forget tracked jobs and the webhook journal

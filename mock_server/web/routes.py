@@ -66,6 +66,16 @@ class _ByMethod:
         await self.endpoints[method](scope, receive, send)
 
 
+def methods_of(route: BaseRoute) -> dict[str, ASGIApp]:
+    """The endpoint an API route runs for each method the contract documents on its path (none for others)."""
+    if not isinstance(route, Route) or route.methods is None:
+        return {}
+    if isinstance(route.endpoint, _ByMethod):
+        return dict(route.endpoint.endpoints)
+    declared = route.methods - {"HEAD"} if "GET" in route.methods else route.methods
+    return {method: route.endpoint for method in declared}
+
+
 def _handler(operation_id: str, spec: Spec) -> Callable[[Services, str], ASGIApp] | None:
     return HANDLERS.get(operation_id) or ROLE_HANDLERS.get(spec.operations[operation_id].role)
 

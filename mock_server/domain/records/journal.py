@@ -168,6 +168,7 @@ class Journal(BoundedLog[RequestRecorded]):
         """Keep `maxlen` entries; API keys are masked (``sk-te…st``) unless `show_keys`."""
         super().__init__(maxlen, (lambda item: _materialise(item, True)) if show_keys else _materialise)
         self.show_keys = show_keys
+        self.open = 0  # requests being answered now (JournalMiddleware counts them; a shared store's mirror asks)
 
     def wire(self, item: RequestRecorded | _Raw) -> tuple[float, bytes]:
         """An appended item's instant and compact JSON (`entry_from_wire` reads it back), for a shared store."""

@@ -31,6 +31,7 @@ class JournalMiddleware:
         started = time.perf_counter()
         status = 500
         seq = self.journal.next_seq()
+        self.journal.open += 1
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -41,6 +42,7 @@ class JournalMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            self.journal.open -= 1
             self.journal.record(
                 seq,
                 arrived,

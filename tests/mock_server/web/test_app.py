@@ -289,6 +289,7 @@ def test_architecture_md_states_the_middleware_order_create_app_builds(tmp_path:
         "JournalMiddleware": "journal",
         "ReplayMiddleware": "replay",
         "RateLimitMiddleware": "rate limit",
+        "FastLane": "fast lane",
         "SelectionMiddleware": "selection",
         "FaultMiddleware": "faults",
     }

@@ -1,0 +1,93 @@
+"""`FastLane`: a create or a poll goes straight to its route when no layer between would do anything.
+
+With no scenario armed or defaulted, no poll fault ever given, no ``X-Mock-Scenario``/``Prefer`` header, a key
+the mock accepts and (for a create) a body within ``--max-body-bytes`` holding no ``[mock:...]`` directive, the
+scenario selection, the wire faults and the router's walk each hand the request on untouched; crossing them
+cost a create about a fifth of its CPU (bench/profile_mock.py). The lane asks the router's own `find`, so it
+picks the route the walk would, calls the route's app (auth included), and renders an `HttpError` with the app's
+own handlers. Whatever it is unsure of takes the whole walk; `tests/mock_server/web/middleware/test_fastlane.py`
+sends the same requests both ways and compares answers and journals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_server.domain.scenarios.engine import ScenarioEngine
+from mock_server.web.bodies import read_body
+from mock_server.web.endpoints import CreateJob, FetchMessage
+from mock_server.web.middleware.auth import KeyPolicy, bearer_token
+from mock_server.web.middleware.exceptions import HandledErrors
+from mock_server.web.routes import IndexedRouter, methods_of
+
+# Headers that may select a scenario: with one present the selection layer decides.
+_SCENARIO_HEADERS = (b"x-mock-scenario", b"prefer")
+
+
+async def _route_app(scope: Scope, receive: Receive, send: Send) -> None:
+    await scope["route"].app(scope, receive, send)
+
+
+class FastLane:
+    """Hand a hot request (a create or a poll of the contract) to its route directly when nothing can apply."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        router: IndexedRouter,
+        engine: ScenarioEngine,
+        accepts: KeyPolicy,
+        max_body: int,
+        handlers: Mapping[Any, Any],
+    ) -> None:
+        self.app = app
+        self.router = router
+        self.engine = engine
+        self.accepts = accepts
+        self.max_body = max_body
+        self.enabled = True  # tests turn it off to compare with the whole walk
+        self.errors = HandledErrors(_route_app, handlers=dict(handlers))
+        # id(route) -> the methods its lane takes; True where the request has a body to look into first.
+        self.lanes: dict[int, dict[str, bool]] = {}
+        for route in router.routes:
+            ends = methods_of(route).items()
+            hot = {m: isinstance(e, CreateJob) for m, e in ends if isinstance(e, CreateJob | FetchMessage)}
+            if hot:
+                self.lanes[id(route)] = hot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        engine = self.engine
+        if not self.enabled or scope["type"] != "http" or not engine.idle or engine.poll_faults_used:
+            await self.app(scope, receive, send)
+            return
+        found = self.router.find(scope)
+        lane = None if found is None else self.lanes.get(id(found[0]))
+        reads = None if lane is None else lane.get(scope["method"])
+        if found is None or reads is None or not self._plain(scope):
+            await self.app(scope, receive, send)
+            return
+        if reads:
+            receive, raw = await read_body(receive, self.max_body)
+            if raw is None or b"[mock:" in raw.lower():  # over the limit, or a directive: the layers decide
+                await self.app(scope, receive, send)
+                return
+        route, child_scope = found
+        scope.setdefault("router", self.router)
+        scope["route"] = route
+        scope.update(child_scope)
+        await self.errors(scope, receive, send)
+
+    def _plain(self, scope: Scope) -> bool:
+        """No scenario header, a key auth accepts, a declared length within the limit."""
+        declared = b""
+        for name, value in scope["headers"]:
+            if name in _SCENARIO_HEADERS:
+                return False
+            if name == b"content-length":
+                declared = value
+        if declared.isdigit() and int(declared) > self.max_body:
+            return False
+        return self.accepts(bearer_token(scope))

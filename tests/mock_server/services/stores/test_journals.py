@@ -1,0 +1,105 @@
+"""The fleet's request journal in Redis: written at once for a lone client, gathered while requests are answered."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from mock_server import Settings, VirtualClock, create_app
+from mock_server.services.stores.journals import GATHER_MAX, GATHER_S, FleetJournals
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def journals(redis_url: str) -> AsyncIterator[FleetJournals]:
+    app = create_app(Settings(seed=1, api_keys=("sk-test",), store=redis_url), clock=VirtualClock())
+    store = app.state.services.store
+    await store.start()
+    try:
+        yield store.journals
+    finally:
+        await store.aclose()
+
+
+def record(journals: FleetJournals, count: int) -> None:
+    journal = journals.journal
+    for _ in range(count):
+        journal.record(journal.next_seq(), 1_750_000_000.0, "GET", "/api/v1/message/fetch/x", b"", 404, 0.1, {})
+
+
+async def written(journals: FleetJournals) -> int:
+    return int(await journals.client.zcard(journals.key("requests")))
+
+
+async def settle() -> None:
+    for _ in range(20):  # loop turns: the writer's script call goes out and comes back (no time passes here)
+        await asyncio.sleep(0)
+
+
+async def wait_written(journals: FleetJournals, count: int) -> None:
+    async with asyncio.timeout(5):
+        while await written(journals) < count:
+            await asyncio.sleep(0.001)
+
+
+async def test_an_entry_is_written_at_once_when_no_other_request_is_being_answered(journals: FleetJournals) -> None:
+    record(journals, 1)
+    assert journals._timer is None
+    assert journals._wanted is not None
+    assert journals._wanted.is_set()
+    await wait_written(journals, 1)
+
+
+async def test_entries_gather_while_requests_are_answered_and_go_in_one_write(journals: FleetJournals) -> None:
+    calls: list[int] = []
+    append = journals._append
+
+    async def counting(keys: Any, args: Any) -> Any:
+        calls.append((len(args) - 1) // 2)
+        return await append(keys=keys, args=args)
+
+    journals._append = counting  # type: ignore[assignment]
+    journals.gather_s = 60.0  # so that no timer fires while this test looks
+    journals.journal.open = 2  # two requests still being answered here
+    record(journals, 10)
+    await settle()
+    assert calls == []
+    assert await written(journals) == 0
+    timer = journals._timer
+    assert timer is not None
+    assert timer.when() > asyncio.get_running_loop().time() + 30
+    journals.journal.open = 0  # the last request answered: its entry takes the ten with it, in one write
+    record(journals, 1)
+    await wait_written(journals, 11)
+    assert calls == [11]
+    assert journals._timer is None
+    assert timer.cancelled()
+
+
+async def test_gathered_entries_are_written_within_the_gathering_time(journals: FleetJournals) -> None:
+    assert GATHER_S <= 0.01
+    journals.journal.open = 1
+    record(journals, 3)
+    assert await written(journals) == 0
+    assert journals._timer is not None
+    await wait_written(journals, 3)
+
+
+async def test_a_full_batch_is_written_at_once_however_busy(journals: FleetJournals) -> None:
+    journals.journal.open = 5
+    record(journals, GATHER_MAX)
+    assert journals._timer is None
+    assert journals._wanted is not None
+    assert journals._wanted.is_set()
+    await wait_written(journals, GATHER_MAX)
+
+
+async def test_a_fleet_read_writes_what_is_gathering(journals: FleetJournals) -> None:
+    journals.journal.open = 1
+    record(journals, 3)
+    assert await written(journals) == 0
+    assert len(await journals.read("requests")) == 3

@@ -12,20 +12,23 @@ INF = "1e999"
 # the plan's end: see `lifecycle.run_length`), write the job's record (`records`), index it, and, for a job with a
 # webhook target, mark it "webhooks unplanned" (by Redis's own time, ms) until `PLAN` writes its outbox entries:
 # a worker that dies in between leaves the mark, and any worker's sweep plans the job (`UNPLANNED`). Then forget
-# jobs past the TTL (mock time) and past the cap, oldest first, and tell every worker to drop its copies (a message
-# without an id: nobody acknowledges it). Several creates share one call (one round trip per event-loop turn).
+# jobs past the TTL (mock time) and, once over the cap, the oldest down to the cap less the eviction batch (as
+# `jobs.JobStore`), and tell every worker to drop its copies: a message with the change id the caller gave, which
+# every worker acknowledges (`fleet.Fleet`), so the create that evicted answers once the fleet forgot those jobs.
+# Several creates share one call (one round trip per event-loop turn).
 # KEYS: ids counter, jobs by arrival number, by creation instant, unplanned (zset id -> ms), then the accounts'
 #       slots (when each busy slot frees up)
 # ARGV: id key, job key prefix, job TTL ms, max jobs, expiry instant, fleet channel, concurrency, slots TTL ms,
-#       then per create: its slots key's index in KEYS, now, queued_extra, run_length, deadline (INF: none), draft,
-#       '1' when it has a webhook target
-# Returns {arrival number, slot free instant, id} per create, flattened.
+#       eviction batch, change id, then per create: its slots key's index in KEYS, now, queued_extra, run_length,
+#       deadline (INF: none), draft, '1' when it has a webhook target
+# Returns {arrival number, slot free instant, id} per create, flattened, then how many workers the eviction
+# message reached (0: nothing evicted).
 SUBMIT = """
 local out, gone = {}, {}
 local t = redis.call('TIME')
 local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local concurrency = tonumber(ARGV[7])
-for i = 9, #ARGV, 7 do
+for i = 11, #ARGV, 7 do
   local slots = KEYS[tonumber(ARGV[i])]
   local n = redis.call('INCR', KEYS[1])
   local now = tonumber(ARGV[i + 1])
@@ -56,6 +59,7 @@ end
 gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[5], 'LIMIT', 0, 1000)
 local extra = redis.call('ZCARD', KEYS[2]) - #gone - tonumber(ARGV[4])
 if extra > 0 then
+  extra = extra + tonumber(ARGV[9])
   for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, extra - 1)) do table.insert(gone, old) end
 end
 for _, old in ipairs(gone) do
@@ -64,7 +68,11 @@ for _, old in ipairs(gone) do
   redis.call('ZREM', KEYS[4], old)
   redis.call('DEL', ARGV[2] .. old)
 end
-if #gone > 0 then redis.call('PUBLISH', ARGV[6], cjson.encode({kind = 'evict', ids = gone})) end
+local reached = 0
+if #gone > 0 then
+  reached = redis.call('PUBLISH', ARGV[6], cjson.encode({id = ARGV[10], kind = 'evict', ids = gone}))
+end
+table.insert(out, reached)
 return out
 """
 

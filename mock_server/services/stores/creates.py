@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import signal
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -23,12 +24,13 @@ from redis.exceptions import RedisError
 
 from mock_server.config.settings import Settings
 from mock_server.domain.clock import Clock
-from mock_server.domain.jobs import Job, JobStore, Timing, plan_job
+from mock_server.domain.jobs import Job, JobStore, Timing, eviction_batch, plan_job
 from mock_server.domain.lifecycle import run_length
 from mock_server.domain.stores import scripts
 from mock_server.domain.stores.records import draft
 from mock_server.services.outages import Outage
 from mock_server.services.stores.batches import Batches
+from mock_server.services.stores.fleet import Fleet
 from mock_server.services.stores.outbox import Planned, RedisOutbox
 from mock_server.services.tasks import stop_task
 
@@ -63,7 +65,7 @@ class FleetCreates:
         jobs: JobStore,
         clock: Clock,
         outbox: RedisOutbox,
-        channel: str,
+        fleet: Fleet,
         find: Callable[[str], Awaitable[Job | None]],
         outage: Outage,
     ) -> None:
@@ -73,7 +75,7 @@ class FleetCreates:
         self.jobs = jobs
         self.clock = clock
         self.outbox = outbox
-        self.channel = channel  # the fleet's: evictions are published there
+        self.fleet = fleet  # evictions are published on its channel and acknowledged by every worker
         self.find = find
         self.outage = outage
         self.unplanned = key("unplanned")
@@ -134,11 +136,12 @@ class FleetCreates:
     async def _create_batch(self, creates: list[_Create]) -> list[tuple[int, float, str]]:
         """One `scripts.SUBMIT` call for every create of a batch; (arrival number, slot free, id) each."""
         slots: dict[str, int] = {}
+        change = str(uuid.uuid4())  # the id of this call's eviction message, if it evicts
         keys = [self.key("ids"), self.key("jobs"), self.key("jobs", "created"), self.unplanned]
         args: list[str | int | bytes] = [
             *(self.jobs.ids.key, self.key("job", ""), self._ttl_ms, self.settings.max_jobs),
-            *(repr(max(c.now for c in creates) - self.settings.job_ttl), self.channel),
-            *(self.jobs.concurrency, self._ttl_ms),
+            *(repr(max(c.now for c in creates) - self.settings.job_ttl), self.fleet.channel),
+            *(self.jobs.concurrency, self._ttl_ms, eviction_batch(self.settings.max_jobs), change),
         ]
         for c in creates:
             index = slots.get(c.account)
@@ -147,6 +150,9 @@ class FleetCreates:
                 index = slots[c.account] = len(keys)
             args += [index, repr(c.now), repr(c.queued_extra), _num(c.run), _num(c.deadline), c.draft, int(c.hooked)]
         out = await self._submit(keys=keys, args=args)
+        reached = int(out.pop())
+        if reached:  # jobs were forgotten: answer once every worker dropped its copies (else a poll finds them)
+            await self.fleet.acknowledged("evict", change, reached)
         return [(int(out[i]), float(out[i + 1]), str(out[i + 2])) for i in range(0, len(out), 3)]
 
     async def _plan_batch(self, plans: list[tuple[str, list[Planned]]]) -> list[None]:

@@ -61,6 +61,10 @@ class Fleet:
         change = str(uuid.uuid4())
         message = orjson.dumps({"id": change, "origin": self.worker, "kind": kind, **data})
         reached = int(await self.client.publish(self.channel, message))
+        return await self.acknowledged(kind, change, reached)
+
+    async def acknowledged(self, kind: str, change: str, reached: int) -> int:
+        """Wait until `reached` workers acknowledged change `change` (published with that id); how many did."""
         ack_key = self.ack_prefix + change
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ACK_WAIT_S

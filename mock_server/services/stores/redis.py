@@ -117,7 +117,7 @@ class RedisStore:
         self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s, self.outage)
         self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
         self.creates = FleetCreates(
-            self.client, self.key, settings, jobs, clock, self.outbox, self.fleet.channel, self.find, self.outage
+            self.client, self.key, settings, jobs, clock, self.outbox, self.fleet, self.find, self.outage
         )
         self.rules = FleetRules(self.client, self.key, engine)
         self.journals = FleetJournals(

@@ -32,6 +32,7 @@ from mock_server.services.outages import Outage
 from mock_server.services.stores.batches import Batches
 from mock_server.services.stores.fleet import Fleet
 from mock_server.services.stores.outbox import Planned, RedisOutbox
+from mock_server.services.stores.pipe import ScriptPipe
 from mock_server.services.tasks import stop_task
 
 log = logging.getLogger("flux_mock.store")
@@ -66,6 +67,7 @@ class FleetCreates:
         clock: Clock,
         outbox: RedisOutbox,
         fleet: Fleet,
+        pipe: ScriptPipe,
         find: Callable[[str], Awaitable[Job | None]],
         outage: Outage,
     ) -> None:
@@ -76,6 +78,7 @@ class FleetCreates:
         self.clock = clock
         self.outbox = outbox
         self.fleet = fleet  # evictions are published on its channel and acknowledged by every worker
+        self.pipe = pipe
         self.find = find
         self.outage = outage
         self.unplanned = key("unplanned")
@@ -149,7 +152,7 @@ class FleetCreates:
                 keys.append(self.key("slots", c.account))
                 index = slots[c.account] = len(keys)
             args += [index, repr(c.now), repr(c.queued_extra), _num(c.run), _num(c.deadline), c.draft, int(c.hooked)]
-        out = await self._submit(keys=keys, args=args)
+        out = await self.pipe.run(self._submit, keys, args)
         reached = int(out.pop())
         if reached:  # jobs were forgotten: answer once every worker dropped its copies (else a poll finds them)
             await self.fleet.acknowledged("evict", change, reached)
@@ -162,7 +165,7 @@ class FleetCreates:
             args += [message_id, len(planned)]
             for p in planned:
                 args += [p.delivery_id, p.record, repr(p.due)]
-        await self._plan(keys=[self.unplanned, self.outbox.key, self.outbox.records], args=args)
+        await self.pipe.run(self._plan, [self.unplanned, self.outbox.key, self.outbox.records], args)
         if any(planned for _, planned in plans):
             self.outbox.wake(self.clock.now())  # written: the pump may claim them now
         return [None] * len(plans)

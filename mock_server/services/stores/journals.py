@@ -25,6 +25,7 @@ from mock_server.domain.stores import scripts
 from mock_server.domain.webhooks.journal import WebhookJournal
 from mock_server.services.outages import Outage
 from mock_server.services.stores.fleet import Fleet
+from mock_server.services.stores.pipe import ScriptPipe
 from mock_server.services.tasks import stop_task
 
 FLUSH_BATCH = 500  # journal entries per write
@@ -45,6 +46,7 @@ class FleetJournals:
         journal: Journal,
         webhook_journal: WebhookJournal,
         size: int,
+        pipe: ScriptPipe,
     ) -> None:
         self.client = client
         self.key = key
@@ -53,6 +55,7 @@ class FleetJournals:
         self.journal = journal
         self.webhook_journal = webhook_journal
         self.size = size
+        self.pipe = pipe
         self._append = client.register_script(scripts.APPEND)
         self._queued: dict[str, list[tuple[float, bytes]]] = {name: [] for name in NAMES}
         self._wanted: asyncio.Event | None = None
@@ -120,7 +123,7 @@ class FleetJournals:
                 args: list[Any] = [self.size]
                 for at, data in batch:
                     args += [repr(at), data]
-                await self._append(keys=[self.key(name), self.key(name, "seq")], args=args)
+                await self.pipe.run(self._append, [self.key(name), self.key(name, "seq")], args)
 
     async def read(self, name: str, last: int | None = None) -> list[dict[str, Any]]:
         """The fleet's journal `name` (its newest `last` entries), oldest first, once every worker wrote its own."""

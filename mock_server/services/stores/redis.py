@@ -46,6 +46,7 @@ from mock_server.services.stores.creates import FleetCreates
 from mock_server.services.stores.fleet import Fleet
 from mock_server.services.stores.journals import FleetJournals
 from mock_server.services.stores.outbox import RedisOutbox
+from mock_server.services.stores.pipe import ScriptPipe
 from mock_server.services.stores.rules import FleetRules
 
 log = logging.getLogger("flux_mock.store")
@@ -116,12 +117,13 @@ class RedisStore:
         self.fleet = Fleet(self.client, prefix, self.worker, self._apply, self.outage)
         self.outbox = RedisOutbox(self.client, prefix, self.worker, settings.webhook_lease_s, self.outage)
         self.on_reset: Callable[[], None] = lambda: None  # the app's: reset the local replica (not published)
+        self.pipe = ScriptPipe(self.client)  # the hot script calls: creates, their webhook plans, journals
         self.creates = FleetCreates(
-            self.client, self.key, settings, jobs, clock, self.outbox, self.fleet, self.find, self.outage
+            self.client, self.key, settings, jobs, clock, self.outbox, self.fleet, self.pipe, self.find, self.outage
         )
         self.rules = FleetRules(self.client, self.key, engine)
         self.journals = FleetJournals(
-            self.client, self.key, self.fleet, self.outage, journal, webhook_journal, settings.journal_size
+            self.client, self.key, self.fleet, self.outage, journal, webhook_journal, settings.journal_size, self.pipe
         )
         self._hit = self.client.register_script(scripts.HIT)
         self._charge = self.client.register_script(scripts.CHARGE)
@@ -159,6 +161,7 @@ class RedisStore:
         await self.creates.aclose()
         await self.journals.aclose()
         await self.fleet.aclose()
+        await self.pipe.aclose()
         with contextlib.suppress(Exception):
             await self.client.aclose()
 

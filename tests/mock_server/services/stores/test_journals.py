@@ -56,13 +56,13 @@ async def test_an_entry_is_written_at_once_when_no_other_request_is_being_answer
 
 async def test_entries_gather_while_requests_are_answered_and_go_in_one_write(journals: FleetJournals) -> None:
     calls: list[int] = []
-    append = journals._append
+    run = journals.pipe.run
 
-    async def counting(keys: Any, args: Any) -> Any:
+    async def counting(script: Any, keys: Any, args: Any) -> Any:
         calls.append((len(args) - 1) // 2)
-        return await append(keys=keys, args=args)
+        return await run(script, keys, args)
 
-    journals._append = counting  # type: ignore[assignment]
+    journals.pipe.run = counting  # type: ignore[method-assign]
     journals.gather_s = 60.0  # so that no timer fires while this test looks
     journals.journal.open = 2  # two requests still being answered here
     record(journals, 10)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server.contract.problems import Violation
 from mock_server.domain.records.journal import Journal, entry_from_wire
@@ -36,3 +38,20 @@ def test_a_record_appended_as_is_has_the_same_wire_form() -> None:
     raw = (1, 5.0, "GET", "/p", b"", 200, 0.5, {"account": "sk-test-key-1"})
     record = journal.materialise(raw)
     assert journal.wire(record) == journal.wire(raw)
+
+
+@given(
+    keys=st.sets(st.sampled_from(sorted(STATE) + ["dropped", "op", "bearer", "selection"])),
+    show_keys=st.booleans(),
+    status=st.sampled_from([200, 404, 503]),
+    query=st.binary(max_size=8),
+)
+def test_every_state_has_the_same_wire_form_on_the_plain_and_the_general_path(
+    keys: set[str], show_keys: bool, status: int, query: bytes
+) -> None:
+    # A plain poll (no violation, tag, job or drop) takes the short path; whatever the state, the entry is the same.
+    extra = {"dropped": True, "op": object(), "bearer": "sk-x", "selection": None}
+    state = {k: STATE[k] if k in STATE else extra[k] for k in keys}
+    journal = Journal(10, show_keys=show_keys)
+    raw = (3, 1765000000.5, "GET", "/api/v1/message/fetch/x", query, status, 0.1234567, state)
+    assert entry_from_wire(journal.wire(raw)[1]) == journal.materialise(raw).as_dict()

@@ -41,7 +41,7 @@ def test_a_record_appended_as_is_has_the_same_wire_form() -> None:
 
 
 @given(
-    keys=st.sets(st.sampled_from(sorted(STATE) + ["dropped", "op", "bearer", "selection"])),
+    keys=st.sets(st.sampled_from([*sorted(STATE), "dropped", "op", "bearer", "selection"])),
     show_keys=st.booleans(),
     status=st.sampled_from([200, 404, 503]),
     query=st.binary(max_size=8),

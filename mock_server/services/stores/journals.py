@@ -1,12 +1,15 @@
 """The fleet's journals in Redis: each worker mirrors its request and webhook journals there, read by any worker.
 
 Every entry a worker journals is queued and written in the background (`scripts.APPEND`: a fleet-wide sequence
-number each, ordered by instant, bounded by ``--journal-size``). A request entry wakes the writer at once when no
-other request is being answered here (a lone client's requests reach Redis in the order it sent them); while
-others are, entries gather for up to `GATHER_S` (or `GATHER_MAX` of them), because each write costs the worker
-~170 µs of CPU in redis-py, which a write per few requests made the biggest cost of a poll. What queues while a
-write is in flight goes together in the next one. A fleet read first has every worker write what it holds
-(a ``flush`` change, acknowledged), so it sees every request answered before it.
+number each, ordered by instant, bounded by ``--journal-size``), over the store's lean connection (`pipe`).
+
+A request entry wakes the writer at once when the worker is quiet: no other request being answered here and at
+most `BUSY_COUNT` entries in the last `BUSY_S`, so a lone client's requests reach Redis in the order it sent
+them, whichever worker answered. A busy worker's entries gather for up to `GATHER_S` (or `GATHER_MAX` of them):
+each write costs the worker a few tens of µs of CPU, and a write per two or three polls was most of what a poll
+costs more on Redis. Across workers under load, sequence numbers follow the writes, which may lag arrival by up
+to `GATHER_S`. What queues while a write is in flight goes together in the next one. A fleet read first has
+every worker write what it holds (a ``flush`` change, acknowledged), so it sees every request answered before it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from mock_server.services.tasks import stop_task
 FLUSH_BATCH = 500  # journal entries per write
 GATHER_S = 0.005  # longest a request entry waits for others while requests are being answered
 GATHER_MAX = 256  # entries that wake the writer at once however busy the worker is
+BUSY_S, BUSY_COUNT = 0.002, 4  # more request entries than this within this many seconds: the worker is busy
 NAMES = ("requests", "webhooks")
 
 
@@ -61,11 +65,15 @@ class FleetJournals:
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self.gather_s = GATHER_S  # tests lengthen it to see entries wait
+        self._window = (0.0, 0)  # when the current busy window began, and the request entries in it
+        self._loop: asyncio.AbstractEventLoop | None = None  # asked once: get_running_loop costs a getpid() on 3.11
+        self.gather_s = GATHER_S  # tests lengthen these to see entries wait
+        self.busy_s = BUSY_S
 
     def start(self) -> None:
         """Mirror every entry journalled from now on."""
         self._wanted = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         self.journal.sink = self._mirror_request
         self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
         self._writer = asyncio.get_running_loop().create_task(self._write(), name="flux-mock-journal")
@@ -90,10 +98,17 @@ class FleetJournals:
         # Every request pays this: its entry's compact form, straight from the raw item (`Journal.wire`).
         queued = self._queued["requests"]
         queued.append(self.journal.wire(item))
-        if self.journal.open == 0 or len(queued) >= GATHER_MAX:
+        loop = self._loop
+        if loop is None:  # not started: nothing writes yet
+            return
+        began, count = self._window
+        now = loop.time()
+        self._window = (now, 1) if now - began > self.busy_s else (began, count + 1)
+        busy = self.journal.open > 0 or self._window[1] > BUSY_COUNT
+        if not busy or len(queued) >= GATHER_MAX:
             self._wake()
-        elif self._timer is None and self._wanted is not None:
-            self._timer = asyncio.get_running_loop().call_later(self.gather_s, self._wake)
+        elif self._timer is None:
+            self._timer = loop.call_later(self.gather_s, self._wake)
 
     def _wake(self) -> None:
         if self._timer is not None:
@@ -120,10 +135,7 @@ class FleetJournals:
         for name, queued in self._queued.items():
             while queued:
                 batch, queued[:] = queued[:FLUSH_BATCH], queued[FLUSH_BATCH:]
-                args: list[Any] = [self.size]
-                for at, data in batch:
-                    args += [repr(at), data]
-                await self.pipe.run(self._append, [self.key(name), self.key(name, "seq")], args)
+                await self.pipe.run(self._append, [self.key(name), self.key(name, "seq")], [self.size], batch)
 
     async def read(self, name: str, last: int | None = None) -> list[dict[str, Any]]:
         """The fleet's journal `name` (its newest `last` entries), oldest first, once every worker wrote its own."""

@@ -42,6 +42,14 @@ def pack(*args: Any) -> bytes:
     return b"".join(out)
 
 
+def _with_pairs(head: bytes, total: int, pairs: list[tuple[float, bytes]] | None) -> bytes:
+    # `head` is a packed command; the pairs' bulk strings go after it and its array length becomes `total`.
+    if not pairs:
+        return head
+    framed = [b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(a := repr(at).encode()), a, len(d), d) for at, d in pairs]
+    return b"*%d\r\n" % total + head.split(b"\r\n", 1)[1] + b"".join(framed)
+
+
 class _Protocol(asyncio.Protocol):
     """Replies matched to calls in order (Redis answers a connection's commands in the order sent)."""
 
@@ -50,13 +58,15 @@ class _Protocol(asyncio.Protocol):
         self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
         self.transport: asyncio.Transport | None = None
         self.lost: BaseException | None = None
+        self.loop: asyncio.AbstractEventLoop
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports are not asyncio's subclasses
+        self.loop = asyncio.get_running_loop()  # asked once: on 3.11 each ask costs a getpid()
 
     def data_received(self, data: bytes) -> None:
         self.reader.feed(data)
-        while (reply := self.reader.gets()) is not False:
+        while (reply := self.reader.gets()) is not False and self.waiting:
             future = self.waiting.popleft()
             if not future.done():  # its caller may have been cancelled
                 future.set_result(reply)
@@ -72,7 +82,7 @@ class _Protocol(asyncio.Protocol):
     def call(self, command: bytes) -> asyncio.Future[Any]:
         if self.transport is None:
             raise self.lost or RedisConnectionError("Not connected to Redis.")
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Any] = self.loop.create_future()
         self.waiting.append(future)
         self.transport.write(command)
         return future
@@ -90,18 +100,28 @@ class ScriptPipe:
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Lock | None = None
 
-    async def run(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        """`script(keys=keys, args=args)`, as redis-py would answer it (strings decoded)."""
+    async def run(
+        self, script: AsyncScript, keys: list[str], args: list[Any], pairs: list[tuple[float, bytes]] | None = None
+    ) -> Any:
+        """`script(keys=keys, args=[*args, *flattened pairs])`, as redis-py would answer it (strings decoded).
+
+        `pairs` (an instant and bytes each, the float written as redis-py writes it) are framed one format each:
+        a journal batch is hundreds of arguments, and packing them one by one was most of a write's cost.
+        """
         if not self.usable:
-            return await script(keys=keys, args=args)
+            flat = [x for at, data in pairs or () for x in (at, data)]
+            return await script(keys=keys, args=[*args, *flat])
+        total = 3 + len(keys) + len(args) + 2 * len(pairs or ())  # EVALSHA, sha, key count, keys, args, pairs
+        command = _with_pairs(pack("EVALSHA", script.sha, len(keys), *keys, *args), total, pairs)
         protocol = await self._connected()
         try:
-            return await self._checked(protocol.call(pack("EVALSHA", script.sha, len(keys), *keys, *args)))
+            return await self._checked(protocol.call(command))
         except ResponseError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
             # Redis lost its script cache (a restart, SCRIPT FLUSH): EVAL sends the text and caches it again.
-            return await self._checked(protocol.call(pack("EVAL", script.script, len(keys), *keys, *args)))
+            again = _with_pairs(pack("EVAL", script.script, len(keys), *keys, *args), total, pairs)
+            return await self._checked(protocol.call(again))
 
     async def aclose(self) -> None:
         """Close the connection (a later call opens a new one)."""
@@ -143,6 +163,11 @@ class ScriptPipe:
             setup.append(pack("AUTH", *([user] if user else []), kw["password"]))
         if kw.get("db"):
             setup.append(pack("SELECT", kw["db"]))
-        for command in setup:
-            await self._checked(protocol.call(command))
+        try:
+            for command in setup:
+                await self._checked(protocol.call(command))
+        except BaseException:  # a wrong password or database: say so, and leave no connection behind
+            if protocol.transport is not None:
+                protocol.transport.close()
+            raise
         return protocol

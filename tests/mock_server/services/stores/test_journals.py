@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from mock_server import Settings, VirtualClock, create_app
-from mock_server.services.stores.journals import GATHER_MAX, GATHER_S, FleetJournals
+from mock_server.services.stores.journals import BUSY_COUNT, GATHER_MAX, GATHER_S, FleetJournals
 
 pytestmark = pytest.mark.anyio
 
@@ -58,9 +58,9 @@ async def test_entries_gather_while_requests_are_answered_and_go_in_one_write(jo
     calls: list[int] = []
     run = journals.pipe.run
 
-    async def counting(script: Any, keys: Any, args: Any) -> Any:
-        calls.append((len(args) - 1) // 2)
-        return await run(script, keys, args)
+    async def counting(script: Any, keys: Any, args: Any, pairs: Any = None) -> Any:
+        calls.append(len(pairs or ()))
+        return await run(script, keys, args, pairs)
 
     journals.pipe.run = counting  # type: ignore[method-assign]
     journals.gather_s = 60.0  # so that no timer fires while this test looks
@@ -72,12 +72,24 @@ async def test_entries_gather_while_requests_are_answered_and_go_in_one_write(jo
     timer = journals._timer
     assert timer is not None
     assert timer.when() > asyncio.get_running_loop().time() + 30
-    journals.journal.open = 0  # the last request answered: its entry takes the ten with it, in one write
+    journals.journal.open = 0  # the last request answered, and the worker quiet since: the entry takes the ten along
+    journals._window = (0.0, 0)
     record(journals, 1)
     await wait_written(journals, 11)
     assert calls == [11]
     assert journals._timer is None
     assert timer.cancelled()
+
+
+async def test_a_worker_answering_many_requests_gathers_their_entries(journals: FleetJournals) -> None:
+    journals.gather_s, journals.busy_s = 60.0, 60.0  # every entry of this test falls in one busy window
+    record(journals, BUSY_COUNT)
+    assert journals._timer is None  # a quiet worker's entries go at once
+    await wait_written(journals, BUSY_COUNT)
+    record(journals, 3)  # more than BUSY_COUNT in the window: busy, so these gather
+    await settle()
+    assert await written(journals) == BUSY_COUNT
+    assert journals._timer is not None
 
 
 async def test_gathered_entries_are_written_within_the_gathering_time(journals: FleetJournals) -> None:

@@ -1,0 +1,141 @@
+"""The lean connection for the hot script calls: redis-py's answers, its errors, in order, and after a loss."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis_support import RedisServer
+
+from mock_server.services.stores.pipe import ScriptPipe, pack
+
+pytestmark = pytest.mark.anyio
+
+ECHO = "redis.call('SET', KEYS[1], ARGV[1]); return {ARGV[1], tonumber(ARGV[2]), {ARGV[3]}, redis.call('GET', KEYS[1])}"
+FAIL = "return redis.error_reply('ERR no such thing')"
+
+
+def with_db(url: str, db: int) -> str:
+    return url.rsplit("/", 1)[0] + f"/{db}"
+
+
+def test_a_command_is_packed_as_redis_py_packs_it() -> None:
+    args = ("EVALSHA", "abc", 2, "k1", "k2", b"\x00raw", 1.5, 1765000000.125, -3, "é")
+    assert pack(*args) == b"".join(Connection().pack_command(*args))
+
+
+async def test_a_script_answers_as_through_redis_py_in_the_urls_database(redis_url: str) -> None:
+    client = aioredis.from_url(with_db(redis_url, 3), decode_responses=True)
+    pipe = ScriptPipe(client)
+    script = client.register_script(ECHO)
+    try:
+        assert pipe.usable
+        args = ["héllo", 42, b"bytes"]
+        assert await pipe.run(script, ["k"], args) == await script(keys=["k"], args=args)
+        assert await pipe.run(script, ["k"], args) == ["héllo", 42, ["bytes"], "héllo"]
+        assert await client.get("k") == "héllo"  # written in database 3, as the URL says
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+
+
+async def test_pairs_arrive_as_the_arguments_they_flatten_to(redis_url: str) -> None:
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    pipe = ScriptPipe(client)
+    script = client.register_script("return {#KEYS, unpack(ARGV)}")
+    pairs = [(1765000000.125, b'{"a":1}'), (0.1, b"x\r\ny"), (3.0, b"")]
+    try:
+        expected = await script(keys=["k"], args=["first", *[x for p in pairs for x in p]])
+        assert await pipe.run(script, ["k"], ["first"], pairs) == expected
+        assert expected == [1, "first", "1765000000.125", '{"a":1}', "0.1", "x\r\ny", "3.0", ""]
+        await client.script_flush()  # the EVAL path frames them the same way
+        assert await pipe.run(script, ["k"], ["first"], pairs) == expected
+        fallback = ScriptPipe(client)
+        fallback.usable = False  # as for a rediss:// URL: redis-py gets the flattened arguments
+        assert await fallback.run(script, ["k"], ["first"], pairs) == expected
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+
+
+async def test_a_script_redis_forgot_is_sent_again_and_an_error_reply_raises(redis_url: str) -> None:
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    pipe = ScriptPipe(client)
+    try:
+        await client.script_flush()  # as after a restart of Redis: EVALSHA answers NOSCRIPT
+        assert await pipe.run(client.register_script(ECHO), ["k"], ["a", 1, "b"]) == ["a", 1, ["b"], "a"]
+        with pytest.raises(ResponseError, match="no such thing"):
+            await pipe.run(client.register_script(FAIL), [], [])
+        assert await pipe.run(client.register_script(ECHO), ["k"], ["c", 2, "d"]) == ["c", 2, ["d"], "c"]
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+
+
+async def test_calls_in_flight_together_each_get_their_own_answer(redis_url: str) -> None:
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    pipe = ScriptPipe(client)
+    script = client.register_script(ECHO)
+    try:
+        answers = await asyncio.gather(*(pipe.run(script, [f"k{i}"], [f"v{i}", i, "x"]) for i in range(50)))
+        assert [a[:2] for a in answers] == [[f"v{i}", i] for i in range(50)]
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+
+
+async def test_a_lost_connection_fails_its_calls_as_redis_errors_and_the_next_call_reconnects(
+    redis_url: str,
+) -> None:
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    pipe = ScriptPipe(client)
+    script = client.register_script("return ARGV[1]")
+    try:
+        assert await pipe.run(script, [], ["first"]) == "first"
+        protocol = pipe._protocol
+        assert protocol is not None
+        blocked = protocol.call(pack("BLPOP", "nothing-here", 5))  # in flight until the connection goes
+        assert await client.client_kill_filter(_type="normal", skipme=True) >= 1  # as if the connection were lost
+        with pytest.raises(RedisConnectionError, match=r"Connection to Redis lost"):
+            await blocked
+        assert await pipe.run(script, [], ["again"]) == "again"  # connected anew
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+
+
+async def test_an_unreachable_redis_is_a_redis_error_naming_the_cause() -> None:
+    client = aioredis.from_url("redis://127.0.0.1:1/0")
+    pipe = ScriptPipe(client)
+    with pytest.raises(RedisError, match="Error connecting to Redis"):
+        await pipe.run(client.register_script(ECHO), ["k"], ["a", 1, "b"])
+    await client.aclose()
+
+
+async def test_a_password_in_the_url_is_sent_first(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path).start()
+    try:
+        admin = aioredis.from_url(server.url)
+        await admin.config_set("requirepass", "s3cret")
+        await admin.aclose()
+        good = aioredis.from_url(f"redis://:s3cret@127.0.0.1:{server.port}/1", decode_responses=True)
+        pipe = ScriptPipe(good)
+        assert await pipe.run(good.register_script(ECHO), ["k"], ["a", 1, "b"]) == ["a", 1, ["b"], "a"]
+        await pipe.aclose()
+        await good.aclose()
+        wrong = aioredis.from_url(f"redis://:nope@127.0.0.1:{server.port}/1")
+        with pytest.raises(ResponseError, match="WRONGPASS|invalid"):
+            await ScriptPipe(wrong).run(wrong.register_script(ECHO), ["k"], ["a", 1, "b"])
+        await wrong.aclose()
+    finally:
+        server.stop()
+
+
+def test_a_tls_url_stays_with_redis_py() -> None:
+    assert not ScriptPipe(aioredis.from_url("rediss://127.0.0.1:6380/0")).usable
+    assert ScriptPipe(aioredis.from_url("unix:///tmp/redis.sock?db=2")).usable

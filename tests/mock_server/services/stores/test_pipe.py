@@ -129,7 +129,7 @@ async def test_a_password_in_the_url_is_sent_first(tmp_path: Path) -> None:
         await pipe.aclose()
         await good.aclose()
         wrong = aioredis.from_url(f"redis://:nope@127.0.0.1:{server.port}/1")
-        with pytest.raises(ResponseError, match="WRONGPASS|invalid"):
+        with pytest.raises(ResponseError, match=r"WRONGPASS|invalid"):
             await ScriptPipe(wrong).run(wrong.register_script(ECHO), ["k"], ["a", 1, "b"])
         await wrong.aclose()
     finally:

@@ -96,8 +96,7 @@ async def test_gathered_entries_are_written_within_the_gathering_time(journals: 
     assert GATHER_S <= 0.01
     journals.journal.open = 1
     record(journals, 3)
-    assert await written(journals) == 0
-    assert journals._timer is not None
+    assert journals._timer is not None  # gathering; nothing else will wake the writer
     await wait_written(journals, 3)
 
 
@@ -111,6 +110,7 @@ async def test_a_full_batch_is_written_at_once_however_busy(journals: FleetJourn
 
 
 async def test_a_fleet_read_writes_what_is_gathering(journals: FleetJournals) -> None:
+    journals.gather_s = 60.0  # no timer fires while this test looks
     journals.journal.open = 1
     record(journals, 3)
     assert await written(journals) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -24,89 +25,79 @@ def with_db(url: str, db: int) -> str:
     return url.rsplit("/", 1)[0] + f"/{db}"
 
 
+Connected = tuple[aioredis.Redis, ScriptPipe]
+
+
+@pytest.fixture
+async def connected(redis_url: str) -> AsyncIterator[Connected]:
+    """A redis-py client on database 3 of the test's Redis, and a pipe made from it (both closed after)."""
+    client = aioredis.from_url(with_db(redis_url, 3), decode_responses=True)
+    pipe = ScriptPipe(client)
+    try:
+        yield client, pipe
+    finally:
+        await pipe.aclose()
+        await client.aclose()
+
+
 def test_a_command_is_packed_as_redis_py_packs_it() -> None:
     args = ("EVALSHA", "abc", 2, "k1", "k2", b"\x00raw", 1.5, 1765000000.125, -3, "é")
     assert pack(*args) == b"".join(Connection().pack_command(*args))
 
 
-async def test_a_script_answers_as_through_redis_py_in_the_urls_database(redis_url: str) -> None:
-    client = aioredis.from_url(with_db(redis_url, 3), decode_responses=True)
-    pipe = ScriptPipe(client)
+async def test_a_script_answers_as_through_redis_py_in_the_urls_database(connected: Connected) -> None:
+    client, pipe = connected
     script = client.register_script(ECHO)
-    try:
-        assert pipe.usable
-        args = ["héllo", 42, b"bytes"]
-        assert await pipe.run(script, ["k"], args) == await script(keys=["k"], args=args)
-        assert await pipe.run(script, ["k"], args) == ["héllo", 42, ["bytes"], "héllo"]
-        assert await client.get("k") == "héllo"  # written in database 3, as the URL says
-    finally:
-        await pipe.aclose()
-        await client.aclose()
+    assert pipe.usable
+    args: list[str | int | bytes] = ["héllo", 42, b"bytes"]
+    assert await pipe.run(script, ["k"], args) == await script(keys=["k"], args=args)
+    assert await pipe.run(script, ["k"], args) == ["héllo", 42, ["bytes"], "héllo"]
+    assert await client.get("k") == "héllo"  # written in database 3, as the URL says
 
 
-async def test_pairs_arrive_as_the_arguments_they_flatten_to(redis_url: str) -> None:
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    pipe = ScriptPipe(client)
+async def test_pairs_arrive_as_the_arguments_they_flatten_to(connected: Connected) -> None:
+    client, pipe = connected
     script = client.register_script("return {#KEYS, unpack(ARGV)}")
     pairs = [(1765000000.125, b'{"a":1}'), (0.1, b"x\r\ny"), (3.0, b"")]
-    try:
-        expected = await script(keys=["k"], args=["first", *[x for p in pairs for x in p]])
-        assert await pipe.run(script, ["k"], ["first"], pairs) == expected
-        assert expected == [1, "first", "1765000000.125", '{"a":1}', "0.1", "x\r\ny", "3.0", ""]
-        await client.script_flush()  # the EVAL path frames them the same way
-        assert await pipe.run(script, ["k"], ["first"], pairs) == expected
-        fallback = ScriptPipe(client)
-        fallback.usable = False  # as for a rediss:// URL: redis-py gets the flattened arguments
-        assert await fallback.run(script, ["k"], ["first"], pairs) == expected
-    finally:
-        await pipe.aclose()
-        await client.aclose()
+    expected = await script(keys=["k"], args=["first", *[x for p in pairs for x in p]])
+    assert await pipe.run(script, ["k"], ["first"], pairs) == expected
+    assert expected == [1, "first", "1765000000.125", '{"a":1}', "0.1", "x\r\ny", "3.0", ""]
+    await client.script_flush()  # the EVAL path frames them the same way
+    assert await pipe.run(script, ["k"], ["first"], pairs) == expected
+    fallback = ScriptPipe(client)
+    fallback.usable = False  # as for a rediss:// URL: redis-py gets the flattened arguments
+    assert await fallback.run(script, ["k"], ["first"], pairs) == expected
 
 
-async def test_a_script_redis_forgot_is_sent_again_and_an_error_reply_raises(redis_url: str) -> None:
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    pipe = ScriptPipe(client)
-    try:
-        await client.script_flush()  # as after a restart of Redis: EVALSHA answers NOSCRIPT
-        assert await pipe.run(client.register_script(ECHO), ["k"], ["a", 1, "b"]) == ["a", 1, ["b"], "a"]
-        with pytest.raises(ResponseError, match="no such thing"):
-            await pipe.run(client.register_script(FAIL), [], [])
-        assert await pipe.run(client.register_script(ECHO), ["k"], ["c", 2, "d"]) == ["c", 2, ["d"], "c"]
-    finally:
-        await pipe.aclose()
-        await client.aclose()
+async def test_a_script_redis_forgot_is_sent_again_and_an_error_reply_raises(connected: Connected) -> None:
+    client, pipe = connected
+    await client.script_flush()  # as after a restart of Redis: EVALSHA answers NOSCRIPT
+    assert await pipe.run(client.register_script(ECHO), ["k"], ["a", 1, "b"]) == ["a", 1, ["b"], "a"]
+    with pytest.raises(ResponseError, match="no such thing"):
+        await pipe.run(client.register_script(FAIL), [], [])
+    assert await pipe.run(client.register_script(ECHO), ["k"], ["c", 2, "d"]) == ["c", 2, ["d"], "c"]
 
 
-async def test_calls_in_flight_together_each_get_their_own_answer(redis_url: str) -> None:
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    pipe = ScriptPipe(client)
+async def test_calls_in_flight_together_each_get_their_own_answer(connected: Connected) -> None:
+    client, pipe = connected
     script = client.register_script(ECHO)
-    try:
-        answers = await asyncio.gather(*(pipe.run(script, [f"k{i}"], [f"v{i}", i, "x"]) for i in range(50)))
-        assert [a[:2] for a in answers] == [[f"v{i}", i] for i in range(50)]
-    finally:
-        await pipe.aclose()
-        await client.aclose()
+    answers = await asyncio.gather(*(pipe.run(script, [f"k{i}"], [f"v{i}", i, "x"]) for i in range(50)))
+    assert [a[:2] for a in answers] == [[f"v{i}", i] for i in range(50)]
 
 
 async def test_a_lost_connection_fails_its_calls_as_redis_errors_and_the_next_call_reconnects(
-    redis_url: str,
+    connected: Connected,
 ) -> None:
-    client = aioredis.from_url(redis_url, decode_responses=True)
-    pipe = ScriptPipe(client)
+    client, pipe = connected
     script = client.register_script("return ARGV[1]")
-    try:
-        assert await pipe.run(script, [], ["first"]) == "first"
-        protocol = pipe._protocol
-        assert protocol is not None
-        blocked = protocol.call(pack("BLPOP", "nothing-here", 5))  # in flight until the connection goes
-        assert await client.client_kill_filter(_type="normal", skipme=True) >= 1  # as if the connection were lost
-        with pytest.raises(RedisConnectionError, match=r"Connection to Redis lost"):
-            await blocked
-        assert await pipe.run(script, [], ["again"]) == "again"  # connected anew
-    finally:
-        await pipe.aclose()
-        await client.aclose()
+    assert await pipe.run(script, [], ["first"]) == "first"
+    protocol = pipe._protocol
+    assert protocol is not None
+    blocked = protocol.call(pack("BLPOP", "nothing-here", 5))  # in flight until the connection goes
+    assert await client.client_kill_filter(_type="normal", skipme=True) >= 1  # as if the connection were lost
+    with pytest.raises(RedisConnectionError, match=r"Connection to Redis lost"):
+        await blocked
+    assert await pipe.run(script, [], ["again"]) == "again"  # connected anew
 
 
 async def test_an_unreachable_redis_is_a_redis_error_naming_the_cause() -> None:

@@ -96,6 +96,15 @@ def test_slow_and_huge_headers_do_not_stall_a_normal_client(lines: Lines) -> Non
         poller.request("POST", "/api/v1/flux/imagine", json.dumps({"prompt": "x"}), created)
         message_id = json.loads(poller.getresponse().read())["messageId"]
 
+        def poll() -> float:
+            started = time.perf_counter()
+            poller.request("GET", f"/api/v1/message/fetch/{message_id}", headers=AUTH)
+            assert poller.getresponse().read()
+            return time.perf_counter() - started
+
+        # The same polls without an attack first: on a busy machine (CI runs four test processes on two cores)
+        # a poll's p99 is tens of ms anyway. A stall (a huge header buffered by concatenation) costs seconds.
+        quiet = sorted(poll() for _ in range(50))[48]
         opened = time.monotonic()
         slow = [connect(server, b"GET /api/v1/message/fetch/x HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(200)]
         stop = threading.Event()
@@ -116,10 +125,7 @@ def test_slow_and_huge_headers_do_not_stall_a_normal_client(lines: Lines) -> Non
         latencies = []
         try:
             for _ in range(150):
-                started = time.perf_counter()
-                poller.request("GET", f"/api/v1/message/fetch/{message_id}", headers=AUTH)
-                assert poller.getresponse().read()
-                latencies.append(time.perf_counter() - started)
+                latencies.append(poll())
                 for sock in slow:  # one more header byte each: alive, but never a whole head
                     with contextlib.suppress(OSError):
                         sock.send(b"x")
@@ -127,7 +133,8 @@ def test_slow_and_huge_headers_do_not_stall_a_normal_client(lines: Lines) -> Non
             stop.set()
             attacker.join(10)
         p99 = sorted(latencies)[int(len(latencies) * 0.99) - 1]
-        assert p99 < 0.050, f"poll p99 {p99 * 1000:.1f} ms under attack"
+        limit = max(0.050, 4 * quiet)
+        assert p99 < limit, f"poll p99 {p99 * 1000:.1f} ms under attack, {quiet * 1000:.1f} ms without (limit {limit})"
         assert refused, "the 100 MiB header was never cut off"
         deadline = time.monotonic() + 3.0
         closed = [answer(sock, deadline) for sock in slow]

@@ -122,8 +122,6 @@ def mask_key(key: str | None) -> str | None:
 # What the hot path stores: (seq, at, method, path, query, status, duration_ms, state). Building the
 # frozen record costs ~2 µs, so it is built only when someone reads the journal.
 _Raw = tuple[int, float, str, str, bytes, int, float, dict[str, Any]]
-# The state keys that make an entry more than its request line, account, operation, message and body.
-_RICH = frozenset({"violations", "tags", "job", "dropped"})
 
 
 def _values(item: _Raw, show_keys: bool) -> tuple[Any, ...]:
@@ -176,17 +174,7 @@ class Journal(BoundedLog[RequestRecorded]):
         """An appended item's instant and compact JSON (`entry_from_wire` reads it back), for a shared store."""
         if isinstance(item, RequestRecorded):
             return item.at, orjson.dumps(_json_values(item))
-        seq, at, method, path, query, status, duration_ms, state = item
-        if state.keys().isdisjoint(_RICH):
-            # Most requests (every plain poll) note no violation, tag, job or drop: their JSON values are written
-            # straight from the raw item (a shared store mirrors every request; this is half the cost of the
-            # general path). `test_journal` holds both paths to the same entries.
-            account = state.get("account")
-            shown = account if self.show_keys else mask_key(account)
-            values = [seq, at, method, path, query.decode("latin-1"), status, round(duration_ms, 3), shown]
-            values += [state.get("operation_id"), state.get("message_id"), [], state.get("body_text"), [], None]
-            return at, orjson.dumps(values)
-        return at, orjson.dumps(_json_values(_values(item, self.show_keys)))
+        return item[1], orjson.dumps(_json_values(_values(item, self.show_keys)))
 
     def record(
         self,

@@ -91,8 +91,7 @@ class FleetJournals:
 
     def _mirror(self, name: str, entry: Any) -> None:
         self._queued[name].append((entry.at, orjson.dumps(entry.as_dict())))
-        if self._wanted is not None:
-            self._wanted.set()
+        self._wake()
 
     def _mirror_request(self, item: Any) -> None:
         # Every request pays this: its entry's compact form, straight from the raw item (`Journal.wire`).

@@ -26,9 +26,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 
-def pack(*args: Any) -> bytes:
-    """A RESP command (array of bulk strings); ints and floats as redis-py writes them (str, repr)."""
-    out = [b"*%d\r\n" % len(args)]
+def pack(*args: Any, pairs: list[tuple[float, bytes]] | None = None) -> bytes:
+    """A RESP command (array of bulk strings); ints and floats as redis-py writes them (str, repr).
+
+    `pairs` (an instant and bytes each) follow `args`, framed one format each: a journal batch is hundreds of
+    arguments, and framing them one by one was most of a write's cost.
+    """
+    out = [b"*%d\r\n" % (len(args) + 2 * len(pairs or ()))]
     for arg in args:
         if isinstance(arg, bytes):
             data = arg
@@ -39,15 +43,10 @@ def pack(*args: Any) -> bytes:
         else:
             data = str(arg).encode()
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    for at, d in pairs or ():
+        a = repr(at).encode()
+        out.append(b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(a), a, len(d), d))
     return b"".join(out)
-
-
-def _with_pairs(head: bytes, total: int, pairs: list[tuple[float, bytes]] | None) -> bytes:
-    # `head` is a packed command; the pairs' bulk strings go after it and its array length becomes `total`.
-    if not pairs:
-        return head
-    framed = [b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(a := repr(at).encode()), a, len(d), d) for at, d in pairs]
-    return b"*%d\r\n" % total + head.split(b"\r\n", 1)[1] + b"".join(framed)
 
 
 class _Protocol(asyncio.Protocol):
@@ -103,16 +102,11 @@ class ScriptPipe:
     async def run(
         self, script: AsyncScript, keys: list[str], args: list[Any], pairs: list[tuple[float, bytes]] | None = None
     ) -> Any:
-        """`script(keys=keys, args=[*args, *flattened pairs])`, as redis-py would answer it (strings decoded).
-
-        `pairs` (an instant and bytes each, the float written as redis-py writes it) are framed one format each:
-        a journal batch is hundreds of arguments, and packing them one by one was most of a write's cost.
-        """
+        """`script(keys=keys, args=[*args, *flattened pairs])`, as redis-py would answer it (strings decoded)."""
         if not self.usable:
             flat = [x for at, data in pairs or () for x in (at, data)]
             return await script(keys=keys, args=[*args, *flat])
-        total = 3 + len(keys) + len(args) + 2 * len(pairs or ())  # EVALSHA, sha, key count, keys, args, pairs
-        command = _with_pairs(pack("EVALSHA", script.sha, len(keys), *keys, *args), total, pairs)
+        command = pack("EVALSHA", script.sha, len(keys), *keys, *args, pairs=pairs)
         protocol = await self._connected()
         try:
             return await self._checked(protocol.call(command))
@@ -120,7 +114,7 @@ class ScriptPipe:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
             # Redis lost its script cache (a restart, SCRIPT FLUSH): EVAL sends the text and caches it again.
-            again = _with_pairs(pack("EVAL", script.script, len(keys), *keys, *args), total, pairs)
+            again = pack("EVAL", script.script, len(keys), *keys, *args, pairs=pairs)
             return await self._checked(protocol.call(again))
 
     async def aclose(self) -> None:

@@ -46,10 +46,10 @@ def test_a_record_appended_as_is_has_the_same_wire_form() -> None:
     status=st.sampled_from([200, 404, 503]),
     query=st.binary(max_size=8),
 )
-def test_every_state_has_the_same_wire_form_on_the_plain_and_the_general_path(
+def test_every_state_has_a_wire_form_that_reads_back_as_its_entry(
     keys: set[str], show_keys: bool, status: int, query: bytes
 ) -> None:
-    # A plain poll (no violation, tag, job or drop) takes the short path; whatever the state, the entry is the same.
+    # Whatever the state holds (or leaves out), the wire form reads back as the entry.
     extra = {"dropped": True, "op": object(), "bearer": "sk-x", "selection": None}
     state = {k: STATE[k] if k in STATE else extra[k] for k in keys}
     journal = Journal(10, show_keys=show_keys)

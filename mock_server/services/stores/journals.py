@@ -1,15 +1,18 @@
 """The fleet's journals in Redis: each worker mirrors its request and webhook journals there, read by any worker.
 
-Every entry a worker journals is queued and written in the background (`scripts.APPEND`: a fleet-wide sequence
-number each, ordered by instant, bounded by ``--journal-size``), over the store's lean connection (`pipe`).
+Every entry a worker journals is queued and written in the background (`scripts.APPEND`: ordered by instant,
+bounded by ``--journal-size``), over the store's lean connection (`pipe`). An entry's sequence number is its place
+in the fleet's arrival order, counted when the journal is read (`scripts.READ`): whenever a worker got to write
+it, a request answered after another one has the higher number.
 
 A request entry wakes the writer at once when the worker is quiet: no other request being answered here and at
-most `BUSY_COUNT` entries in the last `BUSY_S`, so a lone client's requests reach Redis in the order it sent
-them, whichever worker answered. A busy worker's entries gather for up to `GATHER_S` (or `GATHER_MAX` of them):
+most `BUSY_COUNT` entries in the last `BUSY_S`, so a quiet fleet's journal in Redis is current within a turn of
+the event loop. A busy worker's entries gather for up to `GATHER_S` (or `GATHER_MAX` of them):
 each write costs the worker a few tens of µs of CPU, and a write per two or three polls was most of what a poll
-costs more on Redis. Across workers under load, sequence numbers follow the writes, which may lag arrival by up
-to `GATHER_S`. What queues while a write is in flight goes together in the next one. A fleet read first has
-every worker write what it holds (a ``flush`` change, acknowledged), so it sees every request answered before it.
+costs more on Redis. What queues while a write is in flight goes together in the next one. A fleet read first has
+every worker write what it holds (a ``flush`` change, acknowledged), so it sees every request answered before it;
+one still being answered then is listed at its arrival later, and the numbers after it move up by one (in one
+process such a request is missed by a reader's ``since`` the same way).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class FleetJournals:
         self.size = size
         self.pipe = pipe
         self._append = client.register_script(scripts.APPEND)
+        self._read = client.register_script(scripts.READ)
         self._queued: dict[str, list[tuple[float, bytes]]] = {name: [] for name in NAMES}
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -134,7 +138,8 @@ class FleetJournals:
         for name, queued in self._queued.items():
             while queued:
                 batch, queued[:] = queued[:FLUSH_BATCH], queued[FLUSH_BATCH:]
-                await self.pipe.run(self._append, [self.key(name), self.key(name, "seq")], [self.size], batch)
+                keys = [self.key(name), self.key(name, "seq"), self.key(name, "trimmed")]
+                await self.pipe.run(self._append, keys, [self.size], batch)
 
     async def read(self, name: str, last: int | None = None) -> list[dict[str, Any]]:
         """The fleet's journal `name` (its newest `last` entries), oldest first, once every worker wrote its own."""
@@ -142,10 +147,11 @@ class FleetJournals:
             raise ValueError(f"journal has value {name!r}; it must be one of {', '.join(NAMES)}.")
         await self.flush()
         await self.fleet.publish("flush")  # every worker writes what it holds before the fleet's journal is read
+        before, members = await self._read(keys=[self.key(name), self.key(name, "trimmed")], args=[last or 0])
         entries = []
-        for member in await self.client.zrange(self.key(name), 0 if last is None else -last, -1):
-            seq, _, data = str(member).partition("|")
+        for place, member in enumerate(members, start=int(before) + 1):
+            data = str(member).partition("|")[2]
             entry = entry_from_wire(data) if name == "requests" else orjson.loads(data)
-            entry["seq"] = int(seq)
+            entry["seq"] = place
             entries.append(entry)
         return entries

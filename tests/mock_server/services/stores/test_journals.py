@@ -115,3 +115,30 @@ async def test_a_fleet_read_writes_what_is_gathering(journals: FleetJournals) ->
     record(journals, 3)
     assert await written(journals) == 0
     assert len(await journals.read("requests")) == 3
+
+
+async def test_sequence_numbers_follow_arrival_however_late_a_worker_writes(redis_url: str) -> None:
+    apps = [
+        create_app(Settings(seed=1, api_keys=("sk-test",), store=redis_url, journal_size=3), clock=VirtualClock())
+        for _ in range(2)
+    ]
+    first, second = (app.state.services.store for app in apps)
+    await first.start()
+    await second.start()
+    try:
+        late, early = first.journals, second.journals
+        late.gather_s = 60.0
+        late.journal.open = 1  # busy: its entries wait
+        for at, journals in ((1.0, late), (2.0, early), (3.0, late), (4.0, early)):
+            journal = journals.journal
+            path = f"/api/v1/message/fetch/{at}"
+            journal.record(journal.next_seq(), 1_750_000_000.0 + at, "GET", path, b"", 404, 0.1, {})
+            await settle()
+        await wait_written(early, 2)  # the second worker's two entries are in before the first's
+        entries = await early.read("requests")
+        assert [e["path"][-3:] for e in entries] == ["2.0", "3.0", "4.0"]  # the journal holds 3: the oldest went
+        assert [e["seq"] for e in entries] == [2, 3, 4]  # places in arrival order, the trimmed one counted
+        assert [e["seq"] for e in await late.read("requests", 2)] == [3, 4]
+    finally:
+        await first.aclose()
+        await second.aclose()

@@ -170,11 +170,11 @@ class Journal(BoundedLog[RequestRecorded]):
         self.show_keys = show_keys
         self.open = 0  # requests being answered now (JournalMiddleware counts them; a shared store's mirror asks)
 
-    def wire(self, item: RequestRecorded | _Raw) -> tuple[float, bytes]:
-        """An appended item's instant and compact JSON (`entry_from_wire` reads it back), for a shared store."""
+    def wire(self, item: RequestRecorded | _Raw) -> bytes:
+        """An appended item's compact JSON (`entry_from_wire` reads it back), for a shared store."""
         if isinstance(item, RequestRecorded):
-            return item.at, orjson.dumps(_json_values(item))
-        return item[1], orjson.dumps(_json_values(_values(item, self.show_keys)))
+            return orjson.dumps(_json_values(item))
+        return orjson.dumps(_json_values(_values(item, self.show_keys)))
 
     def record(
         self,

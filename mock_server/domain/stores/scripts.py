@@ -107,43 +107,17 @@ local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ms - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
 """
 
-# Append journal entries, ordered by instant, bounded. One INCRBY and one ZADD per 500 entries, not one of each
-# per entry: the mirror runs for every request, so this is Redis's share of a poll. The write counter only orders
-# entries of one instant (a stopped clock) and keeps members unique; the sequence number a reader sees is the
-# entry's place in the fleet's arrival order (`READ`), so how late a worker wrote an entry cannot reorder them.
-# KEYS: the journal (zset by instant), its write counter, how many entries were trimmed ever;
-# ARGV: max entries, then (instant, JSON) pairs
-APPEND = """
-local count = (#ARGV - 1) / 2
-local seq = redis.call('INCRBY', KEYS[2], count) - count
-local args = {}
-for i = 2, #ARGV, 2 do
-  seq = seq + 1
-  args[#args + 1] = ARGV[i]
-  args[#args + 1] = string.format('%012d', seq) .. '|' .. ARGV[i + 1]
-  if #args >= 1000 then
-    redis.call('ZADD', KEYS[1], unpack(args))
-    args = {}
-  end
-end
-if #args > 0 then redis.call('ZADD', KEYS[1], unpack(args)) end
-local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[1])
-if extra > 0 then
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
-  redis.call('INCRBY', KEYS[3], extra)
-end
-return 1
-"""
-
-# A journal's newest entries and the sequence number before the first: entries trimmed ever plus its rank.
-# KEYS: the journal, its trimmed count; ARGV: how many of the newest (0: all)
+# A journal's newest entries (a list, in the order written; `ScriptPipe.append` pushes and trims it) and the
+# number of entries written before the first one returned: how many were ever written, less those it holds, plus
+# the ones skipped. One script so that a write cannot fall between the count and the range.
+# KEYS: the journal, how many entries were ever written to it; ARGV: how many of the newest to return (0: all)
 READ = """
-local card = redis.call('ZCARD', KEYS[1])
-local last = tonumber(ARGV[1])
+local len = redis.call('LLEN', KEYS[1])
+local want = tonumber(ARGV[1])
 local start = 0
-if last > 0 and card > last then start = card - last end
-local before = tonumber(redis.call('GET', KEYS[2]) or '0') + start
-return {before, redis.call('ZRANGE', KEYS[1], start, -1)}
+if want > 0 and len > want then start = len - want end
+local before = tonumber(redis.call('GET', KEYS[2]) or '0') - len + start
+return {before, redis.call('LRANGE', KEYS[1], start, -1)}
 """
 
 # A sliding-log rate-limit window (the same rule as `ratelimit.RateLimiter.hit`).

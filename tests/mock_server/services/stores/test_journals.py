@@ -32,7 +32,7 @@ def record(journals: FleetJournals, count: int) -> None:
 
 
 async def written(journals: FleetJournals) -> int:
-    return int(await journals.client.zcard(journals.key("requests")))
+    return int(await journals.client.llen(journals.keys("requests")[0]))
 
 
 async def settle() -> None:
@@ -56,13 +56,13 @@ async def test_an_entry_is_written_at_once_when_no_other_request_is_being_answer
 
 async def test_entries_gather_while_requests_are_answered_and_go_in_one_write(journals: FleetJournals) -> None:
     calls: list[int] = []
-    run = journals.pipe.run
+    append = journals.pipe.append
 
-    async def counting(script: Any, keys: Any, args: Any, pairs: Any = None) -> Any:
-        calls.append(len(pairs or ()))
-        return await run(script, keys, args, pairs)
+    async def counting(key: str, counter: str, size: int, items: Any) -> None:
+        calls.append(len(items))
+        await append(key, counter, size, items)
 
-    journals.pipe.run = counting  # type: ignore[method-assign]
+    journals.pipe.append = counting  # type: ignore[method-assign]
     journals.gather_s = 60.0  # so that no timer fires while this test looks
     journals.journal.open = 2  # two requests still being answered here
     record(journals, 10)
@@ -119,7 +119,7 @@ async def test_a_fleet_read_writes_what_is_gathering(journals: FleetJournals) ->
 
 async def test_sequence_numbers_follow_arrival_however_late_a_worker_writes(redis_url: str) -> None:
     apps = [
-        create_app(Settings(seed=1, api_keys=("sk-test",), store=redis_url, journal_size=3), clock=VirtualClock())
+        create_app(Settings(seed=1, api_keys=("sk-test",), store=redis_url, journal_size=5), clock=VirtualClock())
         for _ in range(2)
     ]
     first, second = (app.state.services.store for app in apps)
@@ -129,16 +129,25 @@ async def test_sequence_numbers_follow_arrival_however_late_a_worker_writes(redi
         late, early = first.journals, second.journals
         late.gather_s = 60.0
         late.journal.open = 1  # busy: its entries wait
-        for at, journals in ((1.0, late), (2.0, early), (3.0, late), (4.0, early)):
-            journal = journals.journal
-            path = f"/api/v1/message/fetch/{at}"
-            journal.record(journal.next_seq(), 1_750_000_000.0 + at, "GET", path, b"", 404, 0.1, {})
+        for at, journals in ((1, late), (2, early), (3, late), (4, early)):
+            record_at(journals, at)
             await settle()
         await wait_written(early, 2)  # the second worker's two entries are in before the first's
         entries = await early.read("requests")
-        assert [e["path"][-3:] for e in entries] == ["2.0", "3.0", "4.0"]  # the journal holds 3: the oldest went
-        assert [e["seq"] for e in entries] == [2, 3, 4]  # places in arrival order, the trimmed one counted
+        assert [e["path"] for e in entries] == [f"/{at}" for at in (1, 2, 3, 4)]  # in arrival order
+        assert [e["seq"] for e in entries] == [1, 2, 3, 4]
         assert [e["seq"] for e in await late.read("requests", 2)] == [3, 4]
+        late.journal.open = 0
+        for at in (5, 6, 7):  # the journal keeps 5: the two written first go, the numbers stay
+            record_at(late, at)
+        entries = await early.read("requests")
+        assert [(e["path"], e["seq"]) for e in entries] == [(f"/{at}", at) for at in (3, 4, 5, 6, 7)]
+        assert (await second.counts())["requests"] == 5
     finally:
         await first.aclose()
         await second.aclose()
+
+
+def record_at(journals: FleetJournals, at: int) -> None:
+    journal = journals.journal
+    journal.record(journal.next_seq(), 1_750_000_000.0 + at, "GET", f"/{at}", b"", 404, 0.1, {})

@@ -55,18 +55,30 @@ async def test_a_script_answers_as_through_redis_py_in_the_urls_database(connect
     assert await client.get("k") == "héllo"  # written in database 3, as the URL says
 
 
-async def test_pairs_arrive_as_the_arguments_they_flatten_to(connected: Connected) -> None:
+def test_a_tail_is_packed_as_the_arguments_it_adds() -> None:
+    tail = [b'{"a":1}', b"x\r\ny", b""]
+    assert pack("RPUSH", "k", tail=tail) == b"".join(Connection().pack_command("RPUSH", "k", *tail))
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "redis-py"])
+async def test_append_pushes_trims_and_counts_at_once(connected: Connected, lean: bool) -> None:
     client, pipe = connected
-    script = client.register_script("return {#KEYS, unpack(ARGV)}")
-    pairs = [(1765000000.125, b'{"a":1}'), (0.1, b"x\r\ny"), (3.0, b"")]
-    expected = await script(keys=["k"], args=["first", *[x for p in pairs for x in p]])
-    assert await pipe.run(script, ["k"], ["first"], pairs) == expected
-    assert expected == [1, "first", "1765000000.125", '{"a":1}', "0.1", "x\r\ny", "3.0", ""]
-    await client.script_flush()  # the EVAL path frames them the same way
-    assert await pipe.run(script, ["k"], ["first"], pairs) == expected
-    fallback = ScriptPipe(client)
-    fallback.usable = False  # as for a rediss:// URL: redis-py gets the flattened arguments
-    assert await fallback.run(script, ["k"], ["first"], pairs) == expected
+    pipe.usable = lean  # False: as for a rediss:// URL, a redis-py transaction
+    await pipe.append("log", "written", 3, [b"1", b"2"])
+    await pipe.append("log", "written", 3, [b"3", b"x\r\ny", b""])
+    assert await client.lrange("log", 0, -1) == ["3", "x\r\ny", ""]  # the newest 3, in the order written
+    assert await client.get("written") == "5"
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "redis-py"])
+async def test_a_refused_append_raises_and_changes_nothing(connected: Connected, lean: bool) -> None:
+    client, pipe = connected
+    pipe.usable = lean
+    await client.set("log", "not a list")
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        await pipe.append("log", "written", 3, [b"1"])
+    assert await client.get("log") == "not a list"
+    assert await pipe.run(client.register_script("return ARGV[1]"), [], ["still answering"]) == "still answering"
 
 
 async def test_a_script_redis_forgot_is_sent_again_and_an_error_reply_raises(connected: Connected) -> None:
@@ -93,7 +105,7 @@ async def test_a_lost_connection_fails_its_calls_as_redis_errors_and_the_next_ca
     assert await pipe.run(script, [], ["first"]) == "first"
     protocol = pipe._protocol
     assert protocol is not None
-    blocked = protocol.call(pack("BLPOP", "nothing-here", 5))  # in flight until the connection goes
+    [blocked] = protocol.call(pack("BLPOP", "nothing-here", 5))  # in flight until the connection goes
     assert await client.client_kill_filter(_type="normal", skipme=True) >= 1  # as if the connection were lost
     with pytest.raises(RedisConnectionError, match=r"Connection to Redis lost"):
         await blocked

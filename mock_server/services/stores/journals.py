@@ -71,7 +71,7 @@ class FleetJournals:
         self.size = size
         self.pipe = pipe
         self._read = client.register_script(scripts.READ)
-        self._queued: dict[str, list[bytes]] = {name: [] for name in NAMES}
+        self._queued: dict[str, list[Any]] = {name: [] for name in NAMES}  # items as the local journals hold them
         self._wanted: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -85,7 +85,7 @@ class FleetJournals:
         self._wanted = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self.journal.sink = self._mirror_request
-        self.webhook_journal.sink = lambda item: self._mirror("webhooks", self.webhook_journal.materialise(item))
+        self.webhook_journal.sink = self._mirror_webhook
         self._writer = asyncio.get_running_loop().create_task(self._write(), name="flux-mock-journal")
 
     async def aclose(self) -> None:
@@ -99,14 +99,17 @@ class FleetJournals:
         with contextlib.suppress(RedisError, OSError):
             await self.flush()
 
-    def _mirror(self, name: str, entry: Any) -> None:
-        self._queued[name].append(orjson.dumps(entry.as_dict()))
+    # Items are queued as the journal holds them and encoded by the writer, a batch at a time: encoding one
+    # between two requests cost ~11 µs over the socket (caches gone cold), in a batch ~2.
+
+    def _mirror_webhook(self, item: Any) -> None:
+        self._queued["webhooks"].append(item)
         self._wake()
 
     def _mirror_request(self, item: Any) -> None:
-        # Every request pays this: its entry's compact form, straight from the raw item (`Journal.wire`).
+        # Every request pays this.
         queued = self._queued["requests"]
-        queued.append(self.journal.wire(item))
+        queued.append(item)
         loop = self._loop
         if loop is None:  # not started: nothing writes yet
             return
@@ -144,7 +147,13 @@ class FleetJournals:
         for name, queued in self._queued.items():
             while queued:
                 batch, queued[:] = queued[:FLUSH_BATCH], queued[FLUSH_BATCH:]
-                await self.pipe.append(*self.keys(name), self.size + SLACK, batch)
+                await self.pipe.append(*self.keys(name), self.size + SLACK, [self._wire(name, i) for i in batch])
+
+    def _wire(self, name: str, item: Any) -> bytes:
+        # An item's compact JSON, as `read` parses it back
+        if name == "requests":
+            return self.journal.wire(item)
+        return orjson.dumps(self.webhook_journal.materialise(item).as_dict())
 
     def keys(self, name: str) -> tuple[str, str]:
         """The journal's list, and how many entries were ever written to it (trimmed ones included)."""

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fleet_harness import unknown_id
 
 from mock_server import Settings
 from mock_server.run import connections
@@ -369,3 +370,70 @@ def test_a_client_that_stops_after_the_answer_is_closed_at_once(lines: Lines) ->
             started = time.monotonic()
             assert answer(sock, time.monotonic() + 3.0) == b""
             assert time.monotonic() - started < 1.0
+
+
+# --- an answer in one write ------------------------------------------------------------------------------------
+
+
+def data_segments_in(sock: socket.socket) -> int:
+    """Segments with data this socket received so far (Linux's tcp_info.tcpi_data_segs_in)."""
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    return int.from_bytes(info[152:156], "little")
+
+
+def exchange(sock: socket.socket, request: bytes) -> bytes:
+    """Send `request` on a kept-alive connection; its whole answer (as its Content-Length says; none for HEAD)."""
+    sock.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < content_length(request, data):
+        chunk = sock.recv(65536)
+        assert chunk, (request, data)
+        data += chunk
+    return data
+
+
+def content_length(request: bytes, raw: bytes) -> int:
+    found = re.search(rb"\r\ncontent-length: (\d+)\r\n", raw.partition(b"\r\n\r\n")[0] + b"\r\n", re.IGNORECASE)
+    return int(found.group(1)) if found and not request.startswith(b"HEAD ") else 0
+
+
+def test_an_answer_arrives_in_one_segment(lines: Lines) -> None:
+    # uvicorn writes a head, then a body: two segments per answer, twice the system calls. The client's kernel
+    # counts what arrives.
+    body = b'{"prompt":"a red fox"}'
+    auth = b"Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n" % KEY.encode()
+    create = b"POST /api/v1/flux/imagine HTTP/1.1\r\n%sContent-Type: application/json\r\n" % auth
+    create += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    unknown = b"GET /api/v1/message/fetch/%s HTTP/1.1\r\n" % unknown_id().encode()
+    with serve(lines) as server, connect(server) as sock:
+        for request, status in (
+            (create, b"200"),
+            (unknown + auth + b"\r\n", b"404"),
+            (unknown + b"Host: 127.0.0.1\r\n\r\n", b"401"),
+            (b"HEAD /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", b"200"),
+        ):
+            before = data_segments_in(sock)
+            raw = exchange(sock, request)
+            assert raw.startswith(b"HTTP/1.1 %s " % status), raw
+            assert data_segments_in(sock) - before == 1, raw
+
+
+def test_pipelined_requests_and_100_continue_are_answered_whole_and_in_order(lines: Lines) -> None:
+    ids = [unknown_id(), unknown_id()]
+    gets = [
+        b"GET /api/v1/message/fetch/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n"
+        % (i.encode(), KEY.encode())
+        for i in ids
+    ]
+    with serve(lines) as server, connect(server) as sock:
+        sock.sendall(b"".join(gets) + b"HEAD /__mock/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        raw = answer(sock)
+    assert re.findall(rb"HTTP/1\.1 (\d+)", raw) == [b"404", b"404", b"200"], raw
+    body = b'{"prompt":"a red fox"}'
+    upload = b"POST /api/v1/flux/imagine HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n" % KEY.encode()
+    upload += b"Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n" % len(body)
+    with serve(lines) as server, connect(server, upload) as sock:
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        raw = exchange(sock, body)
+    assert raw.startswith(b"HTTP/1.1 200 "), raw
+    assert b"messageId" in raw

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mock_server import Settings, VirtualClock, create_app
 from mock_server.services.stores.journals import BUSY_COUNT, GATHER_MAX, GATHER_S, FleetJournals
@@ -151,3 +153,42 @@ async def test_sequence_numbers_follow_arrival_however_late_a_worker_writes(redi
 def record_at(journals: FleetJournals, at: int) -> None:
     journal = journals.journal
     journal.record(journal.next_seq(), 1_750_000_000.0 + at, "GET", f"/{at}", b"", 404, 0.1, {})
+
+
+@pytest.fixture
+async def two_workers(redis_url: str) -> AsyncIterator[tuple[FleetJournals, FleetJournals]]:
+    """Two workers' journals on one Redis, writing only when a test flushes them."""
+    settings = Settings(seed=1, api_keys=("sk-test",), store=redis_url)
+    stores = [create_app(settings, clock=VirtualClock()).state.services.store for _ in range(2)]
+    for store in stores:
+        await store.start()
+        store.journals.gather_s = 3600.0  # nothing is written but by `flush`
+        store.journals.journal.open = 1
+    try:
+        yield stores[0].journals, stores[1].journals
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
+# A step: a request arrives at worker 0 or 1 (its entry waits there), or worker 0 or 1 writes what it holds.
+STEPS = st.lists(st.tuples(st.sampled_from(["arrive", "write"]), st.integers(0, 1)), min_size=1, max_size=30)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS, tail=st.integers(1, 10))
+async def test_whatever_order_the_workers_write_in_entries_are_numbered_by_arrival(
+    two_workers: tuple[FleetJournals, FleetJournals], steps: list[tuple[str, int]], tail: int
+) -> None:
+    await two_workers[0].client.flushdb()
+    arrived = 0
+    for step, worker in steps:
+        if step == "arrive":
+            arrived += 1
+            record_at(two_workers[worker], arrived)
+        else:
+            await two_workers[worker].flush()
+    entries = await two_workers[1].read("requests")  # the read has every worker write what it holds first
+    assert [(e["path"], e["seq"]) for e in entries] == [(f"/{at}", at) for at in range(1, arrived + 1)]
+    newest = await two_workers[0].read("requests", tail)
+    assert [(e["path"], e["seq"]) for e in newest] == [(e["path"], e["seq"]) for e in entries[-tail:]]

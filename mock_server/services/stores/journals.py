@@ -42,9 +42,8 @@ GATHER_S = 0.005  # longest a request entry waits for others while requests are 
 GATHER_MAX = 256  # entries that wake the writer at once however busy the worker is
 BUSY_S, BUSY_COUNT = 0.002, 4  # more request entries than this within this many seconds: the worker is busy
 NAMES = ("requests", "webhooks")
-# Entries kept and read beyond those shown: one written late (a busy worker's gathered write, or a write
-# retried after an outage) still sorts among those that arrived after it, with the same number, unless more than
-# this many were written in between.
+# Entries kept and read beyond those shown: one written late (a busy worker's gathered write) still sorts among
+# those that arrived after it, with the same number, unless more than this many were written in between.
 SLACK = 2 * GATHER_MAX
 
 

@@ -82,10 +82,10 @@ class FleetJournals:
     def start(self) -> None:
         """Mirror every entry journalled from now on."""
         self._wanted = asyncio.Event()
-        self._loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self.journal.sink = self._mirror_request
         self.webhook_journal.sink = self._mirror_webhook
-        self._writer = asyncio.get_running_loop().create_task(self._write(), name="flux-mock-journal")
+        self._writer = loop.create_task(self._write(), name="flux-mock-journal")
 
     async def aclose(self) -> None:
         """Stop mirroring; write what is still queued (unless Redis is away)."""

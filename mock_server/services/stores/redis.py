@@ -44,6 +44,7 @@ from mock_server.domain.webhooks.journal import WebhookJournal
 from mock_server.services.outages import Outage
 from mock_server.services.stores.creates import FleetCreates
 from mock_server.services.stores.fleet import Fleet
+from mock_server.services.stores.journals import NAMES as JOURNALS
 from mock_server.services.stores.journals import FleetJournals
 from mock_server.services.stores.outbox import RedisOutbox
 from mock_server.services.stores.pipe import ScriptPipe
@@ -380,11 +381,11 @@ class RedisStore:
         """Jobs and journal entries of the whole fleet."""
         async with self.client.pipeline(transaction=False) as pipe:
             pipe.zcard(self.key("jobs"))
-            for name in ("requests", "webhooks"):
+            for name in JOURNALS:
                 pipe.llen(self.journals.keys(name)[0])
-            jobs, requests, webhooks = await pipe.execute()
+            jobs, *held = await pipe.execute()
         kept = self.journals.size  # a journal's list holds a few more than it shows (`journals.SLACK`)
-        return {"jobs": int(jobs), "requests": min(int(requests), kept), "webhooks": min(int(webhooks), kept)}
+        return {"jobs": int(jobs), **{name: min(int(n), kept) for name, n in zip(JOURNALS, held, strict=True)}}
 
 
 def _opt(value: float | None) -> str:

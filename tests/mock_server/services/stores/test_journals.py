@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,25 +13,36 @@ from hypothesis import strategies as st
 
 from mock_server import Settings, VirtualClock, create_app
 from mock_server.services.stores.journals import BUSY_COUNT, GATHER_MAX, GATHER_S, FleetJournals
+from mock_server.services.stores.redis import RedisStore
 
 pytestmark = pytest.mark.anyio
 
 
+@contextlib.asynccontextmanager
+async def workers(redis_url: str, count: int, journal_size: int = 10_000) -> AsyncIterator[list[RedisStore]]:
+    """`count` workers' stores on the test's Redis, started (and closed after)."""
+    settings = Settings(seed=1, api_keys=("sk-test",), store=redis_url, journal_size=journal_size)
+    stores = [create_app(settings, clock=VirtualClock()).state.services.store for _ in range(count)]
+    for store in stores:
+        await store.start()
+    try:
+        yield stores
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
 @pytest.fixture
 async def journals(redis_url: str) -> AsyncIterator[FleetJournals]:
-    app = create_app(Settings(seed=1, api_keys=("sk-test",), store=redis_url), clock=VirtualClock())
-    store = app.state.services.store
-    await store.start()
-    try:
+    async with workers(redis_url, 1) as (store,):
         yield store.journals
-    finally:
-        await store.aclose()
 
 
-def record(journals: FleetJournals, count: int) -> None:
+def record(journals: FleetJournals, count: int = 1, at: int = 0) -> None:
+    """`count` answered requests at `at` seconds past a fixed instant, each with the path ``/<at>``."""
     journal = journals.journal
     for _ in range(count):
-        journal.record(journal.next_seq(), 1_750_000_000.0, "GET", "/api/v1/message/fetch/x", b"", 404, 0.1, {})
+        journal.record(journal.next_seq(), 1_750_000_000.0 + at, "GET", f"/{at}", b"", 404, 0.1, {})
 
 
 async def written(journals: FleetJournals) -> int:
@@ -120,19 +132,12 @@ async def test_a_fleet_read_writes_what_is_gathering(journals: FleetJournals) ->
 
 
 async def test_sequence_numbers_follow_arrival_however_late_a_worker_writes(redis_url: str) -> None:
-    apps = [
-        create_app(Settings(seed=1, api_keys=("sk-test",), store=redis_url, journal_size=5), clock=VirtualClock())
-        for _ in range(2)
-    ]
-    first, second = (app.state.services.store for app in apps)
-    await first.start()
-    await second.start()
-    try:
-        late, early = first.journals, second.journals
+    async with workers(redis_url, 2, journal_size=5) as stores:
+        late, early = (store.journals for store in stores)
         late.gather_s = 60.0
         late.journal.open = 1  # busy: its entries wait
         for at, journals in ((1, late), (2, early), (3, late), (4, early)):
-            record_at(journals, at)
+            record(journals, at=at)
             await settle()
         await wait_written(early, 2)  # the second worker's two entries are in before the first's
         entries = await early.read("requests")
@@ -141,34 +146,22 @@ async def test_sequence_numbers_follow_arrival_however_late_a_worker_writes(redi
         assert [e["seq"] for e in await late.read("requests", 2)] == [3, 4]
         late.journal.open = 0
         for at in (5, 6, 7):  # the journal keeps 5: the two written first go, the numbers stay
-            record_at(late, at)
+            record(late, at=at)
         entries = await early.read("requests")
         assert [(e["path"], e["seq"]) for e in entries] == [(f"/{at}", at) for at in (3, 4, 5, 6, 7)]
-        assert (await second.counts())["requests"] == 5
-    finally:
-        await first.aclose()
-        await second.aclose()
-
-
-def record_at(journals: FleetJournals, at: int) -> None:
-    journal = journals.journal
-    journal.record(journal.next_seq(), 1_750_000_000.0 + at, "GET", f"/{at}", b"", 404, 0.1, {})
+        assert await early.client.llen(early.keys("requests")[0]) == 7  # the slack holds the two beyond the size
+        assert (await stores[1].counts())["requests"] == 5
 
 
 @pytest.fixture
 async def two_workers(redis_url: str) -> AsyncIterator[tuple[FleetJournals, FleetJournals]]:
     """Two workers' journals on one Redis, writing only when a test flushes them."""
-    settings = Settings(seed=1, api_keys=("sk-test",), store=redis_url)
-    stores = [create_app(settings, clock=VirtualClock()).state.services.store for _ in range(2)]
-    for store in stores:
-        await store.start()
-        store.journals.gather_s = 3600.0  # nothing is written but by `flush`
-        store.journals.journal.open = 1
-    try:
-        yield stores[0].journals, stores[1].journals
-    finally:
-        for store in stores:
-            await store.aclose()
+    async with workers(redis_url, 2) as stores:
+        first, second = (store.journals for store in stores)
+        for journals in (first, second):
+            journals.gather_s = 3600.0  # nothing is written but by `flush`
+            journals.journal.open = 1
+        yield first, second
 
 
 # A step: a request arrives at worker 0 or 1 (its entry waits there), or worker 0 or 1 writes what it holds.
@@ -185,7 +178,7 @@ async def test_whatever_order_the_workers_write_in_entries_are_numbered_by_arriv
     for step, worker in steps:
         if step == "arrive":
             arrived += 1
-            record_at(two_workers[worker], arrived)
+            record(two_workers[worker], at=arrived)
         else:
             await two_workers[worker].flush()
     entries = await two_workers[1].read("requests")  # the read has every worker write what it holds first

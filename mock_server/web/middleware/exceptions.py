@@ -29,15 +29,19 @@ class HandledErrors(ExceptionMiddleware):
         try:
             await self.app(scope, receive, send)
         except Exception as exc:
-            handler = self._status_handlers.get(exc.status_code) if isinstance(exc, HTTPException) else None
-            handler = handler or _lookup_exception_handler(self._exception_handlers, exc)
-            if handler is None:
-                raise
-            request = Request(scope, receive, send)
-            if is_async_callable(handler):
-                response = await handler(request, exc)  # type: ignore[arg-type]
-            else:
-                response = await run_in_threadpool(handler, request, exc)
-            if response is not None:
-                await response(scope, receive, send)
-            exc.__traceback__ = None  # a reused exception instance would pile up tracebacks
+            await self.answer(scope, receive, send, exc)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+        """Render `exc` with its registered handler; re-raise it when none is registered (a server error)."""
+        handler = self._status_handlers.get(exc.status_code) if isinstance(exc, HTTPException) else None
+        handler = handler or _lookup_exception_handler(self._exception_handlers, exc)
+        if handler is None:
+            raise exc
+        request = Request(scope, receive, send)
+        if is_async_callable(handler):
+            response = await handler(request, exc)  # type: ignore[arg-type]
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if response is not None:
+            await response(scope, receive, send)
+        exc.__traceback__ = None  # a reused exception instance would pile up tracebacks

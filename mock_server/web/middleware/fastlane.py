@@ -4,9 +4,11 @@ With no scenario armed or defaulted, no poll fault ever given, no ``X-Mock-Scena
 the mock accepts and (for a create) a body within ``--max-body-bytes`` holding no ``[mock:...]`` directive, the
 scenario selection, the wire faults and the router's walk each hand the request on untouched; crossing them
 cost a create about a fifth of its CPU (bench/profile_mock.py). The lane asks the router's own `find`, so it
-picks the route the walk would, calls the route's app (auth included), and renders an `HttpError` with the app's
-own handlers. Whatever it is unsure of takes the whole walk; `tests/mock_server/web/middleware/test_fastlane.py`
-sends the same requests both ways and compares answers and journals.
+picks the route the walk would, and calls that route's endpoint for the method itself: it has already checked the
+key the route's auth would, so it notes the account as auth does, and renders an `HttpError` with the app's own
+handlers (`HandledErrors.answer`), without crossing the auth and error layers. Whatever it is unsure of takes
+the whole walk; `tests/mock_server/web/middleware/test_fastlane.py` sends the same requests both ways and
+compares answers and journals.
 """
 
 from __future__ import annotations
@@ -27,10 +29,6 @@ from mock_server.web.routes import IndexedRouter, methods_of
 _SCENARIO_HEADERS = (b"x-mock-scenario", b"prefer")
 
 
-async def _route_app(scope: Scope, receive: Receive, send: Send) -> None:
-    await scope["route"].app(scope, receive, send)
-
-
 class FastLane:
     """Hand a hot request (a create or a poll of the contract) to its route directly when nothing can apply."""
 
@@ -49,12 +47,11 @@ class FastLane:
         self.accepts = accepts
         self.max_body = max_body
         self.enabled = True  # tests turn it off to compare with the whole walk
-        self.errors = HandledErrors(_route_app, handlers=dict(handlers))
-        # id(route) -> the methods its lane takes; True where the request has a body to look into first.
-        self.lanes: dict[int, dict[str, bool]] = {}
+        self.errors = HandledErrors(app, handlers=dict(handlers))  # only its `answer` is used
+        # id(route) -> the endpoint for each method its lane takes (a create's has a body to look into first).
+        self.lanes: dict[int, dict[str, CreateJob | FetchMessage]] = {}
         for route in router.routes:
-            ends = methods_of(route).items()
-            hot = {m: isinstance(e, CreateJob) for m, e in ends if isinstance(e, CreateJob | FetchMessage)}
+            hot = {m: e for m, e in methods_of(route).items() if isinstance(e, CreateJob | FetchMessage)}
             if hot:
                 self.lanes[id(route)] = hot
 
@@ -65,11 +62,11 @@ class FastLane:
             return
         found = self.router.find(scope)
         lane = None if found is None else self.lanes.get(id(found[0]))
-        reads = None if lane is None else lane.get(scope["method"])
-        if found is None or reads is None or not self._plain(scope):
+        endpoint = None if lane is None else lane.get(scope["method"])
+        if found is None or endpoint is None or not self._plain(scope):
             await self.app(scope, receive, send)
             return
-        if reads:
+        if type(endpoint) is CreateJob:
             receive, raw = await read_body(receive, self.max_body)
             # Over the limit, or a directive: the layers decide. Most bodies hold no "[" at all (lower() copies).
             if raw is None or (b"[" in raw and b"[mock:" in raw.lower()):
@@ -79,10 +76,15 @@ class FastLane:
         scope.setdefault("router", self.router)
         scope["route"] = route
         scope.update(child_scope)
-        await self.errors(scope, receive, send)
+        state = scope["state"]  # `_plain` made it
+        state["account"] = state["bearer"]  # what the route's auth notes for a key it accepts
+        try:
+            await endpoint(scope, receive, send)
+        except Exception as exc:
+            await self.errors.answer(scope, receive, send, exc)
 
     def _plain(self, scope: Scope) -> bool:
-        """No scenario header, a key auth accepts, a declared length within the limit."""
+        """No scenario header, a key auth accepts (noted as ``state["bearer"]``), a declared length within the limit."""
         declared = b""
         for name, value in scope["headers"]:
             if name in _SCENARIO_HEADERS:

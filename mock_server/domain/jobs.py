@@ -305,5 +305,7 @@ def plan_job(now: float, slot_free_at: float, timeout: int, timing: Timing, prog
     """A job's `Plan` from its `Timing`, given when its account's slot frees up (both stores call this)."""
     # Positional: ten keywords cost ~1 µs on every create.
     t = timing
-    run = (t.duration, timeout, t.queued_extra, t.fail_at, t.error, t.stall_at, t.honour_timeout, progress_step)
-    return lifecycle.plan(now, slot_free_at, *run)
+    return lifecycle.plan(
+        now, slot_free_at, t.duration, timeout, t.queued_extra, t.fail_at, t.error, t.stall_at, t.honour_timeout,
+        progress_step,
+    )  # fmt: skip

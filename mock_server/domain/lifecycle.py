@@ -95,17 +95,24 @@ def plan(
         honour_timeout: False lets a stalled job stall past its timeout.
         progress_step: show progress in multiples of this (1..50).
     """
-    starts_at = max(created_at, slot_free_at) + queued_extra
+    starts_at = (created_at if created_at >= slot_free_at else slot_free_at) + queued_extra
     outcome, cap, message = JobStatus.DONE, 99, None
-    if fail_at is not None:
-        outcome, message, cap = JobStatus.FAIL, error or "Generation failed", fail_at
-    if stall_at is not None:
-        outcome, cap = JobStatus.FAIL, stall_at
-    ends_at = starts_at + run_length(duration, fail_at, stall_at)
+    if fail_at is None and stall_at is None:  # most jobs: no call for the run length
+        ends_at = starts_at + duration
+    else:
+        if fail_at is not None:
+            outcome, message, cap = JobStatus.FAIL, error or "Generation failed", fail_at
+        if stall_at is not None:
+            outcome, cap = JobStatus.FAIL, stall_at
+        ends_at = starts_at + run_length(duration, fail_at, stall_at)
     deadline = created_at + timeout
     if honour_timeout and ends_at > deadline:
         outcome, ends_at, message = JobStatus.FAIL, deadline, TIMEOUT_ERROR.format(timeout=int(timeout))
-    return Plan(created_at, starts_at, duration, ends_at, outcome, message, cap, progress_step)
+    # tuple.__new__ builds it in C; Plan(...) would go through the named tuple's Python __new__.
+    return _new_tuple(Plan, (created_at, starts_at, duration, ends_at, outcome, message, cap, progress_step))
+
+
+_new_tuple = tuple.__new__
 
 
 def run_length(duration: float, fail_at: int | None, stall_at: int | None) -> float:

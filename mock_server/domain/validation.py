@@ -121,9 +121,9 @@ class SchemaValidator:
             self._fast(instance)
         except fastjsonschema.JsonSchemaException:
             return False
-        return self._full_check_needed(instance)
+        return not self._format_keys or self._formats_hold(instance)
 
-    def _full_check_needed(self, instance: Any) -> bool:
+    def _formats_hold(self, instance: Any) -> bool:
         # fastjsonschema's "uri" format is a loose regex; jsonschema's rfc3987 check is the reference.
         # Only strings under a `format` keyword need the second opinion, so this stays off the hot path otherwise.
         if not isinstance(instance, dict):
@@ -150,8 +150,12 @@ class SchemaValidator:
 
     def violations(self, instance: Any) -> list[Violation]:
         """Every violation, most specific first; empty when valid."""
-        if self.is_valid(instance):
-            return []
+        try:  # `is_valid`, inlined: every create and poll asks
+            self._fast(instance)
+            if not self._format_keys or self._formats_hold(instance):
+                return []
+        except fastjsonschema.JsonSchemaException:
+            pass
         errors = sorted(self._full.iter_errors(instance), key=lambda e: (list(map(str, e.path)), e.validator))
         found = [v for error in errors for v in self._describe(error)]
         if found:

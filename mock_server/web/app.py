@@ -16,7 +16,6 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp
@@ -59,18 +58,15 @@ class _QuietOutages(logging.Filter):
 
 
 class MockApp(Starlette):
-    """Starlette with the two layers every request crosses made cheaper: routing by path prefix
-    (`IndexedRouter`) and exception handling that builds a `Request` only for an error (`HandledErrors`)."""
+    """Starlette with the layers every request crosses made cheaper: routing by path prefix (`IndexedRouter`),
+    exception handling that builds a `Request` only for an error (`HandledErrors`), and server errors answered by
+    the journal, the outermost layer, which watches every answer anyway."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        """Starlette's stack (server errors outermost, then the user middleware), `HandledErrors` innermost."""
+        """The user middleware (`create_app` puts the journal outermost, answering server errors), then
+        `HandledErrors` innermost."""
         handlers = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
-        on_error = self.exception_handlers.get(Exception, self.exception_handlers.get(500))
-        middleware = [
-            Middleware(ServerErrorMiddleware, handler=on_error, debug=self.debug),
-            *self.user_middleware,
-            Middleware(HandledErrors, handlers=handlers, debug=self.debug),
-        ]
+        middleware = [*self.user_middleware, Middleware(HandledErrors, handlers=handlers, debug=self.debug)]
         app: ASGIApp = self.router
         for cls, args, kwargs in reversed(middleware):
             app = cls(app, *args, **kwargs)
@@ -190,7 +186,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None, 
     )
     app = MockApp(
         middleware=[
-            Middleware(JournalMiddleware, journal=svc.journal, clock=svc.clock),
+            Middleware(
+                JournalMiddleware, journal=svc.journal, clock=svc.clock, answers_errors=True, on_error=server_error
+            ),
             *replay,  # recorded answers first; a miss goes on to the mock (or is a 404)
             *(
                 [Middleware(RateLimitMiddleware, store=svc.store, operations=ops)]

@@ -78,7 +78,11 @@ def format_timestamp(epoch: float, style: str = "ms-z") -> str:
         whole, micro = whole + 1, micro - 1_000_000
     if style == "offset":
         return _whole_second(whole) + "+00:00"
-    return f"{_whole_second(whole)}.{micro // 1000:03d}Z"
+    return _whole_second(whole) + _MILLIS[micro // 1000]
+
+
+# ".000Z" to ".999Z": formatting the milliseconds afresh cost every create and poll more than all the rest of this.
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 
 
 def message_body(

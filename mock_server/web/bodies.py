@@ -6,9 +6,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.types import Message, Receive
 
 BODY_EXCERPT = 4096  # as much of a body as the journal keeps
+
+
+def note_body(state: dict[str, Any], raw: bytes) -> None:
+    """Keep the body's first `BODY_EXCERPT` bytes for the journal (as ``state["body"]``); it decodes them only when
+    someone reads the entry (a short body is not even copied)."""
+    state["body"] = raw[:BODY_EXCERPT]
 
 
 class Replay:

@@ -140,10 +140,15 @@ def _values(item: _Raw, show_keys: bool) -> tuple[Any, ...]:
         state.get("operation_id"),
         state.get("message_id"),
         tuple(state.get("violations", ())),
-        state.get("body_text"),
+        _text(state.get("body")),
         tuple(state.get("tags", ())),
         _without_prompt(state.get("job")),
     )
+
+
+def _text(excerpt: bytes | None) -> str | None:
+    # The request keeps the body's first bytes as sent (`web.bodies.note_body`); decoding is left to the reader.
+    return None if excerpt is None else excerpt.decode("utf-8", "replace")
 
 
 def _materialise(item: RequestRecorded | _Raw, show_keys: bool = False) -> RequestRecorded:

@@ -22,7 +22,7 @@ from mock_server.domain.scenarios.engine import (
 )
 from mock_server.domain.stores.base import Store
 from mock_server.web.answers import send_json
-from mock_server.web.bodies import BODY_EXCERPT, read_body
+from mock_server.web.bodies import note_body, read_body
 from mock_server.web.middleware.auth import KeyPolicy, bearer_token
 from mock_server.web.middleware.journal import add_tag
 
@@ -94,7 +94,7 @@ class SelectionMiddleware:
             state = scope.setdefault("state", {})
             state["selection"] = selection
             if raw is not None:  # the journal shows the body even when a fault answers before the endpoint reads it
-                state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
+                note_body(state, raw)
             add_tag(scope, f"via:{selection.source}")
         for s in selection.scenarios:
             if s in applicable:
@@ -134,7 +134,7 @@ def _header_values(scope: Scope) -> list[str]:
 def admit(engine: ScenarioEngine, scope: Scope, fields: dict[str, Any], base: Timing) -> tuple[dict[str, Any], Timing]:
     """For a create: strip prompt directives, record the scenario text, and plan the job's Timing."""
     prompt = fields.get("prompt")
-    if isinstance(prompt, str) and "[mock:" in prompt.lower():
+    if isinstance(prompt, str) and "[" in prompt and "[mock:" in prompt.lower():  # most prompts hold no "["
         fields = {**fields, "prompt": strip_directives(prompt)}
     selection: Selection | None = scope.get("state", {}).get("selection")
     if selection is None:

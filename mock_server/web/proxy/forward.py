@@ -23,7 +23,7 @@ from mock_server.domain.records.har import HarEntry, HarRecorder
 from mock_server.domain.scenarios.engine import strip_directives
 from mock_server.services.container import Services
 from mock_server.web.answers import send_json
-from mock_server.web.bodies import BODY_EXCERPT, read_body
+from mock_server.web.bodies import note_body, read_body
 from mock_server.web.middleware.auth import bearer_token, has_body
 from mock_server.web.middleware.journal import add_tag
 from mock_server.web.proxy.contract import ResponseValidators, missing_credentials, request_violations
@@ -85,7 +85,7 @@ class Forwarder:
             return
         state["operation_id"], state["message_id"] = op.operation_id, op.message_id
         if raw:
-            state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
+            note_body(state, raw)
         key = bearer_token(scope)
         body, found, refused = await request_violations(svc, op, scope, receive)
         if op.api and key is None:

@@ -14,7 +14,7 @@ STATE = {
     "operation_id": "fluxImagine",
     "message_id": "0d3f4c2a-1234-4abc-8def-0123456789ab",
     "violations": [Violation("body", "/n", "maximum", 4, 9, "9 is greater than 4", "send n from 1 to 4")],
-    "body_text": '{"prompt":"a red fox","n":9}',
+    "body": b'{"prompt":"a red fox","n":9}',
     "tags": ["via:header", "slow"],
     "job": {"kind": "imagine", "prompt": "a red fox", "n": 2},
 }

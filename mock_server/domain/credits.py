@@ -19,6 +19,8 @@ class Credits:
 
     def __init__(self, initial: int | None = None) -> None:
         self.initial = initial
+        # Whether some key may have a finite balance; while not, no create need be charged (see `charge`).
+        self.limited = initial is not None
         self._lock = threading.Lock()
         self._balances: dict[str, int | None] = {}
         self._set_by_scenario: dict[str, int] = {}
@@ -34,6 +36,7 @@ class Credits:
             raise ValueError(f"balance has value {balance!r}; it must be an integer >= 0 or null (unlimited).")
         with self._lock:
             self._balances[account] = balance
+            self.limited = self.limited or balance is not None
 
     def apply_scenario(self, account: str, balance: int) -> bool:
         """The ``credits:<n>`` scenario: set the balance, but only when `balance` differs from the last one it set.
@@ -46,6 +49,7 @@ class Credits:
                 return False
             self._set_by_scenario[account] = balance
             self._balances[account] = balance
+            self.limited = True
             return True
 
     def charge(self, account: str, amount: int) -> int | None:
@@ -72,3 +76,4 @@ class Credits:
         with self._lock:
             self._balances.clear()
             self._set_by_scenario.clear()
+            self.limited = self.initial is not None

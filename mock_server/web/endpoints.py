@@ -22,7 +22,7 @@ from mock_server.domain.validation import nesting_depth
 from mock_server.domain.webhooks.faults import HEADER as WEBHOOK_FAULT_HEADER
 from mock_server.services.container import Services
 from mock_server.web.answers import send_body
-from mock_server.web.bodies import BODY_EXCERPT, read_body
+from mock_server.web.bodies import note_body, read_body
 from mock_server.web.middleware.auth import CLOSE
 from mock_server.web.middleware.selection import admit
 
@@ -48,7 +48,7 @@ async def read_json_body(
     _, raw = await read_body(receive, limit)
     if raw is None:
         raise HttpError(413, f"Request body is over the {limit}-byte limit (--max-body-bytes).", headers=CLOSE)
-    state["body_text"] = raw[:BODY_EXCERPT].decode("utf-8", "replace")
+    note_body(state, raw)
     if not raw.strip():
         raise HttpError(400, 'Request body is missing; send a JSON object such as {"prompt": "a red fox"}.')
     sent_type = headers.get(b"content-type", b"")
@@ -120,7 +120,8 @@ class CreateJob:
             plain = self._timings.setdefault(duration, Timing(duration=duration))
         base = svc.pacing.timing(self.kind.name, plain)
         fields, timing = admit(svc.scenarios, scope, fields, base)
-        await svc.store.charge(state["account"], self.kind.cost(fields))
+        if svc.store.charging:  # some key has a balance (`charge` is a no-op otherwise: the cost is not reckoned)
+            await svc.store.charge(state["account"], self.kind.cost(fields))
         if fault is not None:
             fields["webhook_fault"] = fault
             state["tags"] = [*state.get("tags", []), f"webhook-fault:{fault}"]

@@ -74,6 +74,10 @@ class Store(Protocol):
     async def charge(self, account: str, amount: int) -> int | None:
         """Take credits (HttpError 401 when short); the balance left, None when unlimited."""
 
+    @property
+    def charging(self) -> bool:
+        """Whether some key may have a finite balance; while not, `charge` changes nothing and creates skip it."""
+
     async def credits_changed(self, account: str) -> None:
         """Publish a balance set on the local replica (admin, or the ``credits:<n>`` scenario)."""
 

@@ -77,6 +77,11 @@ class MemoryStore:
         """The local balance."""
         return self.credits.charge(account, amount)
 
+    @property
+    def charging(self) -> bool:
+        """Whether a balance was ever set or ``--credits`` gives every key one."""
+        return self.credits.limited
+
     async def credits_changed(self, account: str) -> None:
         """Nothing to publish."""
 

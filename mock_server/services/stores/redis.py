@@ -332,6 +332,11 @@ class RedisStore:
             raise HttpError(401, INSUFFICIENT)
         return None if left == "unlimited" else int(left)
 
+    @property
+    def charging(self) -> bool:
+        """Whether a balance was ever set in the fleet (or ``--credits`` gives every key one)."""
+        return self._credits_used
+
     async def balance(self, account: str) -> int | None:
         """One key's balance (None: unlimited)."""
         value = await self.client.hget(self.key("credits"), account)

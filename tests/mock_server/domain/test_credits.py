@@ -32,6 +32,41 @@ def test_unlimited_unless_a_balance_is_set() -> None:
     assert credits.balance("k") == 1  # a refused charge takes nothing
 
 
+def test_creates_are_charged_once_some_key_may_have_a_finite_balance() -> None:
+    # While no key can run out, a create skips charging (and reckoning its cost); each way a balance appears
+    # turns charging on, and a reset turns it off again unless --credits gives every key a balance.
+    credits = Credits()
+    assert not credits.limited
+    credits.set("k", None)
+    assert not credits.limited  # unlimited is what every key is already
+    credits.set("k", 5)
+    assert credits.limited
+    credits.reset()
+    assert not credits.limited
+    credits.apply_scenario("k", 3)
+    assert credits.limited
+    assert Credits(initial=0).limited
+    with_initial = Credits(initial=6)
+    with_initial.reset()
+    assert with_initial.limited
+
+
+@pytest.mark.anyio
+async def test_a_balance_set_on_a_running_mock_is_charged_from_the_next_create() -> None:
+    app = create_app(Settings(job_seconds=3), clock=VirtualClock())
+    control: MockControl = app.state.control
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1", headers={"Authorization": "Bearer k"}
+    ) as api:
+        assert (await api.post(IMAGINE, json={"prompt": "x"})).status_code == 200  # unlimited: nothing to charge
+        answer = await api.post("/__mock/credits", json={"account": "k", "balance": 7})
+        assert answer.status_code == 200, answer.text
+        assert (await api.post(IMAGINE, json={"prompt": "x"})).status_code == 200
+        assert (await api.post(IMAGINE, json={"prompt": "x"})).json() == NO_CREDITS
+    assert control.credits == {"k": 1}
+
+
 def test_initial_balance_applies_to_every_key() -> None:
     credits = Credits(initial=6)
     assert credits.charge("a", 6) == 0

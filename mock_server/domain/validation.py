@@ -25,6 +25,7 @@ from fastjsonschema.ref_resolver import RefResolver
 
 from mock_server.contract import cache
 from mock_server.contract.problems import Violation
+from mock_server.domain.checker import checker
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -99,6 +100,8 @@ class SchemaValidator:
         self.name = name or location  # what the whole instance is called in messages
         self.root_pointer = f"/{name}" if name and location != "body" else ""
         self._fast: Callable[[Any], Any] = compiled(schema)
+        # The hot path's yes/no: straight-line code for a flat body schema, fastjsonschema's otherwise.
+        self._check: Callable[[Any], bool] = checker(schema, compiled) or self._fast_says_yes
         self._full_validator: Draft202012Validator | None = None  # built on first need (see `_full`)
         props: dict[str, Any] = schema.get("properties", {}) if isinstance(schema, dict) else {}
         # Precomputed once so the per-request work touches only the keys that matter.
@@ -117,11 +120,14 @@ class SchemaValidator:
 
     def is_valid(self, instance: Any) -> bool:
         """Fast yes/no answer."""
+        return self._check(instance) and (not self._format_keys or self._formats_hold(instance))
+
+    def _fast_says_yes(self, instance: Any) -> bool:
         try:
             self._fast(instance)
         except fastjsonschema.JsonSchemaException:
             return False
-        return not self._format_keys or self._formats_hold(instance)
+        return True
 
     def _formats_hold(self, instance: Any) -> bool:
         # fastjsonschema's "uri" format is a loose regex; jsonschema's rfc3987 check is the reference.
@@ -150,12 +156,8 @@ class SchemaValidator:
 
     def violations(self, instance: Any) -> list[Violation]:
         """Every violation, most specific first; empty when valid."""
-        try:  # `is_valid`, inlined: every create and poll asks
-            self._fast(instance)
-            if not self._format_keys or self._formats_hold(instance):
-                return []
-        except fastjsonschema.JsonSchemaException:
-            pass
+        if self._check(instance) and (not self._format_keys or self._formats_hold(instance)):  # `is_valid`, inlined
+            return []
         errors = sorted(self._full.iter_errors(instance), key=lambda e: (list(map(str, e.path)), e.validator))
         found = [v for error in errors for v in self._describe(error)]
         if found:

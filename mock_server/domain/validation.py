@@ -1,9 +1,10 @@
 """Request validation compiled from openapi.yaml: nothing here restates a rule.
 
 Two validators per schema:
-- a compiled fastjsonschema function answers "valid?" in a few microseconds (the hot path); its code is
-  compiled once per schema and kept in the contract's on-disk cache (`compiled`), as compiling every
-  schema of openapi.yaml costs each start about 0.2 s;
+- a compiled function answers "valid?" in a few microseconds (the hot path): for a flat body schema, the
+  straight-line check `checker` writes; for any other, fastjsonschema's. Their code is compiled once per
+  schema and kept in the contract's on-disk cache (`compiled`), as compiling every schema of openapi.yaml
+  costs each start about 0.2 s;
 - only when it says no, jsonschema (Draft 2020-12, with format checks) lists every
   violation with its keyword, JSON pointer and bound, which become class-validator style
   messages ("n must not be greater than 4") plus a hint.

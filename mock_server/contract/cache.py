@@ -16,6 +16,8 @@ import hashlib
 import marshal
 import os
 import sys
+import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -112,3 +114,12 @@ def _prune(folder: Path) -> None:
     for path in by_age[: len(entries) - MAX_ENTRIES]:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+def code(name: str, source: Callable[[], str], filename: str) -> types.CodeType:
+    """The code object stored under `name`, or `source()` compiled (as `filename`) and stored there."""
+    found = read_value(name, types.CodeType)
+    if found is None:
+        found = compile(source(), filename, "exec")
+        write(name, marshal.dumps(found))
+    return found

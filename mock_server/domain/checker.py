@@ -20,7 +20,6 @@ looser:
 from __future__ import annotations
 
 import importlib.util
-import marshal
 import math
 import re
 import types
@@ -106,11 +105,16 @@ def _checker(schema: Any, fallback: Callable[[dict[str, Any]], Callable[[Any], A
 def _code(source: str) -> types.CodeType:
     # Compiling every body's checker costs a start ~10 ms: the code is kept in the contract's cache, by its text.
     name = cache.entry_name("checker", importlib.util.MAGIC_NUMBER, source)
-    code = cache.read_value(name, types.CodeType)
-    if code is None:
-        code = compile(source, "<flux-mock checker>", "exec")
-        cache.write(name, marshal.dumps(code))
-    return code
+    return cache.code(name, lambda: source, "<flux-mock checker>")
+
+
+def says_yes(validate: Callable[[Any], Any], value: Any) -> bool:
+    """Whether a fastjsonschema validator (it raises when `value` is invalid) accepts `value`."""
+    try:
+        validate(value)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
 
 
 def _flat(schema: Any) -> bool:
@@ -199,8 +203,4 @@ class _Lazy:
     def __call__(self, value: Any) -> bool:
         if self.validate is None:
             self.validate = self.fallback(self.schema)
-        try:
-            self.validate(value)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
+        return says_yes(self.validate, value)

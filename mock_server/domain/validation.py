@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import importlib.util
-import marshal
-import types
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from fastjsonschema.ref_resolver import RefResolver
 
 from mock_server.contract import cache
 from mock_server.contract.problems import Violation
-from mock_server.domain.checker import checker
+from mock_server.domain.checker import checker, says_yes
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -72,11 +71,9 @@ def compiled(schema: dict[str, Any]) -> Callable[[Any], Any]:
         return fastjsonschema.compile(copy.deepcopy(schema), use_default=False)
     found = _COMPILED.get(name)
     if found is None:
-        code = cache.read_value(name, types.CodeType)
-        if code is None:
-            source = fastjsonschema.compile_to_code(copy.deepcopy(schema), use_default=False)
-            code = compile(source, "<fastjsonschema>", "exec")
-            cache.write(name, marshal.dumps(code))
+        code = cache.code(
+            name, lambda: fastjsonschema.compile_to_code(copy.deepcopy(schema), use_default=False), "<fastjsonschema>"
+        )
         namespace: dict[str, Any] = {}
         exec(code, namespace)  # defines the validator (and compiles its regular expressions)
         found = _COMPILED[name] = namespace[RefResolver.from_schema(schema, store={}).get_scope_name()]
@@ -102,7 +99,7 @@ class SchemaValidator:
         self.root_pointer = f"/{name}" if name and location != "body" else ""
         self._fast: Callable[[Any], Any] = compiled(schema)
         # The hot path's yes/no: straight-line code for a flat body schema, fastjsonschema's otherwise.
-        self._check: Callable[[Any], bool] = checker(schema, compiled) or self._fast_says_yes
+        self._check: Callable[[Any], bool] = checker(schema, compiled) or functools.partial(says_yes, self._fast)
         self._full_validator: Draft202012Validator | None = None  # built on first need (see `_full`)
         props: dict[str, Any] = schema.get("properties", {}) if isinstance(schema, dict) else {}
         # Precomputed once so the per-request work touches only the keys that matter.
@@ -122,13 +119,6 @@ class SchemaValidator:
     def is_valid(self, instance: Any) -> bool:
         """Fast yes/no answer."""
         return self._check(instance) and (not self._format_keys or self._formats_hold(instance))
-
-    def _fast_says_yes(self, instance: Any) -> bool:
-        try:
-            self._fast(instance)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
 
     def _formats_hold(self, instance: Any) -> bool:
         # fastjsonschema's "uri" format is a loose regex; jsonschema's rfc3987 check is the reference.
@@ -157,7 +147,7 @@ class SchemaValidator:
 
     def violations(self, instance: Any) -> list[Violation]:
         """Every violation, most specific first; empty when valid."""
-        if self._check(instance) and (not self._format_keys or self._formats_hold(instance)):  # `is_valid`, inlined
+        if self.is_valid(instance):
             return []
         errors = sorted(self._full.iter_errors(instance), key=lambda e: (list(map(str, e.path)), e.validator))
         found = [v for error in errors for v in self._describe(error)]

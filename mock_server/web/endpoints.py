@@ -30,6 +30,8 @@ JSON = "application/json"
 _JSON_BYTES = JSON.encode()
 _IMAGE_NAME = re.compile(r"^(?P<id>[0-9a-f-]{36})(?:-(?P<index>[0-9]))?\.(?P<ext>png|webp|jpg|mp4)$")
 _WEBHOOK_FAULT_KEY = WEBHOOK_FAULT_HEADER.lower().encode("latin-1")
+# The scope key under which the fast lane leaves the request's headers as a dict (it had to build one).
+HEADERS = "flux_mock.headers"
 
 
 def services(request: Request) -> Services:
@@ -92,7 +94,7 @@ class CreateJob:
         svc = self.svc
         state = scope.setdefault("state", {})
         state["operation_id"] = self.operation_id
-        headers = dict(scope["headers"])
+        headers = scope.get(HEADERS) or dict(scope["headers"])
         body = await read_json_body(receive, headers, svc.settings.max_body_bytes, state, svc.settings.max_json_depth)
         body = camel_keys(body, self.properties)
         problems = self.validator.violations(body)

@@ -24,12 +24,19 @@ def bearer_token(scope: Scope) -> str | None:
     token: str | None = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, rest = value.decode("latin-1").strip().partition(" ")
-            rest = rest.strip()
-            token = rest if scheme.lower() == "bearer" and rest else None
+            token = bearer_of(value)
             break
     state["bearer"] = token
     return token
+
+
+def bearer_of(authorization: bytes | None) -> str | None:
+    """The token of an ``Authorization`` header's value when its scheme is Bearer (any case), trimmed; else None."""
+    if authorization is None:
+        return None
+    scheme, _, rest = authorization.decode("latin-1").strip().partition(" ")
+    rest = rest.strip()
+    return rest if scheme.lower() == "bearer" and rest else None
 
 
 KeyPolicy = Callable[[str | None], bool]

@@ -128,6 +128,22 @@ async def test_answers_and_journal_are_the_walks(req: Req) -> None:
     assert (not passed) is taken, f"{req[0]} {req[1]}: expected {'the lane' if taken else 'the walk'}, got {passed}"
 
 
+async def test_a_header_sent_twice_takes_the_walk_whose_layers_read_every_copy() -> None:
+    # The lane reads the headers as a dict, which keeps the last copy; auth takes the first. A rejected key
+    # followed by an accepted one must get the walk's 401, not slip through the lane on the second copy.
+    twice = [("Authorization", "Bearer sk-other"), ("Authorization", f"Bearer {KEY}")]
+    twice += [("Content-Type", "application/json")]
+    answers = []
+    for enabled in (True, False):
+        app, _, walked = make(enabled)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8080") as api:
+            response = await api.post(IMAGINE, headers=twice, content=b'{"prompt": "a red fox"}')
+        answers.append((response.status_code, response.json()))
+        assert walked == [IMAGINE]
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 401
+
+
 async def test_an_armed_scenario_sends_every_request_the_whole_walk() -> None:
     lane, walk, same_journal, passed = await both([LANE[0], LANE[1]], arm="fail")
     assert lane == walk

@@ -14,7 +14,9 @@ Why a subclass of uvicorn's `HttpToolsProtocol`, and not uvicorn's options or an
 So `limited_protocol(limits)` builds a subclass that tracks, per connection, a phase (waiting for a head,
 receiving a body, busy) and when it began (a connection's first head: at connect; later phases: stamped by the
 next sweep). One sweep per server closes the connections that overstayed a phase, so there is no timer and no
-clock read per request, and the hot path pays a few attribute writes (+0.7 µs, bench/protocol_cost.py). The head's
+clock read per request. A request whose body is all in has ended its body phase: uvicorn's own flag
+(`cycle.more_body`) says so, and the next chunk that arrives begins a new head, so the hot path overrides only
+the parser callbacks it must (every Python call it adds costs each request ~1% of a create). The head's
 bytes are counted as they arrive (431 once it is over `max_header_bytes` and still unfinished), headers are
 counted when the head ends, and a connection over `max_connections` is answered 503 and closed when it is
 accepted. Refusals and timeouts are logged in aggregate, one line per cause per second at most.
@@ -46,7 +48,8 @@ from mock_server.contract.problems import error_body
 # Log where uvicorn logs, so the lines look like its own and follow --log-level.
 logger = logging.getLogger("uvicorn.error")
 
-# Waiting for (the rest of) a request head; its body; neither (app or idle); discarding after an early answer.
+# Waiting for (the rest of) a request head; its body (over once `cycle.more_body` is off: then the app or idle);
+# refused (closing); discarding after an early answer.
 _HEAD, _BODY, _BUSY, _LINGER = 0, 1, 2, 3
 # A phase that began after the last sweep: the sweep stamps it, so requests need no clock read. A timeout
 # then fires between its length and its length plus one tick after the phase began.
@@ -199,7 +202,7 @@ class _Closing:
     def close(self) -> None:
         if self.held is not None:
             self.write(b"")
-        if self.conn.phase == _BODY and not self.transport.is_closing():
+        if self.conn.receiving_body() and not self.transport.is_closing():
             self.conn.linger()
         else:
             self.transport.close()
@@ -231,7 +234,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.phase = _HEAD
         self.phase_since = 0.0
         self.head_bytes = 0  # bytes received since the current head began (an upper bound)
-        self.chunk_bytes = 0
         self.lingered = 0  # bytes discarded since an early answer
         self.refusal: tuple[str, int, str] | None = None
 
@@ -252,12 +254,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         """uvicorn's `data_received`, counting head bytes and answering limit refusals."""
         # Copied rather than delegated, so the hot path costs no extra call; keep in step with uvicorn.
         self._unset_keepalive_if_required()
-        self.chunk_bytes = len(data)
-        if self.phase == _HEAD:
-            self.head_bytes += self.chunk_bytes
-        elif self.phase == _LINGER:
-            self.discard(self.chunk_bytes)
+        phase = self.phase
+        if phase == _HEAD:
+            self.head_bytes += len(data)
+        elif phase == _LINGER:
+            self.discard(len(data))
             return
+        elif phase != _BODY or self.cycle is None or not self.cycle.more_body:  # not `receiving_body()`: a call
+            # The last request is all in: these bytes begin the next head.
+            self.phase = _HEAD
+            self.phase_since = _UNSEEN
+            self.head_bytes = len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -279,14 +286,6 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.phase == _HEAD and self.head_bytes > self.limits.max_header_bytes:
             self.refuse("header_bytes", 431)
 
-    def on_message_begin(self) -> None:
-        """A new request begins; on a kept-alive connection its head's clock starts (stamped by the next sweep)."""
-        if self.phase != _HEAD:
-            self.phase = _HEAD
-            self.phase_since = _UNSEEN
-            self.head_bytes = self.chunk_bytes  # this chunk was not counted yet (an upper bound)
-        HttpToolsProtocol.on_message_begin(self)
-
     def on_headers_complete(self) -> None:
         """Check the header count (and the exact head size when the byte count says it may be over)."""
         limits = self.limits
@@ -302,17 +301,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self.cycle is not None:
             self.cycle.transport = _Closing(self, self.transport, self.cycle.scope["method"])  # type: ignore[assignment]
 
-    def on_message_complete(self) -> None:
-        """The whole request is in; the app (then uvicorn's keep-alive timeout) has the connection."""
-        self.phase = _BUSY
-        HttpToolsProtocol.on_message_complete(self)
-
-    def on_response_complete(self) -> None:
-        """uvicorn's, except while lingering: reading goes on (discarding) and no keep-alive timer is armed."""
-        if self.phase == _LINGER:
-            self.flow.resume_reading()
-            return
-        HttpToolsProtocol.on_response_complete(self)
+    def receiving_body(self) -> bool:
+        """Whether a request's body is still arriving (its head is in, not yet all of its body)."""
+        cycle = self.cycle
+        return self.phase == _BODY and cycle is not None and cycle.more_body
 
     def linger(self) -> None:
         """The answer went out before the body was read: stop sending, discard what comes, close when told."""
@@ -323,6 +315,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if transport.can_write_eof():
             transport.write_eof()  # the client sees the answer end; its upload can go on until it reads it
         self.flow.resume_reading()  # uvicorn pauses reading while the app does not read the body
+        # uvicorn calls the cycle's `on_response` after closing: while lingering, reading goes on (discarding)
+        # and no keep-alive timer is armed. The cycle answering early is the newest: no later head can be in.
+        if self.cycle is not None:
+            self.cycle.on_response = self.flow.resume_reading
 
     def discard(self, size: int) -> None:
         """Drop `size` lingering bytes; close once over ``--linger-bytes``."""
@@ -342,7 +338,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.phase_since = now  # the phase began since the last sweep
         elif self.phase == _HEAD and self.phase_since < head_started:
             self.refuse("head_timeout", 408, silent=self.head_bytes == 0)
-        elif self.phase == _BODY and self.phase_since < body_started:
+        elif self.phase_since < body_started and self.receiving_body():
             started = self.cycle is not None and self.cycle.response_started
             self.refuse("body_timeout", 408, silent=started)
         elif self.phase == _LINGER and self.phase_since < linger_started:

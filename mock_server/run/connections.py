@@ -194,7 +194,7 @@ class _Closing:
             data = held + data
         elif self.first and data != _CONTINUE:
             self.first = False
-            if b"\r\ncontent-length: " in data:
+            if data.find(b"\r\ncontent-length: ") >= 0:  # not `in`: see `FastLane`
                 self.held = data
                 return
         self.transport.write(data)

@@ -66,7 +66,9 @@ class FastLane:
         if type(endpoint) is CreateJob:
             receive, raw = await read_body(receive, self.max_body)
             # Over the limit, or a directive: the layers decide. Most bodies hold no "[" at all (lower() copies).
-            if raw is None or (b"[" in raw and b"[mock:" in raw.lower()):
+            # find(), not `in`: bytes' `in` first tries the needle as an integer, raising and clearing a
+            # TypeError whose message it formats (~2.5k instructions, a create's 1%).
+            if raw is None or (raw.find(b"[") >= 0 and raw.lower().find(b"[mock:") >= 0):
                 await self.app(scope, receive, send)
                 return
         route, child_scope = found

@@ -7,6 +7,7 @@ earliest slot frees up, first come first served.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import heapq
 import math
@@ -63,6 +64,39 @@ class Job:
     def snapshot(self, now: float) -> Snapshot:
         """The job's state at `now`."""
         return self.forced if self.forced is not None else lifecycle.snapshot(self.plan, now)
+
+
+_GIVEN = ("message_id", "account", "plan", "seq", "timing")  # assemble_job's own arguments
+
+
+def _assembler() -> Callable[[str, str, Plan, int, Timing | None, Mapping[str, Any]], Job]:
+    # Job(message_id, account=..., plan=..., seq=..., timing=..., **fields) matches every keyword against 25
+    # parameters and builds a dict for them: ~0.5 µs of a create. This function, written from Job's own fields,
+    # sets each slot from `fields` or its default instead.
+    names: dict[str, Any] = {"new": object.__new__, "Job": Job}
+    lines = [f"def assemble({', '.join(_GIVEN)}, fields):", "    job = new(Job)"]
+    for spec in dataclasses.fields(Job):
+        name = spec.name
+        if name in _GIVEN:
+            value = name
+        elif spec.default is not dataclasses.MISSING:
+            names[f"D_{name}"] = spec.default
+            value = f"fields.get({name!r}, D_{name})"
+        elif spec.default_factory is not dataclasses.MISSING:
+            names[f"F_{name}"] = spec.default_factory
+            value = f"fields[{name!r}] if {name!r} in fields else F_{name}()"
+        else:
+            value = f"fields[{name!r}]"
+        lines.append(f"    job.{name} = {value}")
+    lines.append("    return job")
+    exec(compile("\n".join(lines) + "\n", "<flux-mock job assembly>", "exec"), names)  # the code written above
+    assemble: Callable[[str, str, Plan, int, Timing | None, Mapping[str, Any]], Job] = names["assemble"]
+    return assemble
+
+
+assemble_job = _assembler()
+"""`Job(message_id, account=account, plan=plan, seq=seq, timing=timing, **fields)`, faster; keys of `fields` that
+are not Job fields are ignored, and a missing ``kind`` raises KeyError."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +232,7 @@ class JobStore:
         else:
             heapq.heappush(slots, job_plan.ends_at)
         seq = self.ids.count + 1
-        job = Job(self.ids(), account=account, plan=job_plan, seq=seq, timing=timing, **fields)
+        job = assemble_job(self.ids(), account, job_plan, seq, timing, fields)
         self.adopt(job, now)
         self._notify(job)
         return job

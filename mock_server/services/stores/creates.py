@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from mock_server.config.settings import Settings
 from mock_server.domain.clock import Clock
-from mock_server.domain.jobs import Job, JobStore, Timing, eviction_batch, plan_job
+from mock_server.domain.jobs import Job, JobStore, Timing, assemble_job, eviction_batch, plan_job
 from mock_server.domain.lifecycle import run_length
 from mock_server.domain.stores import scripts
 from mock_server.domain.stores.records import draft
@@ -123,7 +123,7 @@ class FleetCreates:
         create = _Create(account, now, timing.queued_extra, run, deadline, record, hooked)
         n, slot_free, message_id = await self.batches(create)
         job_plan = plan_job(now, slot_free, timeout, timing, progress_step)
-        job = Job(message_id, account=account, plan=job_plan, seq=n, timing=timing, **fields)
+        job = assemble_job(message_id, account, job_plan, n, timing, fields)
         self.jobs.adopt(job)
         if hooked and CRASH_AFTER_CREATE:
             os.kill(os.getpid(), signal.SIGKILL)  # the crash window, for the fleet test: created, not planned

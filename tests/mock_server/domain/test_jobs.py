@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server import JobNotFound, JobStatus, VirtualClock
-from mock_server.domain.jobs import IdGenerator, JobStore, Timing, eviction_batch, next_slot
+from mock_server.domain.jobs import IdGenerator, Job, JobStore, Timing, assemble_job, eviction_batch, next_slot
 
 
 def test_ids_are_uuid4_and_reproducible() -> None:
@@ -124,3 +125,23 @@ def test_next_slot_is_what_the_heap_gives(ends: list[float], concurrency: int, n
     busy = sorted(ends)[-concurrency:] if ends else []
     expected = max(now, busy[0]) if len(busy) >= concurrency else now
     assert next_slot(busy, concurrency, now) == expected
+
+
+_OPTIONAL = [
+    f.name for f in dataclasses.fields(Job) if f.name not in ("message_id", "kind", "account", "plan", "seq", "timing")
+]
+_VALUES = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.tuples(st.text(max_size=3)))
+
+
+@given(
+    chosen=st.lists(st.sampled_from(_OPTIONAL), unique=True),
+    values=st.lists(_VALUES, min_size=len(_OPTIONAL), max_size=len(_OPTIONAL)),
+    seq=st.integers(0, 10**6),
+)
+def test_assemble_job_makes_the_job_the_constructor_makes(chosen: list[str], values: list[object], seq: int) -> None:
+    # Every field: given ones from `fields`, the rest their defaults (timeout's comes from a factory).
+    plan = JobStore(VirtualClock()).create("sk-a", Timing(duration=3), {"kind": "imagine", "timeout": 60}).plan
+    fields = {"kind": "imagine", **dict(zip(chosen, values, strict=False))}
+    timing = Timing(duration=2)
+    made = Job("id-1", account="sk-a", plan=plan, seq=seq, timing=timing, **fields)  # type: ignore[arg-type]
+    assert assemble_job("id-1", "sk-a", plan, seq, timing, fields) == made

@@ -113,14 +113,18 @@ class CreateJob:
         # A webhook the mock will not send (unknown X-Mock-Webhook fault; an off-list host with
         # --webhook-off-list refuse) is a 400, before credits.
         asked = headers.get(_WEBHOOK_FAULT_KEY)
-        fault = svc.webhooks.check_request(fields["webhook_url"], None if asked is None else asked.decode("latin-1"))
+        fault = None  # no webhook URL and no fault header: nothing to check (the usual create skips a call)
+        if asked is not None or fields["webhook_url"] is not None:
+            fault = svc.webhooks.check_request(
+                fields["webhook_url"], None if asked is None else asked.decode("latin-1")
+            )
         # Scenarios shape the job (and strip [mock:...] from the prompt); credits are charged only for valid creates.
         # --pace-from: a recorded job of this kind lends its queue and run time; otherwise --job-seconds.
         duration = svc.settings.job_seconds * self.kind.pace(fields)
         plain = self._timings.get(duration)
         if plain is None:
             plain = self._timings.setdefault(duration, Timing(duration=duration))
-        base = svc.pacing.timing(self.kind.name, plain)
+        base = svc.pacing.timing(self.kind.name, plain) if svc.pacing.kinds else plain
         fields, timing = admit(svc.scenarios, scope, fields, base)
         if svc.store.charging:  # some key has a balance (`charge` is a no-op otherwise: the cost is not reckoned)
             await svc.store.charge(state["account"], self.kind.cost(fields))

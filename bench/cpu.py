@@ -2,9 +2,12 @@
 `--max-jobs` cap) and the mock on Redis with 1 and 2 workers, in one run.
 
 CPU per request = (utime + stime of the server's processes, supervisor and workers, plus redis-server's for
-the Redis servers, read from /proc/<pid>/stat before and after) / requests, over a fixed wrk run. It is far
-less sensitive to a shared machine than req/s. Every server is started afresh in every round; the servers'
-order alternates between rounds (ABBA); servers and redis-server are pinned to one CPU and wrk to another.
+the Redis servers, read from /proc/<pid>/stat before and after) / requests, over fixed wrk runs. It is far
+less sensitive to a shared machine than req/s. Every server is started afresh in every round. The servers the
+targets compare (bare, memory, memory-cap, redis-1w) are up together in a round and take turns in one-second
+slices, in an order that reverses every slice and every round, so a slow phase of the machine, which lasts
+seconds, falls on all of them alike; redis-2w (no target) runs alone after them, on the same redis-server.
+Servers and redis-server are pinned to one CPU and wrk to another.
 
     .venv/bin/python bench/cpu.py                    # 3 rounds x 5 s x 3 scenarios x 5 servers, ~8 min
     .venv/bin/python bench/cpu.py --quick            # smoke run: 1 round x 1 s, a 20,000-job cap, ~1 min
@@ -21,11 +24,12 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` importable from the project root
@@ -39,6 +43,8 @@ from bench.servers import request
 from mock_server.domain.jobs import eviction_batch
 
 SERVERS = ("bare", "memory", "memory-cap", "redis-1w", "redis-2w")
+TOGETHER = ("bare", "memory", "memory-cap", "redis-1w")  # up at once, measured in interleaved slices
+SLICE_S = 1  # seconds of one server's turn
 # GETs first, so the fresh mock's store is still small when they run; POST last (it fills the store).
 SCENARIOS = {"get": "GET done", "get-live": "GET processing", "post": "POST imagine"}
 FILL_CHUNK_S = 2  # seconds of POST per step while filling a store to its cap
@@ -49,7 +55,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="bench/cpu.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--rounds", type=int, default=3, help="rounds, each server afresh in each (1..20; default 3)")
-    p.add_argument("--duration", type=int, default=5, metavar="SECONDS", help="seconds per wrk run (1..60; 5)")
+    p.add_argument(
+        "--duration", type=int, default=5, metavar="SECONDS",
+        help="measured seconds per server and scenario in a round, in one-second slices (1..60; 5)",
+    )  # fmt: skip
     p.add_argument("--warmup", type=int, default=1, metavar="SECONDS", help="unmeasured load first (0..30; 1)")
     p.add_argument("--connections", type=int, default=32, help="wrk's keep-alive connections (1..1024; 32)")
     p.add_argument("--max-jobs", type=int, default=100_000, help="the mock's --max-jobs (the cap; default 100000)")
@@ -72,6 +81,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error(f"--servers: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(SERVERS)}")
     args.servers = [s for s in SERVERS if s in servers]
     return args
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A started server, its redis-server (Redis servers only) and the URL of each scenario."""
+
+    name: str
+    server: TreeMixin
+    redis: RedisServer | None
+    urls: dict[str, str]
 
 
 class Runner:
@@ -101,7 +120,20 @@ class Runner:
             return MockServer(name, [*REDIS_ARGS.format(url=self.redis.url, workers=name[-2]).split(), *cap])
         return MockServer(name, cap)
 
-    def run_server(self, name: str, rnd: int) -> None:
+    def run_round(self, names: list[str], rnd: int) -> None:
+        """Start `names` (in this order), then measure every scenario on all of them, slice by slice."""
+        ready: list[Ready] = []
+        try:
+            for name in names:
+                ready.append(self.prepare(name))
+            for scenario, title in SCENARIOS.items():
+                self.measure(ready, scenario, title, rnd)
+        finally:
+            for one in ready:
+                one.server.stop()
+
+    def prepare(self, name: str) -> Ready:
+        """Start one server, fill it to its cap if it is the capped one, and make its finished and live jobs."""
         server = self.make(name)
         redis = self.redis if name.startswith("redis") else None
         try:
@@ -115,33 +147,53 @@ class Runner:
                 request(server.port, "POST", "/__mock/clock/advance", '{"seconds": 60}', POST_HEADERS)
                 self.expect_status(server, done, "DONE")
                 self.expect_status(server, live, "PROCESSING")
-            urls = {"get": FETCH.format(done), "get-live": FETCH.format(live), "post": IMAGINE}
-            for scenario, title in SCENARIOS.items():
-                url, script = server.url + urls[scenario], self.scripts["post" if scenario == "post" else "get"]
-                if self.args.warmup:
-                    self.load(server, title, url, script, self.args.warmup)
-                before = server.tree_cpu_s(), cpu_s(redis.proc.pid) if redis and redis.proc else 0.0
-                result = self.load(server, title, url, script, self.args.duration)
-                after = server.tree_cpu_s(), cpu_s(redis.proc.pid) if redis and redis.proc else 0.0
-                measure = Measure(
-                    scenario,
-                    name,
-                    rnd,
-                    result.requests,
-                    result.rps,
-                    result.p99_ms,
-                    cpu_per_request_us(before[0], after[0], result.requests),
-                    cpu_per_request_us(before[1], after[1], result.requests) if redis else 0.0,
-                )
-                self.measures.append(measure)
-                print(
-                    f"  round {rnd}/{self.args.rounds}  {name:<11} {title:<15} {result.rps:>8,.0f} req/s  "
-                    f"p99 {result.p99_ms:6.2f} ms  CPU {measure.mock_us:6.1f} µs/req"
-                    + (f" + redis {measure.redis_us:5.1f}" if redis else ""),
-                    flush=True,
-                )
-        finally:
+        except BaseException:
             server.stop()
+            raise
+        urls = {"get": FETCH.format(done), "get-live": FETCH.format(live), "post": IMAGINE}
+        return Ready(name, server, redis, {k: server.url + v for k, v in urls.items()})
+
+    def measure(self, ready: list[Ready], scenario: str, title: str, rnd: int) -> None:
+        """`--duration` one-second turns per server on `scenario`, the order reversing every turn; one `Measure`
+        per server from the sums. Its p99 is the median of its turns' p99s: each turn opens wrk's connections
+        afresh on a server whose caches the others just used, which one turn in three can show in its p99."""
+        script = self.scripts["post" if scenario == "post" else "get"]
+        if self.args.warmup:
+            for one in ready:
+                self.load(one.server, title, one.urls[scenario], script, self.args.warmup)
+        sums = {one.name: [0, 0.0, 0.0] for one in ready}  # requests, server CPU s, redis CPU s
+        p99s: dict[str, list[float]] = {one.name: [] for one in ready}
+        for turn in range(self.args.duration // SLICE_S):
+            for one in ready if turn % 2 == 0 else ready[::-1]:
+                redis_pid = one.redis.proc.pid if one.redis and one.redis.proc else None
+                before = one.server.tree_cpu_s(), cpu_s(redis_pid) if redis_pid else 0.0
+                result = self.load(one.server, title, one.urls[scenario], script, SLICE_S)
+                after = one.server.tree_cpu_s(), cpu_s(redis_pid) if redis_pid else 0.0
+                total = sums[one.name]
+                total[0] += result.requests
+                total[1] += after[0] - before[0]
+                total[2] += after[1] - before[1]
+                p99s[one.name].append(result.p99_ms)
+        for one in ready:
+            requests, server_s, redis_s = sums[one.name]
+            p99 = statistics.median(p99s[one.name])
+            measure = Measure(
+                scenario,
+                one.name,
+                rnd,
+                int(requests),
+                requests / self.args.duration,
+                p99,
+                cpu_per_request_us(0.0, server_s, int(requests)),
+                cpu_per_request_us(0.0, redis_s, int(requests)) if one.redis else 0.0,
+            )
+            self.measures.append(measure)
+            print(
+                f"  round {rnd}/{self.args.rounds}  {one.name:<11} {title:<15} {measure.rps:>8,.0f} req/s  "
+                f"p99 {measure.p99_ms:6.2f} ms  CPU {measure.mock_us:6.1f} µs/req"
+                + (f" + redis {measure.redis_us:5.1f}" if one.redis else ""),
+                flush=True,
+            )
 
     def pin(self, pids: list[int]) -> None:
         if self.server_cpu is None:
@@ -202,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         if redis is not None:
             redis.start()
         for rnd in range(1, args.rounds + 1):
-            for name in args.servers if rnd % 2 else args.servers[::-1]:
-                runner.run_server(name, rnd)
+            together = [s for s in args.servers if s in TOGETHER]
+            runner.run_round(together if rnd % 2 else together[::-1], rnd)
+            for name in (s for s in args.servers if s not in TOGETHER):  # redis-2w: alone, on the same redis-server
+                runner.run_round([name], rnd)
     except KeyboardInterrupt:
         print("interrupted; servers stopped", file=sys.stderr)
         return 130

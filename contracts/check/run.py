@@ -407,6 +407,12 @@ async def _auth_mode(options: CheckOptions, app: Any) -> AnyKeyMode | None:
         return await detect(client, options.base_url)
 
 
+# Connections idle for 2 s are not reused. httpx keeps them 5 s, as long as uvicorn's keep-alive timeout, so a
+# request could leave on a connection the server was closing that instant: a ReadError that no server caused
+# (met once in .ci/run, a lifecycle poll against the served mock).
+_LIMITS = httpx.Limits(keepalive_expiry=2.0)
+
+
 async def _kit_parts(
     options: CheckOptions,
     report: CheckReport,
@@ -421,8 +427,8 @@ async def _kit_parts(
     transport = httpx.ASGITransport(app=app) if app is not None else None
     auth = {"Authorization": f"Bearer {token}"}
     async with (
-        httpx.AsyncClient(transport=transport, headers=auth, timeout=options.request_timeout) as api,
-        httpx.AsyncClient(transport=transport, timeout=options.request_timeout) as anonymous,
+        httpx.AsyncClient(transport=transport, headers=auth, timeout=options.request_timeout, limits=_LIMITS) as api,
+        httpx.AsyncClient(transport=transport, timeout=options.request_timeout, limits=_LIMITS) as anonymous,
     ):
         base = options.base_url.rstrip("/")
         if "lifecycle" in options.phases:

@@ -141,7 +141,11 @@ def test_slow_and_huge_headers_do_not_stall_a_normal_client(lines: Lines) -> Non
             stop.set()
             attacker.join(10)
         attacked = p99(latencies)
-        limit = max(0.050, 4 * quiet)
+        # A stall is what this catches: without the limits, httptools concatenating a 100 MiB header stalls every
+        # client for seconds (16 MiB took 1.3 s). The floor is far below that and above what a loaded CI machine
+        # gives an unstalled server: 50.1 and 57.9 ms once each in .ci/run's full tier (coverage, 2 workers) under
+        # a floor of 50 ms, with 6-7 ms quiet.
+        limit = max(0.200, 4 * quiet)
         assert attacked < limit, (
             f"poll p99 {attacked * 1000:.1f} ms under attack, {quiet * 1000:.1f} ms without (limit {limit})"
         )

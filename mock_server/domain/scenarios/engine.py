@@ -31,9 +31,17 @@ from mock_server.domain.scenarios.registry import JobContext, Scenario, WireEffe
 Sleep = Callable[[float], Any]
 
 DIRECTIVE = re.compile(r"\[mock:([^\]]*)\]", re.IGNORECASE)
-MAYBE_DIRECTIVE = re.compile(rb"\[mock:", re.IGNORECASE)
 _DIRECTIVE_WITH_SPACE = re.compile(r"\s*\[mock:[^\]]*\]\s*", re.IGNORECASE)
 _PREFER_ITEM = re.compile(r'\s*([A-Za-z0-9_-]+)\s*(?:=\s*("[^"]*"|[^,;]*))?[^,]*(?:,|$)')
+
+
+def may_hold_directive(raw: bytes) -> bool:
+    """Whether a request body's bytes hold ``[mock:`` in any case (a directive, unless it is not in the prompt).
+
+    Most bodies hold no "[" at all, and lower() copies. find(), not `in`: bytes' `in` first tries the needle as
+    an integer, raising and clearing a TypeError whose message it formats (~2.5k instructions, a create's 1%).
+    """
+    return raw.find(b"[") >= 0 and raw.lower().find(b"[mock:") >= 0
 
 
 def request_kind(role: str) -> RequestKind:

@@ -12,10 +12,10 @@ from mock_server.contract.problems import HttpError
 from mock_server.domain.jobs import Timing
 from mock_server.domain.operations import Operations, api_operation
 from mock_server.domain.scenarios.engine import (
-    MAYBE_DIRECTIVE,
     ScenarioEngine,
     Selection,
     applies,
+    may_hold_directive,
     prefer_scenarios,
     request_kind,
     strip_directives,
@@ -68,12 +68,12 @@ class SelectionMiddleware:
         prompt, raw = None, None
         if may_read:
             receive, raw = await read_body(receive, self.max_body)
-            if not headers and self.engine.idle and raw is not None and b"[mock:" not in raw.lower():
+            if not headers and self.engine.idle and raw is not None and not may_hold_directive(raw):
                 # The common create: nothing armed, no header, no directive. Nothing to select.
                 await self.app(scope, receive, send)
                 return
             # Parse only when a directive may be inside or a prompt rule needs the text (the endpoint parses anyway).
-            if raw is not None and (MAYBE_DIRECTIVE.search(raw) or self.engine.wants_prompt):
+            if raw is not None and (may_hold_directive(raw) or self.engine.wants_prompt):
                 prompt = _prompt_of(raw)
         try:
             selection = self.engine.select(kind, headers, prompt)

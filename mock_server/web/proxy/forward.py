@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server.contract.problems import HttpError, Violation, error_body, from_violations, unauthorized
 from mock_server.domain.operations import of_scope
 from mock_server.domain.records.har import HarEntry, HarRecorder
-from mock_server.domain.scenarios.engine import strip_directives
+from mock_server.domain.scenarios.engine import may_hold_directive, strip_directives
 from mock_server.services.container import Services
 from mock_server.web.answers import send_json
 from mock_server.web.bodies import note_body, read_body
@@ -218,7 +218,7 @@ def header_value(found: list[Violation], limit: int) -> str:
 
 def _without_directives(raw: bytes) -> bytes:
     # `[mock:...]` is meant for the mock: the real upstream would draw it into the image. Stripped, like the mock does.
-    if b"[mock:" not in raw.lower():
+    if not may_hold_directive(raw):
         return raw
     try:
         body = orjson.loads(raw)
